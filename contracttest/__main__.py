@@ -1,0 +1,5 @@
+import sys
+
+from contracttest.cli import main
+
+sys.exit(main())

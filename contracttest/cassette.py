@@ -1,0 +1,133 @@
+"""Reading vcrpy cassettes (YAML) into exchanges.
+
+Bodies come back as bytes whatever vcrpy stored: text, ``!!binary``, the old
+``{"string": ...}`` mapping, and gzip or deflate content encodings are undone. A file that is
+not a readable cassette raises ``CassetteError`` naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from contracttest.errors import CassetteError
+from contracttest.exchange import Exchange, Headers, Request, Response, header_map
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+CASSETTE_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True, slots=True)
+class Cassette:
+    path: str
+    exchanges: tuple[Exchange, ...]
+
+
+def load_cassette(path: str | Path) -> Cassette:
+    """Read one vcrpy cassette file."""
+    name = str(path)
+    try:
+        text = Path(name).read_bytes()
+    except FileNotFoundError:
+        raise CassetteError(name, "no such file") from None
+    except IsADirectoryError:
+        raise CassetteError(name, "is a directory, not a cassette") from None
+    except OSError as exc:
+        raise CassetteError(name, f"cannot read: {exc.strerror or exc}") from None
+    return cassette_from_yaml(text, name)
+
+
+def cassette_from_yaml(text: bytes | str, name: str = "<cassette>") -> Cassette:
+    try:
+        data = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        raise CassetteError(name, f"corrupt YAML: {_yaml_problem(exc)}") from None
+    return cassette_from_data(data, name)
+
+
+def cassette_from_data(data: object, name: str = "<cassette>") -> Cassette:
+    if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
+        raise CassetteError(name, "not a vcrpy cassette (no 'interactions' list)")
+    exchanges = tuple(_exchange(item, i, name) for i, item in enumerate(data["interactions"]))
+    return Cassette(name, exchanges)
+
+
+def find_cassettes(paths: list[str]) -> Iterator[str]:
+    """Cassette files named, or found recursively in the folders named, sorted per folder."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for found in sorted(path.rglob("*")):
+                if found.suffix in CASSETTE_SUFFIXES and found.is_file():
+                    yield str(found)
+        else:
+            yield raw
+
+
+def _exchange(item: object, index: int, name: str) -> Exchange:
+    if not isinstance(item, dict):
+        raise CassetteError(name, f"interaction {index} is not a mapping")
+    request, response = item.get("request"), item.get("response")
+    if not isinstance(request, dict) or not isinstance(response, dict):
+        raise CassetteError(name, f"interaction {index} lacks a request or a response")
+    status = response.get("status")
+    code = status.get("code") if isinstance(status, dict) else status
+    try:
+        code = int(code)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise CassetteError(name, f"interaction {index} has no numeric response status") from None
+    if "method" not in request or "uri" not in request:
+        raise CassetteError(name, f"interaction {index} request lacks method or uri")
+    req_headers = header_map(request.get("headers"))
+    resp_headers = header_map(response.get("headers"))
+    return Exchange(
+        request=Request(
+            method=str(request["method"]).upper(),
+            uri=str(request["uri"]),
+            headers=req_headers,
+            body=_body(request.get("body"), req_headers),
+        ),
+        response=Response(
+            status=code,
+            reason=str(status.get("message", "") if isinstance(status, dict) else ""),
+            headers=resp_headers,
+            body=_body(response.get("body"), resp_headers),
+        ),
+        index=index,
+        cassette=name,
+    )
+
+
+def _body(raw: object, headers: Headers) -> bytes:
+    if isinstance(raw, dict):
+        raw = raw.get("string")
+    if raw is None:
+        return b""
+    data = raw if isinstance(raw, bytes) else str(raw).encode("utf-8")
+    encoding = ",".join(headers.get("content-encoding", ())).lower()
+    if data and "gzip" in encoding:
+        try:
+            return gzip.decompress(data)
+        except (OSError, EOFError, zlib.error):
+            return data  # recorded already decoded
+    if data and "deflate" in encoding:
+        try:
+            return zlib.decompress(data)
+        except zlib.error:
+            return data
+    return data
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if mark is not None:
+        return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    return str(problem)

@@ -1,0 +1,96 @@
+"""The checker: runs every selected check over every exchange of a cassette.
+
+Data flow: a ``Cassette`` (exchanges) and a ``Contract`` (+ optional ``Schema``) go in;
+for each exchange a ``Context`` routes the request and parses each body at most once; the
+checks registered in ``contracttest.checks`` yield findings; the checker stamps them with
+where they happened and returns ``Violation`` values. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from contracttest.cassette import Cassette
+from contracttest.checks import CHECKS, CassetteState, Context
+from contracttest.exchange import Exchange
+from contracttest.rsdl import Contract
+from contracttest.rules import RULES, Finding, Violation
+from contracttest.schema import Schema
+
+
+class UnknownRule(ValueError):
+    """A rule id that is not in the catalogue; the message suggests the nearest one."""
+
+
+def resolve_rules(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> tuple[str, ...]:
+    """The rule ids to run: ``select`` (all when empty) minus ``ignore``; prefixes allowed.
+
+    ``--select response`` selects every ``response.*`` rule.
+    """
+    chosen = [_expand(name) for name in select] or [list(RULES)]
+    dropped = {rule for name in ignore for rule in _expand(name)}
+    selected = {rule for group in chosen for rule in group}
+    return tuple(rule for rule in RULES if rule in selected and rule not in dropped)
+
+
+def _expand(name: str) -> list[str]:
+    matched = [rule for rule in RULES if rule == name or rule.startswith(name + ".")]
+    if not matched:
+        from contracttest.rules import suggest
+
+        raise UnknownRule(f"unknown rule {name!r}{suggest(name, list(RULES))}")
+    return matched
+
+
+class Checker:
+    """Checks exchanges against one contract (and, when given, its entity schema)."""
+
+    def __init__(
+        self,
+        contract: Contract,
+        schema: Schema | None = None,
+        rules: Iterable[str] | None = None,
+    ) -> None:
+        self.contract = contract
+        self.schema = schema
+        chosen = tuple(rules) if rules is not None else tuple(RULES)
+        self._checks = [(rule, CHECKS[rule]) for rule in chosen]
+        contract.router  # noqa: B018 - compile the router once, up front
+
+    def check_cassette(self, cassette: Cassette) -> list[Violation]:
+        return self.check_exchanges(cassette.exchanges)
+
+    def check_exchanges(self, exchanges: Iterable[Exchange]) -> list[Violation]:
+        """Check exchanges in order, as one cassette (the state rules follow them)."""
+        state = CassetteState()
+        violations: list[Violation] = []
+        for exchange in exchanges:
+            violations.extend(self.check_exchange(exchange, state))
+        return violations
+
+    def check_exchange(
+        self, exchange: Exchange, state: CassetteState | None = None
+    ) -> list[Violation]:
+        ctx = Context(exchange, self.contract, self.schema, state or CassetteState())
+        found: list[Violation] = []
+        for _, check in self._checks:
+            for finding in check(ctx):
+                found.append(self._violation(ctx, finding))
+        return found
+
+    def _violation(self, ctx: Context, finding: Finding) -> Violation:
+        exchange = ctx.exchange
+        return Violation(
+            rule=finding.rule,
+            severity=finding.severity or RULES[finding.rule].severity,
+            cassette=exchange.cassette,
+            index=exchange.index,
+            method=exchange.request.method,
+            uri=exchange.request.uri,
+            link=ctx.link.describe() if ctx.link is not None else "",
+            xpath=finding.xpath,
+            message=finding.message,
+            expected=finding.expected,
+            received=finding.received,
+            hint=finding.hint,
+        )

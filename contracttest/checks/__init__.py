@@ -1,0 +1,50 @@
+"""Checks: pure functions from one exchange's context to findings, registered by rule id.
+
+Every check takes a ``Context`` (the exchange, its routed RSDL link, bodies parsed once) and
+yields ``Finding`` values; none raises, so one exchange reports everything wrong with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from contracttest.checks.context import CassetteState, Context
+from contracttest.checks.representation import check_hrefs, check_schema
+from contracttest.checks.request import (
+    check_body_type,
+    check_link,
+    check_parameters,
+    check_required_headers,
+    check_url_parameters,
+)
+from contracttest.checks.response import (
+    check_content_type,
+    check_fault,
+    check_location,
+    check_response_type,
+    check_status,
+)
+from contracttest.checks.state import check_created_found, check_use_after_delete
+from contracttest.rules import Finding
+
+Check = Callable[[Context], Iterator[Finding]]
+
+#: Rule id -> the check that reports it, in the order they run.
+CHECKS: dict[str, Check] = {
+    "link.undocumented": check_link,
+    "request.header.required": check_required_headers,
+    "request.body.type": check_body_type,
+    "request.parameters.required": check_parameters,
+    "request.url.parameter": check_url_parameters,
+    "response.status": check_status,
+    "response.content-type": check_content_type,
+    "response.body.type": check_response_type,
+    "response.schema": check_schema,
+    "response.fault": check_fault,
+    "response.href": check_hrefs,
+    "response.location": check_location,
+    "state.use-after-delete": check_use_after_delete,
+    "state.created-not-found": check_created_found,
+}
+
+__all__ = ["CHECKS", "CassetteState", "Check", "Context"]

@@ -1,0 +1,72 @@
+"""Checks across one cassette: what was deleted stays gone, what was created can be found."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import unquote, urlsplit
+
+from contracttest.checks.context import Context
+from contracttest.rules import Finding
+
+
+def check_use_after_delete(ctx: Context) -> Iterator[Finding]:
+    link, exchange = ctx.link, ctx.exchange
+    if link is None:
+        return
+    path = ctx.target.path
+    status = exchange.response.status
+    deleted = ctx.state.deleted
+    if link.rel == "delete" and 200 <= status < 300:
+        deleted[path] = exchange.index
+        ctx.state.created.pop(path, None)
+        return
+    if exchange.request.method != "GET" or not 200 <= status < 300 or not deleted:
+        return
+    for ancestor in _self_and_ancestors(path):
+        if ancestor in deleted:
+            yield Finding(
+                "state.use-after-delete",
+                f"GET found {ancestor} after interaction {deleted[ancestor]} deleted it",
+                expected="404",
+                received=str(status),
+                hint="a deleted entity must not be found again",
+            )
+            return
+
+
+def check_created_found(ctx: Context) -> Iterator[Finding]:
+    link, exchange = ctx.link, ctx.exchange
+    if link is None:
+        return
+    status = exchange.response.status
+    if link.rel == "add" and status in (201, 202):
+        root = ctx.response_root
+        href = root.get("href") if root is not None else None
+        location = exchange.response.header("location")
+        created = _relative(href or location or "", ctx.api_base)
+        if created:
+            ctx.state.created[created] = exchange.index
+            ctx.state.deleted.pop(created, None)
+        return
+    path = ctx.target.path
+    if exchange.request.method == "GET" and status == 404 and path in ctx.state.created:
+        yield Finding(
+            "state.created-not-found",
+            f"GET {path} answered 404 after interaction {ctx.state.created[path]} created it",
+            expected="200",
+            received="404",
+            hint="an entity the engine created must be found at its href",
+        )
+
+
+def _self_and_ancestors(path: str) -> Iterator[str]:
+    parts = path.split("/")
+    for end in range(len(parts), 1, -1):
+        yield "/".join(parts[:end])
+
+
+def _relative(href: str, base: str) -> str:
+    path = urlsplit(href).path
+    if base and path.startswith(base + "/"):
+        path = path[len(base) + 1 :]
+    return "/".join(unquote(s) for s in path.split("/") if s and ";" not in s)

@@ -1,0 +1,115 @@
+"""The command line: ``contracttest check`` and ``contracttest contract``.
+
+Exit status: 0 nothing at or above ``--fail-on``; 1 violations; 2 usage or input error
+(one line on stderr naming the file and the problem, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from contracttest.cassette import find_cassettes, load_cassette
+from contracttest.checker import Checker, UnknownRule, resolve_rules
+from contracttest.errors import ContractTestError
+from contracttest.report import Result, as_json, as_text, contract_summary, contract_text
+from contracttest.rsdl import load_contract
+from contracttest.rules import Severity
+from contracttest.schema import Schema, load_schema
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A bad option or argument; exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="contracttest", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    check = commands.add_parser("check", help="check cassettes against an RSDL contract")
+    check.add_argument("paths", nargs="+", metavar="PATH", help="cassette file or folder")
+    check.add_argument("--contract", required=True, metavar="RSDL", help="RSDL file or URL")
+    check.add_argument("--schema", metavar="XSD", help="entity XSD file or URL")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--fail-on", choices=("error", "warning"), default="error")
+    check.add_argument("--select", action="append", default=[], metavar="RULE")
+    check.add_argument("--ignore", action="append", default=[], metavar="RULE")
+
+    contract = commands.add_parser("contract", help="summarise an RSDL contract")
+    contract.add_argument("rsdl", metavar="RSDL", help="RSDL file or URL")
+    contract.add_argument("--schema", metavar="XSD", help="entity XSD file or URL")
+    contract.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "check":
+            return _check(args)
+        return _contract(args)
+    except (UsageError, ContractTestError, UnknownRule) as exc:
+        print(f"contracttest: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _check(args: argparse.Namespace) -> int:
+    rules = resolve_rules(args.select, args.ignore)
+    contract = load_contract(args.contract)
+    schema: Schema | None = load_schema(args.schema) if args.schema else None
+    if contract.warnings:
+        print(
+            f"contracttest: note: {args.contract}: {len(contract.warnings)} defect(s) in the "
+            "RSDL read leniently (see 'contracttest contract')",
+            file=sys.stderr,
+        )
+    files = list(find_cassettes(args.paths))
+    if not files:
+        raise UsageError(f"{', '.join(args.paths)}: no cassettes (*.yaml, *.yml) found")
+    checker = Checker(contract, schema, rules)
+    result = Result()
+    failed = 0
+    for path in files:
+        try:
+            cassette = load_cassette(path)
+        except ContractTestError as exc:
+            print(f"contracttest: error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        result.cassettes += 1
+        result.exchanges += len(cassette.exchanges)
+        result.violations.extend(checker.check_cassette(cassette))
+    print(as_json(result) if args.format == "json" else as_text(result))
+    if failed:
+        return EXIT_USAGE
+    threshold = Severity(args.fail_on).rank
+    failing = any(v.severity.rank >= threshold for v in result.violations)
+    return EXIT_VIOLATIONS if failing else EXIT_OK
+
+
+def _contract(args: argparse.Namespace) -> int:
+    contract = load_contract(args.rsdl)
+    schema = load_schema(args.schema) if args.schema else None
+    summary = contract_summary(contract, schema)
+    if args.format == "json":
+        import json
+
+        print(json.dumps(summary, indent=2))
+    else:
+        print(contract_text(summary))
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""Exchanges: one HTTP request and the response it got, as plain immutable values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+Headers = dict[str, tuple[str, ...]]
+
+
+def header_map(raw: object) -> Headers:
+    """Headers as lower-case name -> values, from vcrpy's ``{name: [value, ...]}`` form."""
+    result: Headers = {}
+    if not isinstance(raw, dict):
+        return result
+    for name, values in raw.items():
+        if isinstance(values, list | tuple):
+            items = tuple(str(v) for v in values)
+        elif values is None:
+            items = ()
+        else:
+            items = (str(values),)
+        key = str(name).lower()
+        result[key] = result.get(key, ()) + items
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    method: str
+    uri: str
+    headers: Headers = field(default_factory=dict)
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        values = self.headers.get(name.lower())
+        return values[0] if values else None
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    status: int
+    reason: str = ""
+    headers: Headers = field(default_factory=dict)
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        values = self.headers.get(name.lower())
+        return values[0] if values else None
+
+    @property
+    def content_type(self) -> str:
+        """The media type without parameters, lower-case; '' when absent."""
+        value = self.header("content-type") or ""
+        return value.split(";", 1)[0].strip().lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One interaction of a cassette: ``index`` is its position there, from 0."""
+
+    request: Request
+    response: Response
+    index: int = 0
+    cassette: str = ""

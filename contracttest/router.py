@@ -1,0 +1,109 @@
+"""The router: a concrete request path to its RSDL links, by walking path segments.
+
+Templates are compiled once into a trie of literal segments and ``{name:id}`` variables;
+a lookup costs one dictionary step per segment, whatever the number of links. Literal
+segments win over variables, with backtracking when a literal branch leads nowhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from contracttest.rsdl import Contract, Link
+
+KNOWN_PREFIXES = ("/ovirt-engine/api/v4", "/ovirt-engine/api", "/api")
+
+
+@dataclass(slots=True)
+class _Node:
+    literal: dict[str, _Node] = field(default_factory=dict)
+    variable: _Node | None = None
+    links: dict[str, list[Link]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A request URI taken apart: the API base it used, its path segments and parameters."""
+
+    base: str  # "/ovirt-engine/api" (a "/v4" suffix is kept here) or "" when outside the API
+    segments: tuple[str, ...]
+    matrix: tuple[tuple[str, str], ...]
+    query: tuple[tuple[str, str], ...]
+
+    @property
+    def path(self) -> str:
+        """The path under the base, without parameters: ``vms/123/nics``."""
+        return "/".join(self.segments)
+
+
+def split_uri(uri: str, prefix: str) -> Target:
+    """Take any request URI (any host, any known API prefix) apart."""
+    parts = urlsplit(uri)
+    path = parts.path or "/"
+    base = ""
+    for candidate in (prefix, *KNOWN_PREFIXES):
+        if (
+            path == candidate
+            or path.startswith(candidate + "/")
+            or path.startswith(candidate + ";")
+        ):
+            base = candidate
+            path = path[len(candidate) :]
+            break
+    segments: list[str] = []
+    matrix: list[tuple[str, str]] = []
+    for raw in path.split("/"):
+        if not raw:
+            continue
+        name, *params = raw.split(";")
+        if name:
+            segments.append(unquote(name))
+        for param in params:
+            key, _, value = param.partition("=")
+            matrix.append((unquote(key), unquote(value)))
+    query = tuple(parse_qsl(parts.query, keep_blank_values=True))
+    return Target(base, tuple(segments), tuple(matrix), query)
+
+
+class Router:
+    """Routes concrete paths of one contract to its links."""
+
+    def __init__(self, contract: Contract) -> None:
+        self.contract = contract
+        self._root = _Node()
+        for link in contract.links:
+            node = self._root
+            for segment in link.segments:
+                if segment.startswith("{"):
+                    node.variable = node.variable or _Node()
+                    node = node.variable
+                else:
+                    node = node.literal.setdefault(segment, _Node())
+            node.links.setdefault(link.method, []).append(link)
+        self._root.links.setdefault("GET", []).append(contract.root_link)
+
+    def links_at(self, segments: tuple[str, ...] | list[str]) -> dict[str, list[Link]] | None:
+        """The links of every method at a concrete path; None when no template matches it."""
+        node = self._walk(self._root, segments, 0)
+        return node.links if node is not None else None
+
+    def route(self, method: str, segments: tuple[str, ...] | list[str]) -> Link | None:
+        """The link for ``method`` at a concrete path, or None."""
+        links = self.links_at(segments)
+        if not links:
+            return None
+        found = links.get(method.upper())
+        return found[0] if found else None
+
+    def _walk(self, node: _Node, segments: tuple[str, ...] | list[str], i: int) -> _Node | None:
+        if i == len(segments):
+            return node if node.links else None
+        child = node.literal.get(segments[i])
+        if child is not None:
+            found = self._walk(child, segments, i + 1)
+            if found is not None:
+                return found
+        if node.variable is not None:
+            return self._walk(node.variable, segments, i + 1)
+        return None

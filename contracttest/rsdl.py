@@ -1,0 +1,350 @@
+"""The contract model: an RSDL document read once into immutable values.
+
+Every form real engines produced loads into the same model: the served form (absolute hrefs
+under ``/api`` or ``/ovirt-engine/api``, a ``<version>``) and the build-time form (relative
+hrefs, no version). Awkward input is normalised here, once: ``id|name`` alternatives become
+tuples, the ``xs:boolen`` typo and a sentence in a ``type`` attribute become proper types with
+a warning, so nothing downstream deals with them again.
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from contracttest.errors import ContractError
+from contracttest.xmlsafe import Element, XMLProblem, local_name, parse
+
+if TYPE_CHECKING:
+    from contracttest.router import Router
+
+DEFAULT_PREFIX = "/ovirt-engine/api"
+KNOWN_TYPES = frozenset(
+    {
+        "xs:string",
+        "xs:int",
+        "xs:long",
+        "xs:short",
+        "xs:unsignedShort",
+        "xs:unsignedInt",
+        "xs:boolean",
+        "xs:double",
+        "xs:decimal",
+        "xs:dateTime",
+        "collection",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    name: str
+    value: str
+    required: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UrlParameter:
+    name: str
+    type: str
+    context: str  # "query" or "matrix"
+    required: bool
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """One body parameter: ``vm.cluster.id|name`` is path ``(("cluster",), ("id", "name"))``.
+
+    The first dotted segment (the body's root element) is not part of ``path``.
+    """
+
+    name: str
+    path: tuple[tuple[str, ...], ...]
+    type: str
+    required: bool
+    deprecated: bool = False
+    parameter_sets: tuple[ParameterSet, ...] = ()
+
+    @property
+    def is_collection(self) -> bool:
+        return self.type == "collection"
+
+
+@dataclass(frozen=True, slots=True)
+class ParameterSet:
+    """One overload of a body: the parameters that together make a valid request."""
+
+    parameters: tuple[Parameter, ...]
+    description: str = ""
+
+    @property
+    def required(self) -> tuple[Parameter, ...]:
+        return tuple(p for p in self.parameters if p.required)
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """An RSDL link: one HTTP method on one href template, with what it takes and returns."""
+
+    href: str  # relative to the API prefix: "vms/{vm:id}/start"; "" for the API root
+    rel: str
+    method: str
+    prefix: str = DEFAULT_PREFIX
+    description: str = ""
+    headers: tuple[Header, ...] = ()
+    url_parameters: tuple[UrlParameter, ...] = ()
+    body_type: str | None = None
+    parameter_sets: tuple[ParameterSet, ...] = ()
+    response_type: str | None = None
+
+    @property
+    def template(self) -> str:
+        return f"{self.prefix}/{self.href}" if self.href else self.prefix
+
+    @property
+    def segments(self) -> tuple[str, ...]:
+        return tuple(self.href.split("/")) if self.href else ()
+
+    @property
+    def is_action(self) -> bool:
+        return self.method == "POST" and self.rel != "add"
+
+    def describe(self) -> str:
+        """``GET /ovirt-engine/api/vms/{vm:id} (get)``: how messages name a link."""
+        return f"{self.method} {self.template} ({self.rel})"
+
+
+@dataclass(frozen=True)
+class Contract:
+    """An RSDL document: its links, prefix, version and the defects found while reading it."""
+
+    links: tuple[Link, ...]
+    prefix: str = DEFAULT_PREFIX
+    version: str | None = None
+    source: str = "<rsdl>"
+    served_form: bool = False
+    general_headers: tuple[Header, ...] = ()
+    warnings: tuple[str, ...] = ()
+    schema_href: str = ""
+
+    @cached_property
+    def router(self) -> Router:
+        from contracttest.router import Router
+
+        return Router(self)
+
+    @cached_property
+    def root_link(self) -> Link:
+        """The API root (``GET <prefix>``), which every engine serves but no RSDL lists."""
+        return Link(href="", rel="get", method="GET", prefix=self.prefix, response_type="API")
+
+    @property
+    def rels(self) -> tuple[str, ...]:
+        return tuple(sorted({link.rel for link in self.links}))
+
+    @property
+    def major(self) -> int | None:
+        return int(self.version.split(".")[0]) if self.version else None
+
+
+def load_contract(source: str | Path) -> Contract:
+    """Load an RSDL from a file path or an http(s) URL."""
+    name = str(source)
+    data = read_source(name, ContractError)
+    return contract_from_bytes(data, name)
+
+
+def read_source(name: str, error: type[ContractError]) -> bytes:
+    """The bytes of a file path or http(s) URL; ``error`` names the source on failure."""
+    if name.startswith(("http://", "https://")):
+        try:
+            with urllib.request.urlopen(name, timeout=30) as reply:
+                data: bytes = reply.read()
+                return data
+        except OSError as exc:
+            raise error(name, f"cannot fetch: {exc}") from None
+    try:
+        return Path(name).read_bytes()
+    except FileNotFoundError:
+        raise error(name, "no such file") from None
+    except IsADirectoryError:
+        raise error(name, "is a directory, not a file") from None
+    except OSError as exc:
+        raise error(name, f"cannot read: {exc.strerror or exc}") from None
+
+
+def contract_from_bytes(data: bytes, source: str = "<rsdl>") -> Contract:
+    try:
+        root = parse(data)
+    except XMLProblem as exc:
+        raise ContractError(source, f"not an RSDL document: {exc}") from None
+    if local_name(root.tag) != "rsdl":
+        raise ContractError(
+            source, f"not an RSDL document (root element is <{local_name(root.tag)}>, not <rsdl>)"
+        )
+    reader = _Reader(source, _prefix_of(root.get("href", "")))
+    top = _kids(root)
+    links_el = top.get("links")
+    if links_el is None:
+        raise ContractError(source, "not an RSDL document (no <links> element)")
+    links = tuple(reader.link(el) for el in links_el.iterchildren("link"))
+    version_el = top.get("version")
+    version = None
+    if version_el is not None:
+        version = f"{version_el.get('major', '?')}.{version_el.get('minor', '0')}"
+    general_headers = reader.headers(_kids(top.get("general")).get("request"))
+    schema_el = top.get("schema")
+    return Contract(
+        links=links,
+        prefix=reader.prefix,
+        version=version,
+        source=source,
+        served_form=reader.served,
+        general_headers=general_headers,
+        warnings=tuple(reader.warnings),
+        schema_href=schema_el.get("href", "") if schema_el is not None else "",
+    )
+
+
+def _prefix_of(rsdl_href: str) -> str | None:
+    """``/ovirt-engine/api?rsdl`` -> ``/ovirt-engine/api``; ``?rsdl`` (build-time) -> None."""
+    path = urlsplit(rsdl_href).path.rstrip("/")
+    return path or None
+
+
+class _Reader:
+    def __init__(self, source: str, prefix: str | None) -> None:
+        self.source = source
+        self.served = prefix is not None
+        self.prefix = prefix or DEFAULT_PREFIX
+        self.warnings: list[str] = []
+
+    def link(self, el: Element) -> Link:
+        href = self._relative(el.get("href", ""))
+        kids = _kids(el)
+        request = kids.get("request")
+        req = _kids(request)
+        method = (_text(req.get("http_method")) or "GET").upper()
+        body = req.get("body")
+        where = f"{method} {href} ({el.get('rel', '')})"
+        return Link(
+            href=href,
+            rel=el.get("rel", ""),
+            method=method,
+            prefix=self.prefix,
+            description=_text(kids.get("description")),
+            headers=self.headers(request),
+            url_parameters=tuple(self._url_parameters(req.get("url"), where)),
+            body_type=_text(_kids(body).get("type")) or None,
+            parameter_sets=tuple(
+                self._parameter_set(ps, where) for ps in _children(body, "parameters_set")
+            ),
+            response_type=_text(_kids(kids.get("response")).get("type")) or None,
+        )
+
+    def _relative(self, href: str) -> str:
+        path = urlsplit(href).path if "://" in href else href
+        if path.startswith(self.prefix + "/"):
+            path = path[len(self.prefix) + 1 :]
+        elif path == self.prefix:
+            path = ""
+        return path.strip("/")
+
+    def headers(self, request: Element | None) -> tuple[Header, ...]:
+        if request is None:
+            return ()
+        return tuple(
+            Header(_text(kids.get("name")), _text(kids.get("value")), h.get("required") == "true")
+            for headers in _children(request, "headers")
+            for h in _children(headers, "header")
+            for kids in (_kids(h),)
+        )
+
+    def _url_parameters(self, url: Element | None, where: str) -> Iterator[UrlParameter]:
+        for ps in _children(url, "parameters_set"):
+            for p in _children(ps, "parameter"):
+                kids = _kids(p)
+                name = _text(kids.get("name"))
+                yield UrlParameter(
+                    name=name,
+                    type=self._type(p.get("type", "xs:string"), f"{where} URL parameter {name}"),
+                    context=p.get("context", "query"),
+                    required=p.get("required") == "true",
+                    value=_text(kids.get("value")),
+                )
+
+    def _parameter_set(self, el: Element, where: str) -> ParameterSet:
+        return ParameterSet(
+            parameters=tuple(self._parameter(p, where) for p in _children(el, "parameter")),
+            description=_text(_kids(el).get("description")),
+        )
+
+    def _parameter(self, el: Element, where: str) -> Parameter:
+        kids = _kids(el)
+        name = _text(kids.get("name"))
+        segments = [tuple(part.split("|")) for part in name.split(".")]
+        return Parameter(
+            name=name,
+            path=tuple(segments[1:]),
+            type=self._type(el.get("type", "xs:string"), f"{where} parameter {name}"),
+            required=el.get("required") == "true",
+            deprecated=_text(kids.get("deprecated")) == "true",
+            parameter_sets=tuple(
+                self._parameter_set(ps, where) for ps in _children(el, "parameters_set")
+            ),
+        )
+
+    def _type(self, declared: str, where: str) -> str:
+        if declared in KNOWN_TYPES:
+            return declared
+        fixed = _fix_typo(declared)
+        if fixed is not None:
+            self.warnings.append(
+                f"{self.source}: {where}: type {declared!r} read as {fixed!r} (a typo in the RSDL)"
+            )
+            return fixed
+        if " " in declared or not declared:
+            shown = declared if len(declared) <= 40 else declared[:37] + "..."
+            self.warnings.append(
+                f"{self.source}: {where}: type attribute holds text ({shown!r}); "
+                "read as 'xs:string'"
+            )
+            return "xs:string"
+        self.warnings.append(f"{self.source}: {where}: unknown type {declared!r}; kept as is")
+        return declared
+
+
+def _children(el: Element | None, tag: str) -> list[Element]:
+    return [] if el is None else list(el.iterchildren(tag))
+
+
+def _kids(el: Element | None) -> dict[str, Element]:
+    """The element's children by tag (the first of each), read in one C-level pass."""
+    if el is None:
+        return {}
+    kids: dict[str, Element] = {}
+    for child in el:
+        tag = child.tag
+        if isinstance(tag, str) and tag not in kids:
+            kids[tag] = child
+    return kids
+
+
+def _text(el: Element | None) -> str:
+    if el is None or el.text is None:
+        return ""
+    return el.text.strip()
+
+
+def _fix_typo(declared: str) -> str | None:
+    """``xs:boolen`` -> ``xs:boolean``, ``xs:int,`` -> ``xs:int``: real RSDL typos."""
+    if declared == "xs:boolen":
+        return "xs:boolean"
+    stripped = declared.strip(" ,;")
+    return stripped if stripped != declared and stripped in KNOWN_TYPES else None

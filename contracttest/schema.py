@@ -1,0 +1,297 @@
+"""The schema model: the entity XSD (what ``<api>?schema`` serves) read once into plain maps.
+
+For every complex type: its child elements (name -> type, occurrence), its attributes and,
+for simple content, the type of its text; for every simple type: its kind and enumeration.
+Inheritance (``complexContent/extension``), groups, ``ref`` elements and anonymous local
+types are resolved here, so checks look a child up by name, whatever the element order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from contracttest.errors import ContractError
+from contracttest.rsdl import read_source
+from contracttest.xmlsafe import Element, XMLProblem, local_name, parse
+
+XS = "{http://www.w3.org/2001/XMLSchema}"
+UNBOUNDED = -1
+
+_INTEGER = re.compile(r"\s*[+-]?\d+\s*")
+_UNSIGNED = re.compile(r"\s*\+?\d+\s*")
+_BOOLEAN = re.compile(r"\s*(?:true|false|1|0)\s*")
+_DECIMAL = re.compile(r"\s*(?:[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?INF|NaN)\s*")
+_DATETIME = re.compile(r"\s*-?\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?\s*")
+_DATE = re.compile(r"\s*-?\d{4,}-\d\d-\d\d(?:Z|[+-]\d\d:\d\d)?\s*")
+
+_BUILTIN_PATTERNS: dict[str, re.Pattern[str]] = {
+    **dict.fromkeys(("int", "long", "short", "byte", "integer", "negativeInteger"), _INTEGER),
+    **dict.fromkeys(
+        (
+            "unsignedShort",
+            "unsignedInt",
+            "unsignedLong",
+            "unsignedByte",
+            "nonNegativeInteger",
+            "positiveInteger",
+        ),
+        _UNSIGNED,
+    ),
+    "boolean": _BOOLEAN,
+    **dict.fromkeys(("double", "float", "decimal"), _DECIMAL),
+    "dateTime": _DATETIME,
+    "date": _DATE,
+}
+
+#: A compiled value check: returns None when the text is valid, else what was expected.
+ValueCheck = Callable[[str], "str | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class Child:
+    name: str
+    type: str
+    min_occurs: int = 0
+    max_occurs: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Attribute:
+    name: str
+    type: str
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class ComplexType:
+    name: str
+    children: dict[str, Child] = field(default_factory=dict)
+    attributes: dict[str, Attribute] = field(default_factory=dict)
+    text_type: str | None = None  # simple content
+    open: bool = False  # has xs:any: any child is allowed
+
+
+@dataclass(frozen=True, slots=True)
+class SimpleType:
+    name: str
+    base: str
+    enumeration: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The entity XSD: global elements, complex and simple types."""
+
+    elements: dict[str, str]
+    complex_types: dict[str, ComplexType]
+    simple_types: dict[str, SimpleType]
+    source: str = "<xsd>"
+
+    def element_names(self, type_name: str) -> tuple[str, ...]:
+        """The global element names declared with ``type_name`` (``VM`` -> ``("vm",)``)."""
+        return self._by_type.get(type_name, ())
+
+    @property
+    def _by_type(self) -> dict[str, tuple[str, ...]]:
+        cache = self.__dict__.get("_by_type_cache")
+        if cache is None:
+            built: dict[str, list[str]] = {}
+            for name, type_name in self.elements.items():
+                built.setdefault(type_name, []).append(name)
+            cache = {k: tuple(v) for k, v in built.items()}
+            self.__dict__["_by_type_cache"] = cache
+        return cache
+
+    def value_check(self, type_name: str) -> ValueCheck | None:
+        """A check for text of ``type_name``, or None when any text is valid."""
+        cache: dict[str, ValueCheck | None] = self.__dict__.setdefault("_checks", {})
+        if type_name not in cache:
+            cache[type_name] = self._compile(type_name)
+        return cache[type_name]
+
+    def _compile(self, type_name: str) -> ValueCheck | None:
+        simple = self.simple_types.get(type_name)
+        if simple is not None and simple.enumeration is not None:
+            allowed = simple.enumeration
+            shown = ", ".join(sorted(allowed))
+
+            def check_enum(text: str) -> str | None:
+                return None if text.strip() in allowed else f"one of: {shown}"
+
+            return check_enum
+        base = simple.base if simple is not None else type_name
+        pattern = _BUILTIN_PATTERNS.get(base.rpartition(":")[2]) if base.startswith("xs:") else None
+        if pattern is None:
+            return None
+        expected = f"a valid {base}"
+        fullmatch = pattern.fullmatch
+
+        def check(text: str) -> str | None:
+            return None if fullmatch(text) else expected
+
+        return check
+
+
+def load_schema(source: str | Path) -> Schema:
+    """Load the entity XSD from a file path or an http(s) URL."""
+    name = str(source)
+    return schema_from_bytes(read_source(name, ContractError), name)
+
+
+def schema_from_bytes(data: bytes, source: str = "<xsd>") -> Schema:
+    try:
+        root = parse(data)
+    except XMLProblem as exc:
+        raise ContractError(source, f"not an XML schema: {exc}") from None
+    if root.tag != f"{XS}schema":
+        raise ContractError(
+            source, f"not an XML schema (root element is <{local_name(root.tag)}>, not <xs:schema>)"
+        )
+    return _SchemaReader(root, source).read()
+
+
+class _SchemaReader:
+    def __init__(self, root: Element, source: str) -> None:
+        self.root = root
+        self.source = source
+        self.elements: dict[str, str] = {}
+        self.simple: dict[str, SimpleType] = {}
+        self.raw: dict[str, Element] = {}
+        self.groups: dict[str, Element] = {}
+        self.anonymous: dict[str, Element] = {}
+        self.done: dict[str, ComplexType] = {}
+
+    def read(self) -> Schema:
+        for el in self.root:
+            tag = el.tag
+            name = el.get("name", "")
+            if tag == f"{XS}element":
+                self.elements[name] = self._element_type(el, name)
+            elif tag == f"{XS}complexType":
+                self.raw[name] = el
+            elif tag == f"{XS}simpleType":
+                self.simple[name] = _simple_type(el, name)
+            elif tag == f"{XS}group":
+                self.groups[name] = el
+        for name in list(self.raw):
+            self._complex(name)
+        for name in list(self.anonymous):
+            self._complex(name)
+        return Schema(self.elements, self.done, self.simple, self.source)
+
+    def _element_type(self, el: Element, name: str) -> str:
+        declared = el.get("type")
+        if declared:
+            return declared
+        for kid in el:
+            if kid.tag == f"{XS}complexType":
+                anon = f"{name}#anonymous"
+                self.anonymous[anon] = kid
+                return anon
+            if kid.tag == f"{XS}simpleType":
+                anon = f"{name}#simple"
+                self.simple[anon] = _simple_type(kid, anon)
+                return anon
+        return "xs:string"
+
+    def _complex(self, name: str) -> ComplexType:
+        if name in self.done:
+            return self.done[name]
+        el = self.raw.get(name) if name in self.raw else self.anonymous.get(name)
+        if el is None:
+            return ComplexType(name)
+        result = ComplexType(name)
+        self.done[name] = result  # guards recursion; filled in place below
+        self._fill(result, el)
+        return result
+
+    def _fill(self, result: ComplexType, el: Element) -> None:
+        for kid in el:
+            tag = kid.tag
+            if tag in (f"{XS}sequence", f"{XS}choice", f"{XS}all", f"{XS}group"):
+                self._particles(result, kid)
+            elif tag == f"{XS}attribute":
+                self._attribute(result, kid)
+            elif tag in (f"{XS}complexContent", f"{XS}simpleContent"):
+                for derivation in kid:
+                    if derivation.tag not in (f"{XS}extension", f"{XS}restriction"):
+                        continue
+                    base = derivation.get("base", "")
+                    if tag == f"{XS}simpleContent":
+                        object.__setattr__(result, "text_type", base)
+                    elif base in self.raw:
+                        parent = self._complex(base)
+                        result.children.update(parent.children)
+                        result.attributes.update(parent.attributes)
+                        if parent.open:
+                            object.__setattr__(result, "open", True)
+                    self._fill(result, derivation)
+            elif tag == f"{XS}any":
+                object.__setattr__(result, "open", True)
+
+    def _particles(self, result: ComplexType, el: Element) -> None:
+        if el.tag == f"{XS}group" and el.get("ref"):
+            group = self.groups.get(el.get("ref", ""))
+            if group is not None:
+                self._particles(result, group)
+            return
+        for kid in el:
+            tag = kid.tag
+            if tag == f"{XS}element":
+                child = self._child(kid, result.name)
+                result.children[child.name] = child
+            elif tag in (f"{XS}sequence", f"{XS}choice", f"{XS}all", f"{XS}group"):
+                self._particles(result, kid)
+            elif tag == f"{XS}any":
+                object.__setattr__(result, "open", True)
+
+    def _child(self, el: Element, owner: str) -> Child:
+        ref = el.get("ref")
+        if ref:
+            name, type_name = ref, self.elements.get(ref) or self._global_type(ref)
+        else:
+            name = el.get("name", "")
+            type_name = self._element_type(el, f"{owner}.{name}")
+            if type_name in self.anonymous:
+                self._complex(type_name)
+        max_raw = el.get("maxOccurs", "1")
+        return Child(
+            name=name,
+            type=type_name,
+            min_occurs=int(el.get("minOccurs", "1")),
+            max_occurs=UNBOUNDED if max_raw == "unbounded" else int(max_raw),
+        )
+
+    def _global_type(self, ref: str) -> str:
+        """The type of a global element referenced before its declaration was read."""
+        for el in self.root.iterchildren(f"{XS}element"):
+            if el.get("name") == ref:
+                found = self._element_type(el, ref)
+                self.elements[ref] = found
+                return found
+        return "xs:string"
+
+    def _attribute(self, result: ComplexType, el: Element) -> None:
+        name = el.get("name") or el.get("ref") or ""
+        type_name = el.get("type", "xs:string")
+        for kid in el:
+            if kid.tag == f"{XS}simpleType":
+                type_name = f"{result.name}@{name}"
+                self.simple[type_name] = _simple_type(kid, type_name)
+        result.attributes[name] = Attribute(name, type_name, el.get("use") == "required")
+
+
+def _simple_type(el: Element, name: str) -> SimpleType:
+    for kid in el:
+        if kid.tag == f"{XS}restriction":
+            values = frozenset(e.get("value", "") for e in kid.iterchildren(f"{XS}enumeration"))
+            return SimpleType(name, kid.get("base", "xs:string"), values or None)
+    return SimpleType(name, "xs:string")
+
+
+def iter_types(schema: Schema) -> Iterator[str]:
+    """Every complex type name, in declaration order."""
+    yield from schema.complex_types

@@ -1,0 +1,70 @@
+"""Safe XML parsing: one parser configuration for everything contracttest reads.
+
+Entities are never resolved, DTDs never loaded, the network never touched and huge trees
+refused, so an XXE or entity-expansion ("billion laughs") payload is inert. A document that
+declares entities is still reported, because no engine ever sends one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lxml import etree
+
+Element = etree._Element
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+
+
+PARSER = _parser()
+
+
+class XMLProblem(ValueError):
+    """A body that is not usable XML; the message says why in one line."""
+
+
+def parse(data: bytes) -> Element:
+    """Parse ``data`` safely; raise ``XMLProblem`` for malformed or entity-bearing XML."""
+    try:
+        root = etree.fromstring(data, PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise XMLProblem(f"not well-formed XML: {_first_line(str(exc))}") from None
+    if root is None:
+        raise XMLProblem("empty XML document")
+    docinfo: Any = root.getroottree().docinfo
+    if docinfo.doctype:
+        dtd: Any = docinfo.internalDTD
+        if dtd is not None and any(True for _ in dtd.iterentities()):
+            raise XMLProblem(
+                "declares XML entities in a DOCTYPE (XXE or entity-expansion payload); not expanded"
+            )
+        raise XMLProblem("carries a DOCTYPE, which the engine never sends")
+    return root
+
+
+def looks_like_xml(data: bytes) -> bool:
+    """True when ``data`` starts (after white space and a BOM) with ``<``."""
+    return data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<"
+
+
+def _first_line(text: str) -> str:
+    line = text.splitlines()[0] if text else "syntax error"
+    return re.sub(r" \(<string>, line \d+\)$", "", line)
+
+
+def local_name(tag: object) -> str:
+    """The tag without its namespace; '' for comments and processing instructions."""
+    if not isinstance(tag, str):
+        return ""
+    return tag.rpartition("}")[2]
