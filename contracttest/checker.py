@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from contracttest.cassette import Cassette
-from contracttest.checks import CHECKS, CassetteState, Context
+from contracttest.checks import CHECKS, CassetteState, Context, Memo
 from contracttest.exchange import Exchange
 from contracttest.rsdl import Contract
 from contracttest.rules import RULES, Finding, Violation
@@ -50,8 +50,12 @@ class Checker:
         contract: Contract,
         schema: Schema | None = None,
         rules: Iterable[str] | None = None,
+        *,
+        reuse: bool = True,
     ) -> None:
+        """``reuse=False`` parses and walks every body afresh (for measuring)."""
         self.contract = contract
+        self.memo = Memo() if reuse else None
         self.schema = schema
         chosen = tuple(rules) if rules is not None else tuple(RULES)
         self._checks = [(rule, CHECKS[rule]) for rule in chosen]
@@ -71,7 +75,7 @@ class Checker:
     def check_exchange(
         self, exchange: Exchange, state: CassetteState | None = None
     ) -> list[Violation]:
-        ctx = Context(exchange, self.contract, self.schema, state or CassetteState())
+        ctx = Context(exchange, self.contract, self.schema, state or CassetteState(), self.memo)
         found: list[Violation] = []
         for _, check in self._checks:
             for finding in check(ctx):

@@ -96,7 +96,7 @@ def contract_summary(contract: Contract, schema: Schema | None) -> dict[str, obj
         "prefix": contract.prefix,
         "form": "served" if contract.served_form else "build-time",
         "methods": dict(sorted(methods.items())),
-        "collections": sorted({link.segments[0] for link in contract.links if link.segments}),
+        "collections": list(contract.collections),
         "rels": list(contract.rels),
         "warnings": list(contract.warnings),
     }

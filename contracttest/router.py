@@ -8,11 +8,20 @@ segments win over variables, with backtracking when a literal branch leads nowhe
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from contracttest.rsdl import Contract, Link
 
 KNOWN_PREFIXES = ("/ovirt-engine/api/v4", "/ovirt-engine/api", "/api")
+_CACHE_LIMIT = 200_000
+
+
+def path_segments(path: str) -> list[str]:
+    """``vms/a%20b;x=1/nics`` -> ``["vms", "a b", "nics"]``: names only, unescaped."""
+    if ";" not in path and "%" not in path:
+        return [s for s in path.split("/") if s]
+    return [unquote(s.partition(";")[0]) for s in path.split("/") if s and s[0] != ";"]
 
 
 @dataclass(slots=True)
@@ -82,6 +91,8 @@ class Router:
                     node = node.literal.setdefault(segment, _Node())
             node.links.setdefault(link.method, []).append(link)
         self._root.links.setdefault("GET", []).append(contract.root_link)
+        self._resolves: dict[str, bool] = {}
+        self._actions: dict[str, Link | None] = {}
 
     def links_at(self, segments: tuple[str, ...] | list[str]) -> dict[str, list[Link]] | None:
         """The links of every method at a concrete path; None when no template matches it."""
@@ -95,6 +106,32 @@ class Router:
             return None
         found = links.get(method.upper())
         return found[0] if found else None
+
+    def resolves(self, path: str) -> bool:
+        """Whether a relative path (``vms/123/nics``, matrix and escapes allowed) has a GET.
+
+        Memoised: the same hrefs come back in response after response.
+        """
+        known = self._resolves.get(path)
+        if known is None:
+            links = self.links_at(path_segments(path))
+            known = self._resolves[path] = links is not None and "GET" in links
+            self._trim(self._resolves)
+        return known
+
+    def action(self, path: str) -> Link | None:
+        """The action link (POST, rel not ``add``) at a relative path, memoised."""
+        if path in self._actions:
+            return self._actions[path]
+        link = self.route("POST", path_segments(path))
+        found = self._actions[path] = link if link is not None and link.is_action else None
+        self._trim(self._actions)
+        return found
+
+    @staticmethod
+    def _trim(cache: dict[str, Any]) -> None:
+        if len(cache) > _CACHE_LIMIT:
+            cache.clear()
 
     def _walk(self, node: _Node, segments: tuple[str, ...] | list[str], i: int) -> _Node | None:
         if i == len(segments):

@@ -144,6 +144,11 @@ class Contract:
         """The API root (``GET <prefix>``), which every engine serves but no RSDL lists."""
         return Link(href="", rel="get", method="GET", prefix=self.prefix, response_type="API")
 
+    @cached_property
+    def collections(self) -> tuple[str, ...]:
+        """The top-level collection names (``vms``, ``hosts``, ...), sorted."""
+        return tuple(sorted({link.href.split("/")[0] for link in self.links if link.href}))
+
     @property
     def rels(self) -> tuple[str, ...]:
         return tuple(sorted({link.rel for link in self.links}))

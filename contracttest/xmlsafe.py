@@ -55,7 +55,10 @@ def parse(data: bytes) -> Element:
 
 def looks_like_xml(data: bytes) -> bool:
     """True when ``data`` starts (after white space and a BOM) with ``<``."""
-    return data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<"
+    head = data[:4096].lstrip(b" \t\r\n")
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:].lstrip(b" \t\r\n")
+    return head[:1] == b"<"
 
 
 def _first_line(text: str) -> str:

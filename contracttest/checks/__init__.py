@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from contracttest.checks.context import CassetteState, Context
-from contracttest.checks.representation import check_hrefs, check_schema
+from contracttest.checks.context import CassetteState, Context, Memo
+from contracttest.checks.hrefs import check_hrefs
+from contracttest.checks.representation import check_schema
 from contracttest.checks.request import (
     check_body_type,
     check_link,
@@ -47,4 +48,4 @@ CHECKS: dict[str, Check] = {
     "state.created-not-found": check_created_found,
 }
 
-__all__ = ["CHECKS", "CassetteState", "Check", "Context"]
+__all__ = ["CHECKS", "CassetteState", "Check", "Context", "Memo"]

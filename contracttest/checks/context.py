@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from contracttest.exchange import Exchange
@@ -25,16 +26,63 @@ class _Body:
     problem: str | None = None
 
 
+class Memo:
+    """What identical response bodies share across exchanges: the parsed tree and results.
+
+    Polling, refreshes and replays answer the same bytes again and again; each distinct body
+    is parsed once and walked once per API base. Bounded: the parsed bodies hold at most
+    ``max_bytes`` of text and the results at most ``max_results`` entries, least recently
+    used first out. Trees are shared, so checks must not modify them.
+    """
+
+    def __init__(self, max_bytes: int = 16 << 20, max_results: int = 512) -> None:
+        self.max_bytes = max_bytes
+        self.max_results = max_results
+        self._bodies: OrderedDict[bytes, _Body] = OrderedDict()
+        self._size = 0
+        self._results: OrderedDict[tuple[object, ...], object] = OrderedDict()
+
+    def body(self, data: bytes) -> _Body:
+        found = self._bodies.get(data)
+        if found is not None:
+            self._bodies.move_to_end(data)
+            return found
+        parsed = _parse_body(data)
+        if len(data) <= self.max_bytes:
+            self._bodies[data] = parsed
+            self._size += len(data)
+            while self._size > self.max_bytes:
+                evicted, _ = self._bodies.popitem(last=False)
+                self._size -= len(evicted)
+        return parsed
+
+    def result(self, key: tuple[object, ...]) -> object:
+        """A stored result, or ``Memo.MISSING``."""
+        found = self._results.get(key, Memo.MISSING)
+        if found is not Memo.MISSING:
+            self._results.move_to_end(key)
+        return found
+
+    def store(self, key: tuple[object, ...], value: object) -> None:
+        self._results[key] = value
+        if len(self._results) > self.max_results:
+            self._results.popitem(last=False)
+
+    MISSING: object = object()
+
+
 class Context:
     """One exchange, routed against the contract; bodies are parsed lazily, once."""
 
     __slots__ = (
         "_request_body",
         "_response_body",
+        "cache",
         "contract",
         "exchange",
         "link",
         "links_here",
+        "memo",
         "schema",
         "state",
         "target",
@@ -46,8 +94,10 @@ class Context:
         contract: Contract,
         schema: Schema | None,
         state: CassetteState,
+        memo: Memo | None = None,
     ) -> None:
         self.exchange = exchange
+        self.memo = memo
         self.contract = contract
         self.schema = schema
         self.state = state
@@ -61,6 +111,8 @@ class Context:
                 self.link = found[0] if found else None
         self._request_body: _Body | None = None
         self._response_body: _Body | None = None
+        #: Results several checks share (the representation walk), by name.
+        self.cache: dict[str, object] = {}
 
     @property
     def in_api(self) -> bool:
@@ -93,7 +145,7 @@ class Context:
         response = self.exchange.response
         if "html" in response.content_type:
             return True
-        head = response.body.lstrip()[:64].lower()
+        head = response.body[:512].lstrip()[:64].lower()
         return head.startswith((b"<html", b"<!doctype html"))
 
     def _request(self) -> _Body:
@@ -103,14 +155,18 @@ class Context:
 
     def _response(self) -> _Body:
         if self._response_body is None:
-            self._response_body = (
-                _Body() if self.response_is_html else _parse_body(self.exchange.response.body)
-            )
+            body = self.exchange.response.body
+            if self.response_is_html:
+                self._response_body = _Body()
+            elif self.memo is not None:
+                self._response_body = self.memo.body(body)
+            else:
+                self._response_body = _parse_body(body)
         return self._response_body
 
 
 def _parse_body(data: bytes) -> _Body:
-    if not data.strip() or not looks_like_xml(data):
+    if not looks_like_xml(data):
         return _Body()
     try:
         return _Body(root=parse(data))

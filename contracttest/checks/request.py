@@ -31,7 +31,7 @@ def check_link(ctx: Context) -> Iterator[Finding]:
         )
         return
     first = ctx.target.segments[0] if ctx.target.segments else ""
-    collections = sorted({link.segments[0] for link in ctx.contract.links if link.segments})
+    collections = ctx.contract.collections
     hint = suggest(first, collections) if first not in collections else ""
     yield Finding(
         "link.undocumented",

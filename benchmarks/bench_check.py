@@ -1,0 +1,131 @@
+"""Speed of the contract core over the whole real corpus, in one run.
+
+    python benchmarks/bench_check.py [--repeat 5]
+
+Reports CPU time (process_time), each the best of --repeat runs:
+* YAML loading of every vcrpy cassette (separately; excluded from the ratio);
+* parse-only: every request and response body that looks like XML, parsed with lxml through
+  the same safe parser the checker uses;
+* check: every cassette checked against its nearest contract with every rule, starting from
+  freshly loaded contracts (so every cache is built within the run); this includes parsing
+  each distinct body once. Then the same with body reuse off: every body parsed and walked;
+* the ratio check / parse-only (the budget is 3), and exchanges per second;
+* loading and compiling the 3.6 RSDL + XSD (the budget is 150 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from conftest import corpus_path
+from contracttest import Cassette, Checker, load_cassette, load_contract, load_schema
+from contracttest.xmlsafe import XMLProblem, looks_like_xml, parse
+from tests.corpus_contracts import RSDL, XSD, nearest, vcrpy_cassettes
+
+
+def best(repeat: int, run: Callable[[], object]) -> float:
+    """The least CPU time of ``repeat`` runs, with the garbage collector paused (as timeit)."""
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        gc.disable()
+        try:
+            start = time.process_time()
+            run()
+            times.append(time.process_time() - start)
+        finally:
+            gc.enable()
+    return min(times)
+
+
+def check_all(plan: list[tuple[Checker, Cassette]]) -> int:
+    return sum(len(checker.check_cassette(cassette)) for checker, cassette in plan)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    corpus = corpus_path()
+    if not (corpus / "rsdl").is_dir():
+        print(f"corpus not found at {corpus}", file=sys.stderr)
+        return 2
+    files = vcrpy_cassettes(corpus)
+
+    yaml_time = best(args.repeat, lambda: [load_cassette(f) for f in files])
+    cassettes = [load_cassette(f) for f in files]
+    exchanges = sum(len(c.exchanges) for c in cassettes)
+    bodies = [
+        body
+        for c in cassettes
+        for e in c.exchanges
+        for body in (e.request.body, e.response.body)
+        if body.strip() and looks_like_xml(body)
+    ]
+    size = sum(len(b) for b in bodies)
+
+    def parse_only() -> None:
+        for body in bodies:
+            with contextlib.suppress(XMLProblem):
+                parse(body)
+
+    keys = {nearest(f)[0] for f in files}
+
+    def fresh_plan(reuse: bool) -> list[tuple[Checker, Cassette]]:
+        """New contract, schema and checker objects: no cache survives from a prior run."""
+        checkers = {
+            key: Checker(
+                load_contract(corpus / RSDL[key]),
+                load_schema(corpus / XSD[key]) if key in XSD else None,
+                reuse=reuse,
+            )
+            for key in keys
+        }
+        return [(checkers[nearest(c.path)[0]], c) for c in cassettes]
+
+    def timed_check(reuse: bool) -> tuple[float, int]:
+        times, found = [], 0
+        for _ in range(args.repeat):
+            plan = fresh_plan(reuse)
+            times.append(best(1, lambda: check_all(plan)))  # noqa: B023 - used at once
+        found = check_all(fresh_plan(reuse))
+        return min(times), found
+
+    parse_time = best(args.repeat, parse_only)
+    check_time, violations = timed_check(reuse=True)
+    cold_time, _ = timed_check(reuse=False)
+
+    load_time = best(
+        args.repeat,
+        lambda: (load_contract(corpus / RSDL["3.6"]), load_schema(corpus / XSD["3.6"])),
+    )
+
+    print(
+        f"corpus: {len(files)} cassettes, {exchanges} exchanges, {len(bodies)} XML bodies, "
+        f"{size / 1e6:.1f} MB"
+    )
+    print(f"YAML loading (excluded):       {yaml_time * 1000:8.1f} ms")
+    print(f"parse-only (lxml):             {parse_time * 1000:8.1f} ms")
+    print(
+        f"check, all rules (with parse): {check_time * 1000:8.1f} ms  "
+        f"({exchanges / check_time:,.0f} exchanges/s, {violations} violations)"
+    )
+    print(f"ratio check / parse-only:      {check_time / parse_time:8.2f}  (budget 3.00)")
+    print(
+        f"same, no body reuse:           {cold_time * 1000:8.1f} ms  "
+        f"(ratio {cold_time / parse_time:.2f}; every body parsed and walked afresh)"
+    )
+    print(f"load 3.6 RSDL + XSD:           {load_time * 1000:8.1f} ms  (budget 150 ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""One pass over a response representation, shared by the schema and the href rules.
+
+The XSD side is compiled per complex type on first use into ``{child tag: (child type,
+value check)}`` maps, so visiting an element costs one dictionary lookup; elements of a
+"plain" type (no values to check: ``<link href rel/>``, references) with no children are
+not visited at all beyond their href. Each element's parent is at hand during the walk, so
+the href rule never climbs the tree. The result is cached on the exchange's context: the
+body is walked once whichever of the two rules run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from contracttest.checks.context import Context, Memo
+from contracttest.checks.hrefs import HrefChecker
+from contracttest.schema import ComplexType, Schema, ValueCheck
+from contracttest.xmlsafe import Element
+
+#: (owner type, child tag or "@attribute" or "text()", kind) -> [first element, value, count]
+SchemaProblems = dict[tuple[str, str, str], list[object]]
+
+
+@dataclass(slots=True)
+class Compiled:
+    type: ComplexType
+    children: dict[str, tuple[Compiled | None, ValueCheck | None]]
+    attributes: dict[str, ValueCheck | None]
+    text: ValueCheck | None
+    attribute_names: frozenset[str] = frozenset()
+    has_href: bool = False
+    #: No attribute value and no text to check: an element of this type with no children
+    #: and only known attributes needs no visit beyond its href.
+    plain: bool = False
+
+
+def compiled_type(schema: Schema, type_name: str) -> Compiled | None:
+    cache: dict[str, Compiled | None] = schema.__dict__.setdefault("_compiled", {})
+    if type_name in cache:
+        return cache[type_name]
+    ctype = schema.complex_types.get(type_name)
+    if ctype is None:
+        cache[type_name] = None
+        return None
+    compiled = Compiled(ctype, {}, {}, None)
+    cache[type_name] = compiled  # before the children: types are recursive
+    for name, child in ctype.children.items():
+        compiled.children[name] = (
+            compiled_type(schema, child.type),
+            schema.value_check(child.type),
+        )
+    for name, attribute in ctype.attributes.items():
+        compiled.attributes[name] = schema.value_check(attribute.type)
+    if ctype.text_type:
+        compiled.text = schema.value_check(ctype.text_type)
+    compiled.attribute_names = frozenset(compiled.attributes)
+    compiled.has_href = "href" in compiled.attributes
+    compiled.plain = compiled.text is None and all(
+        check is None for check in compiled.attributes.values()
+    )
+    return compiled
+
+
+class Walk:
+    """The findings of one walk: schema problems (folded) and href problems."""
+
+    def __init__(self, hrefs: HrefChecker, check_schema: bool) -> None:
+        self.hrefs = hrefs
+        self.check_schema = check_schema
+        self.schema_problems: SchemaProblems = {}
+
+    def note(self, key: tuple[str, str, str], element: Element, detail: str) -> None:
+        seen = self.schema_problems.get(key)
+        if seen is None:
+            self.schema_problems[key] = [element, detail, 1]
+        else:
+            seen[2] = int(str(seen[2])) + 1
+
+    def typed(
+        self,
+        element: Element,
+        compiled: Compiled,
+        parent: Element | None,
+        parent_href: str | None = None,
+    ) -> None:
+        """Visit an element of a known complex type, and everything below it."""
+        type_name = compiled.type.name
+        own_href = None
+        if element.attrib:
+            self.attributes(element, compiled)
+            own_href = element.get("href")
+            if own_href is not None:
+                self.hrefs.visit(element, own_href, parent, parent_href)
+        if compiled.text is not None and compiled.text(element.text or "") is not None:
+            self.note((type_name, "text()", "value"), element, element.text or "")
+        lookup = compiled.children.get
+        visit = self.hrefs.visit
+        for child in element:
+            spec = lookup(child.tag)
+            if spec is None:
+                if not compiled.type.open:
+                    self.note((type_name, str(child.tag), "unknown"), child, "")
+                self.untyped(child, element)
+                continue
+            sub, check = spec
+            if sub is None:
+                if check is not None and check(child.text or "") is not None:
+                    self.note((type_name, str(child.tag), "value"), child, child.text or "")
+            elif sub.plain and not len(child):
+                keys = child.keys()
+                if keys:
+                    if not sub.attribute_names.issuperset(keys):
+                        self.attributes(child, sub)
+                    if "href" in keys:
+                        visit(child, child.get("href"), element, own_href)  # type: ignore[arg-type]
+            else:
+                self.typed(child, sub, element, own_href)
+
+    def untyped(self, element: Element, parent: Element | None) -> None:
+        """Visit an element the XSD does not describe: only its hrefs are checked."""
+        visit = self.hrefs.visit
+        href = element.get("href")
+        if href is not None:
+            visit(element, href, parent, parent.get("href") if parent is not None else None)
+        for child in element.iterdescendants():
+            href = child.get("href")
+            if href is not None:
+                up = child.getparent()
+                visit(child, href, up, up.get("href") if up is not None else None)
+
+    def attributes(self, element: Element, compiled: Compiled) -> None:
+        type_name = compiled.type.name
+        attributes = compiled.attributes
+        for raw_name, raw_value in element.attrib.items():
+            name, value = str(raw_name), str(raw_value)
+            if name not in attributes:
+                if name[0] != "{":
+                    self.note((type_name, "@" + name, "attribute"), element, value)
+                continue
+            check = attributes[name]
+            if check is not None and check(value) is not None:
+                self.note((type_name, "@" + name, "value"), element, value)
+
+
+def walk_of(ctx: Context) -> Walk | None:
+    """The walk of this exchange's response, made on first use; None when there is none."""
+    cached = ctx.cache.get("walk", False)
+    if cached is not False:
+        assert cached is None or isinstance(cached, Walk)
+        return cached
+    memo = ctx.memo
+    key = ("walk", ctx.exchange.response.body, ctx.api_base)
+    found = memo.result(key) if memo is not None else Memo.MISSING
+    if found is Memo.MISSING:
+        walk = _walk(ctx)
+        if memo is not None and walk is not None:
+            memo.store(key, walk)
+    else:
+        assert isinstance(found, Walk)
+        walk = found
+    ctx.cache["walk"] = walk
+    return walk
+
+
+def _walk(ctx: Context) -> Walk | None:
+    root = ctx.response_root
+    if root is None or not ctx.in_api or not 200 <= ctx.exchange.response.status < 300:
+        return None
+    schema = ctx.schema
+    type_name = schema.elements.get(str(root.tag)) if schema is not None else None
+    compiled = compiled_type(schema, type_name) if schema is not None and type_name else None
+    walk = Walk(HrefChecker(ctx.api_base, ctx.contract.router), compiled is not None)
+    if compiled is not None:
+        walk.typed(root, compiled, None)
+    else:
+        walk.untyped(root, None)
+    return walk
