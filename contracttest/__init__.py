@@ -15,13 +15,14 @@ Errors (all derive from ``ContractTestError``; each names the file and the probl
     └── CassetteError     a cassette that cannot be read
 """
 
-from contracttest.cassette import Cassette, load_cassette
+from contracttest.cassette import load_cassette
 from contracttest.checker import Checker
 from contracttest.errors import CassetteError, ContractError, ContractTestError
-from contracttest.exchange import Exchange, Request, Response
-from contracttest.rsdl import Contract, Link, load_contract
+from contracttest.exchange import Cassette, Exchange, Request, Response
+from contracttest.loading import load_contract, load_schema
+from contracttest.rsdl import Contract, Link
 from contracttest.rules import RULES, Rule, Severity, Violation
-from contracttest.schema import Schema, load_schema
+from contracttest.schema import Schema
 
 __version__ = "0.1.0"
 

@@ -10,24 +10,18 @@ from __future__ import annotations
 import gzip
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
 from contracttest.errors import CassetteError
-from contracttest.exchange import Exchange, Headers, Request, Response, header_map
+from contracttest.exchange import Cassette, Exchange, Headers, Request, Response, header_map
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 CASSETTE_SUFFIXES = (".yaml", ".yml")
-
-
-@dataclass(frozen=True, slots=True)
-class Cassette:
-    path: str
-    exchanges: tuple[Exchange, ...]
 
 
 def load_cassette(path: str | Path) -> Cassette:
@@ -85,12 +79,19 @@ def _exchange(item: object, index: int, name: str) -> Exchange:
         raise CassetteError(name, f"interaction {index} has no numeric response status") from None
     if "method" not in request or "uri" not in request:
         raise CassetteError(name, f"interaction {index} request lacks method or uri")
+    uri = str(request["uri"])
+    try:
+        urlsplit(uri)
+    except ValueError as exc:
+        raise CassetteError(
+            name, f"interaction {index} has a malformed uri {uri!r}: {exc}"
+        ) from None
     req_headers = header_map(request.get("headers"))
     resp_headers = header_map(response.get("headers"))
     return Exchange(
         request=Request(
             method=str(request["method"]).upper(),
-            uri=str(request["uri"]),
+            uri=uri,
             headers=req_headers,
             body=_body(request.get("body"), req_headers),
         ),

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from contracttest.cassette import Cassette
 from contracttest.checks import CHECKS, CassetteState, Context, Memo
-from contracttest.exchange import Exchange
+from contracttest.exchange import Cassette, Exchange
 from contracttest.rsdl import Contract
 from contracttest.rules import RULES, Finding, Violation
 from contracttest.schema import Schema

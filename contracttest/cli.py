@@ -7,6 +7,7 @@ Exit status: 0 nothing at or above ``--fail-on``; 1 violations; 2 usage or input
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -14,10 +15,10 @@ from typing import NoReturn
 from contracttest.cassette import find_cassettes, load_cassette
 from contracttest.checker import Checker, UnknownRule, resolve_rules
 from contracttest.errors import ContractTestError
+from contracttest.loading import load_contract, load_schema
 from contracttest.report import Result, as_json, as_text, contract_summary, contract_text
-from contracttest.rsdl import load_contract
 from contracttest.rules import Severity
-from contracttest.schema import Schema, load_schema
+from contracttest.schema import Schema
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
 
@@ -62,6 +63,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug of ours: still one line, unless debugging
+        if os.environ.get("CONTRACTTEST_DEBUG"):
+            raise
+        print(
+            f"contracttest: internal error: {type(exc).__name__}: {exc} "
+            "(set CONTRACTTEST_DEBUG=1 for the traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
 
 
 def _check(args: argparse.Namespace) -> int:

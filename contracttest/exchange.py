@@ -62,3 +62,11 @@ class Exchange:
     response: Response
     index: int = 0
     cassette: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Cassette:
+    """The exchanges of one recording, in order; ``path`` names where it came from."""
+
+    path: str
+    exchanges: tuple[Exchange, ...]

@@ -75,6 +75,19 @@ def split_uri(uri: str, prefix: str) -> Target:
     return Target(base, tuple(segments), tuple(matrix), query)
 
 
+def api_relative(href: str, base: str) -> str:
+    """An href or URL as a path relative to the API: ``https://h/api/vms/1;x=2`` -> ``vms/1``.
+
+    The request's ``base`` is tried first, then every known prefix (real RHEV-M engines answer
+    with their ``/api`` alias); '' when the href is under none.
+    """
+    path = urlsplit(href).path if "://" in href else href.partition("?")[0]
+    for candidate in (base, *KNOWN_PREFIXES):
+        if candidate and (path == candidate or path.startswith(candidate + "/")):
+            return "/".join(path_segments(path[len(candidate) :]))
+    return ""
+
+
 class Router:
     """Routes concrete paths of one contract to its links."""
 

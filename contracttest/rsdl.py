@@ -9,11 +9,9 @@ a warning, so nothing downstream deals with them again.
 
 from __future__ import annotations
 
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -158,38 +156,12 @@ class Contract:
         return int(self.version.split(".")[0]) if self.version else None
 
 
-def load_contract(source: str | Path) -> Contract:
-    """Load an RSDL from a file path or an http(s) URL."""
-    name = str(source)
-    data = read_source(name, ContractError)
-    return contract_from_bytes(data, name)
-
-
-def read_source(name: str, error: type[ContractError]) -> bytes:
-    """The bytes of a file path or http(s) URL; ``error`` names the source on failure."""
-    if name.startswith(("http://", "https://")):
-        try:
-            with urllib.request.urlopen(name, timeout=30) as reply:
-                data: bytes = reply.read()
-                return data
-        except OSError as exc:
-            raise error(name, f"cannot fetch: {exc}") from None
-    try:
-        return Path(name).read_bytes()
-    except FileNotFoundError:
-        raise error(name, "no such file") from None
-    except IsADirectoryError:
-        raise error(name, "is a directory, not a file") from None
-    except OSError as exc:
-        raise error(name, f"cannot read: {exc.strerror or exc}") from None
-
-
 def contract_from_bytes(data: bytes, source: str = "<rsdl>") -> Contract:
     try:
         root = parse(data)
     except XMLProblem as exc:
         raise ContractError(source, f"not an RSDL document: {exc}") from None
-    if local_name(root.tag) != "rsdl":
+    if root.tag != "rsdl":
         raise ContractError(
             source, f"not an RSDL document (root element is <{local_name(root.tag)}>, not <rsdl>)"
         )

@@ -11,10 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from contracttest.errors import ContractError
-from contracttest.rsdl import read_source
 from contracttest.xmlsafe import Element, XMLProblem, local_name, parse
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
@@ -135,12 +133,6 @@ class Schema:
         return check
 
 
-def load_schema(source: str | Path) -> Schema:
-    """Load the entity XSD from a file path or an http(s) URL."""
-    name = str(source)
-    return schema_from_bytes(read_source(name, ContractError), name)
-
-
 def schema_from_bytes(data: bytes, source: str = "<xsd>") -> Schema:
     try:
         root = parse(data)
@@ -257,13 +249,22 @@ class _SchemaReader:
             type_name = self._element_type(el, f"{owner}.{name}")
             if type_name in self.anonymous:
                 self._complex(type_name)
-        max_raw = el.get("maxOccurs", "1")
         return Child(
             name=name,
             type=type_name,
-            min_occurs=int(el.get("minOccurs", "1")),
-            max_occurs=UNBOUNDED if max_raw == "unbounded" else int(max_raw),
+            min_occurs=self._occurs(el, "minOccurs", name),
+            max_occurs=self._occurs(el, "maxOccurs", name),
         )
+
+    def _occurs(self, el: Element, attribute: str, name: str) -> int:
+        raw = el.get(attribute, "1").strip()
+        if raw == "unbounded" and attribute == "maxOccurs":
+            return UNBOUNDED
+        if not raw.isdigit():
+            raise ContractError(
+                self.source, f"element {name!r} has {attribute}={raw!r}, which is not a count"
+            )
+        return int(raw)
 
     def _global_type(self, ref: str) -> str:
         """The type of a global element referenced before its declaration was read."""

@@ -218,6 +218,7 @@ def contracttest(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return _finish(_start(cwd, *args))
 
 
+BAD_URI = "https://[::1/ovirt-engine/api/vms"  # an IPv6 host without its closing bracket
 CORRUPT_YAML = "interactions:\n  - request: {method: GET\n"
 
 
@@ -243,6 +244,12 @@ def make_workspace(folder: Path) -> Path:
         )
     )
     (folder / "empty-folder").mkdir()
+    (folder / "bad-occurs.xsd").write_text(TINY_XSD.replace('minOccurs="0"', 'minOccurs="lots"'))
+    write_cassette(
+        folder / "bad-uri.yaml",
+        interaction("GET", "vms", response_body="<vms/>"),
+        {**interaction("GET", "vms"), "request": {"method": "GET", "uri": BAD_URI}},
+    )
     return folder
 
 
@@ -317,7 +324,24 @@ BAD_RUNS = [
         "api.rsdl",
     ),
     BadRun("contract-command-on-xsd", ("contract", "api.xsd"), r"not an RSDL", "api.xsd"),
+    BadRun(
+        "schema-with-bad-occurs",
+        check("good.yaml", extra=("--schema", "bad-occurs.xsd")),
+        r"(?i)occurs",
+        "bad-occurs.xsd",
+    ),
+    BadRun(
+        "cassette-with-malformed-uri",
+        check("bad-uri.yaml"),
+        r"(?i)ur[il]",
+        "bad-uri.yaml",
+    ),
 ]
+
+with_bad_runs = pytest.mark.parametrize(
+    "bad",
+    [pytest.param(bad, id=bad.id) for bad in BAD_RUNS],
+)
 
 
 @pytest.fixture(scope="module")
@@ -337,7 +361,7 @@ def _in_process(
     return subprocess.CompletedProcess(args, code, stdout.getvalue(), stderr.getvalue())
 
 
-@pytest.mark.parametrize("bad", BAD_RUNS, ids=lambda bad: bad.id)
+@with_bad_runs
 def test_bad_input_exits_2_with_one_line(
     workspace: Path,
     subprocess_runs: dict[str, subprocess.CompletedProcess[str]],

@@ -58,7 +58,7 @@ XmlEdit = Callable[[etree._Element], None]
 
 
 def _one(root: etree._Element, path: str) -> etree._Element:
-    found = root.find(path) if path != "." else root
+    found = root.find(path)
     assert found is not None, f"the real body has no {path}: the corpus changed?"
     return found
 
@@ -181,14 +181,17 @@ def answer(status: int | None = None, body: bytes | None = None, **headers: str 
 # --- seeding a scenario -------------------------------------------------------------------
 
 
+def _apply(exchange: Exchange, edits: tuple[Edit, ...]) -> Exchange:
+    for edit in edits:
+        exchange = edit(exchange)
+    return exchange
+
+
 def last(*edits: Edit) -> Seed:
     """Seed the defect into the last exchange of the scenario."""
 
     def seed(scenario: Scenario) -> Scenario:
-        exchange = scenario[-1]
-        for edit in edits:
-            exchange = edit(exchange)
-        return (*scenario[:-1], exchange)
+        return (*scenario[:-1], _apply(scenario[-1], edits))
 
     return seed
 
@@ -197,7 +200,7 @@ def each(*edits: Edit) -> Seed:
     """Apply the edits to every exchange of the scenario."""
 
     def seed(scenario: Scenario) -> Scenario:
-        return tuple(last(*edits)((exchange,))[0] for exchange in scenario)
+        return tuple(_apply(exchange, edits) for exchange in scenario)
 
     return seed
 
@@ -232,7 +235,6 @@ class Defect:
     xpath: str = ""  # where in the body, when the rule points into one
     severity: Severity | None = None  # None: the rule's default
     at: int | None = None  # index of the exchange reported; None: the last one replayed
-    bug: str = ""  # why the product misses it today: the case is a strict xfail
 
     @property
     def cassette(self) -> str:
@@ -417,10 +419,6 @@ DEFECTS = [
         "state.created-not-found",
         "GET /api/vms/{vm:id} (get)",
         message="after interaction 24 created it",
-        bug="BUG: the POST went to /ovirt-engine/api/vms and the engine answered with its /api "
-        "alias in the new <vm>'s href (as real RHEV-M 3.x engines do); "
-        "checks/state.py _relative() strips only the request's prefix, so the created entity "
-        "is recorded as 'api/vms/<id>' and the GET of vms/<id> answering 404 goes unreported",
     ),
     Defect(
         "undocumented-path",
@@ -556,14 +554,6 @@ HARMLESS = [
         ),
         "response.location",
         id="201-with-location-under-the-request-prefix",
-        marks=pytest.mark.xfail(
-            reason="BUG (suspected): POST /ovirt-engine/api/vms answered 201, Location "
-            "https://host/ovirt-engine/api/vms/<id>, body href /api/vms/<id> (the RHEV-M 3.x "
-            "alias): both name the same entity, yet checks/response.py check_location() "
-            "compares raw paths and reports a response.location error, on top of the "
-            "response.href warning that already covers the alias",
-            strict=True,
-        ),
     ),
     pytest.param(
         (DELETE_CREATED_VM,),
@@ -618,20 +608,17 @@ def _checked(
     defect: Defect,
     checker_for: Callable[[str], Checker],
     recorded: Callable[[tuple[str, int]], Exchange],
-) -> tuple[Scenario, list[Violation], Scenario, list[Violation]]:
+) -> tuple[list[Violation], Exchange, list[Violation]]:
+    """Violations of the real scenario; the seeded exchange and the seeded scenario's."""
     real = tuple(recorded(where) for where in defect.exchanges)
     seeded = defect.seed(real)
-    checker = checker_for(defect.cassette)
-    return real, checker.check_exchanges(real), seeded, checker.check_exchanges(seeded)
-
-
-def _at(scenario: Scenario, index: int) -> Exchange:
-    return next(e for e in scenario if e.index == index)
-
-
-def _reported(defect: Defect, seeded: Scenario, violations: list[Violation]) -> list[Violation]:
     at = seeded[-1].index if defect.at is None else defect.at
-    return [v for v in violations if v.rule == defect.rule and v.index == at]
+    checker = checker_for(defect.cassette)
+    return (
+        checker.check_exchanges(real),
+        next(e for e in seeded if e.index == at),
+        checker.check_exchanges(seeded),
+    )
 
 
 def _described(violations: list[Violation]) -> str:
@@ -642,12 +629,7 @@ def _described(violations: list[Violation]) -> str:
 
 with_defects = pytest.mark.parametrize(
     "defect",
-    [
-        pytest.param(
-            d, id=d.id, marks=pytest.mark.xfail(reason=d.bug, strict=True) if d.bug else ()
-        )
-        for d in DEFECTS
-    ],
+    [pytest.param(d, id=d.id) for d in DEFECTS],
 )
 
 
@@ -662,10 +644,10 @@ def test_seeded_defect_is_reported_and_the_real_exchange_is_not(
     checker_for: Callable[[str], Checker],
     recorded: Callable[[tuple[str, int]], Exchange],
 ) -> None:
-    _, before, seeded, after = _checked(defect, checker_for, recorded)
+    before, exchange, after = _checked(defect, checker_for, recorded)
 
     assert not [v for v in before if v.rule == defect.rule], _described(before)
-    found = _reported(defect, seeded, after)
+    found = [v for v in after if v.rule == defect.rule and v.index == exchange.index]
     assert found, f"no {defect.rule} among:\n{_described(after)}"
     matching = [v for v in found if defect.message.lower() in v.message.lower()]
     assert matching, f"no {defect.rule} message mentions {defect.message!r}:\n{_described(found)}"
@@ -680,8 +662,7 @@ def test_violation_says_where_it_happened(
     checker_for: Callable[[str], Checker],
     recorded: Callable[[tuple[str, int]], Exchange],
 ) -> None:
-    _, _, seeded, after = _checked(defect, checker_for, recorded)
-    exchange = seeded[-1] if defect.at is None else _at(seeded, defect.at)
+    _, exchange, after = _checked(defect, checker_for, recorded)
     found = [v for v in after if v.rule == defect.rule]
     assert found
 

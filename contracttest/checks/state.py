@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from urllib.parse import unquote, urlsplit
 
 from contracttest.checks.context import Context
+from contracttest.router import api_relative
 from contracttest.rules import Finding
 
 
@@ -43,7 +43,7 @@ def check_created_found(ctx: Context) -> Iterator[Finding]:
         root = ctx.response_root
         href = root.get("href") if root is not None else None
         location = exchange.response.header("location")
-        created = _relative(href or location or "", ctx.api_base)
+        created = api_relative(href or location or "", ctx.api_base)
         if created:
             ctx.state.created[created] = exchange.index
             ctx.state.deleted.pop(created, None)
@@ -63,10 +63,3 @@ def _self_and_ancestors(path: str) -> Iterator[str]:
     parts = path.split("/")
     for end in range(len(parts), 1, -1):
         yield "/".join(parts[:end])
-
-
-def _relative(href: str, base: str) -> str:
-    path = urlsplit(href).path
-    if base and path.startswith(base + "/"):
-        path = path[len(base) + 1 :]
-    return "/".join(unquote(s) for s in path.split("/") if s and ";" not in s)

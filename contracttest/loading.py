@@ -1,0 +1,55 @@
+"""Loading contracts from where they live: a file path or an engine's http(s) URL.
+
+The only place the contract model touches files or the network; the parsing itself is
+``rsdl.contract_from_bytes`` and ``schema.schema_from_bytes``.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from contracttest.errors import ContractError
+from contracttest.rsdl import Contract, contract_from_bytes
+from contracttest.schema import Schema, schema_from_bytes
+
+
+def load_contract(source: str | Path) -> Contract:
+    """Load an RSDL from a file path or an http(s) URL (such as ``<api>?rsdl``)."""
+    name = str(source)
+    return contract_from_bytes(read_source(name), name)
+
+
+def load_schema(source: str | Path) -> Schema:
+    """Load the entity XSD from a file path or an http(s) URL (such as ``<api>?schema``)."""
+    name = str(source)
+    return schema_from_bytes(read_source(name), name)
+
+
+def read_source(name: str) -> bytes:
+    """The bytes of a file path or http(s) URL; ``ContractError`` names the source on failure."""
+    if name.startswith(("http://", "https://")):
+        return _fetch(name)
+    try:
+        return Path(name).read_bytes()
+    except FileNotFoundError:
+        raise ContractError(name, "no such file") from None
+    except IsADirectoryError:
+        raise ContractError(name, "is a directory, not a file") from None
+    except OSError as exc:
+        raise ContractError(name, f"cannot read: {exc.strerror or exc}") from None
+
+
+def _fetch(url: str) -> bytes:
+    problem = ""
+    try:
+        with urllib.request.urlopen(url, timeout=30) as reply:
+            data: bytes = reply.read()
+            return data
+    except urllib.error.HTTPError as exc:
+        exc.close()  # the error holds the response and its socket
+        problem = f"HTTP {exc.code} {exc.reason}"
+    except OSError as exc:
+        problem = str(getattr(exc, "reason", None) or exc)
+    raise ContractError(url, f"cannot fetch: {problem}")

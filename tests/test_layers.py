@@ -1,0 +1,63 @@
+"""The layers read in one direction: the pure core imports no I/O, no pytest, no CLI."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import contracttest
+
+PACKAGE = Path(contracttest.__file__).parent
+CORE = [
+    "xmlsafe.py",
+    "errors.py",
+    "rsdl.py",
+    "router.py",
+    "schema.py",
+    "exchange.py",
+    "rules.py",
+    "checker.py",
+    *(f"checks/{p.name}" for p in sorted((PACKAGE / "checks").glob("*.py"))),
+]
+#: What the core must not import: file and network I/O, YAML, pytest, vcrpy, the edges.
+FORBIDDEN = (
+    "yaml",
+    "vcr",
+    "pytest",
+    "argparse",
+    "urllib.request",
+    "http",
+    "socket",
+    "pathlib",
+    "contracttest.cli",
+    "contracttest.cassette",
+    "contracttest.loading",
+    "contracttest.report",
+)
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("module", CORE)
+def test_core_module_imports_no_edge(module: str) -> None:
+    imported = _imports(PACKAGE / module)
+    bad = sorted(
+        name for name in imported for f in FORBIDDEN if name == f or name.startswith(f + ".")
+    )
+    assert not bad, f"{module} imports {bad}: the core must stay free of I/O and edges"
+
+
+def test_public_names_are_exported() -> None:
+    for name in contracttest.__all__:
+        assert hasattr(contracttest, name), name
