@@ -7,9 +7,11 @@ segments win over variables, with backtracking when a literal branch leads nowhe
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote
 
 from contracttest.rsdl import Contract, Link
 
@@ -47,15 +49,18 @@ class Target:
 
 
 def split_uri(uri: str, prefix: str) -> Target:
-    """Take any request URI (any host, any known API prefix) apart."""
-    parts = urlsplit(uri)
-    path = parts.path or "/"
+    """Take any request URI (any host, any known API prefix) apart.
+
+    The longest matching prefix wins: ``/ovirt-engine/api/v4/vms`` is ``vms`` under
+    ``/ovirt-engine/api/v4``, whatever the contract's own prefix.
+    """
+    path, query = _path_and_query(uri)
     base = ""
-    for candidate in (prefix, *KNOWN_PREFIXES):
-        if (
-            path == candidate
-            or path.startswith(candidate + "/")
-            or path.startswith(candidate + ";")
+    for candidate in _prefixes(prefix):
+        if path.startswith(candidate) and path[len(candidate) : len(candidate) + 1] in (
+            "",
+            "/",
+            ";",
         ):
             base = candidate
             path = path[len(candidate) :]
@@ -71,8 +76,27 @@ def split_uri(uri: str, prefix: str) -> Target:
         for param in params:
             key, _, value = param.partition("=")
             matrix.append((unquote(key), unquote(value)))
-    query = tuple(parse_qsl(parts.query, keep_blank_values=True))
-    return Target(base, tuple(segments), tuple(matrix), query)
+    pairs = tuple(parse_qsl(query, keep_blank_values=True)) if query else ()
+    return Target(base, tuple(segments), tuple(matrix), pairs)
+
+
+_AUTHORITY = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
+
+
+def _path_and_query(uri: str) -> tuple[str, str]:
+    """The path and query of a URI, without the cost of a full ``urlsplit``."""
+    match = _AUTHORITY.match(uri)
+    if match is not None:
+        uri = uri[match.end() :]
+    uri = uri.partition("#")[0]
+    path, _, query = uri.partition("?")
+    return path or "/", query
+
+
+@lru_cache(maxsize=64)
+def _prefixes(prefix: str) -> tuple[str, ...]:
+    """The contract's prefix and the known ones, longest first."""
+    return tuple(sorted({prefix, *KNOWN_PREFIXES}, key=len, reverse=True))
 
 
 def api_relative(href: str, base: str) -> str:
@@ -81,9 +105,9 @@ def api_relative(href: str, base: str) -> str:
     The request's ``base`` is tried first, then every known prefix (real RHEV-M engines answer
     with their ``/api`` alias); '' when the href is under none.
     """
-    path = urlsplit(href).path if "://" in href else href.partition("?")[0]
-    for candidate in (base, *KNOWN_PREFIXES):
-        if candidate and (path == candidate or path.startswith(candidate + "/")):
+    path = _path_and_query(href)[0]
+    for candidate in _prefixes(base) if base else KNOWN_PREFIXES:
+        if path == candidate or path.startswith(candidate + "/"):
             return "/".join(path_segments(path[len(candidate) :]))
     return ""
 

@@ -53,6 +53,7 @@ class UrlParameter:
     context: str  # "query" or "matrix"
     required: bool
     value: str
+    deprecated: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +255,7 @@ class _Reader:
                     context=p.get("context", "query"),
                     required=p.get("required") == "true",
                     value=_text(kids.get("value")),
+                    deprecated=_text(kids.get("deprecated")) == "true",
                 )
 
     def _parameter_set(self, el: Element, where: str) -> ParameterSet:
@@ -266,9 +268,12 @@ class _Reader:
         kids = _kids(el)
         name = _text(kids.get("name"))
         segments = [tuple(part.split("|")) for part in name.split(".")]
+        # "vm.cluster.id|name": the first segment is the body's root; a lone "description"
+        # (a real 3.4/3.5 defect) names a child of the root.
+        path = segments[1:] if len(segments) > 1 else segments
         return Parameter(
             name=name,
-            path=tuple(segments[1:]),
+            path=tuple(path),
             type=self._type(el.get("type", "xs:string"), f"{where} parameter {name}"),
             required=el.get("required") == "true",
             deprecated=_text(kids.get("deprecated")) == "true",
@@ -323,5 +328,7 @@ def _fix_typo(declared: str) -> str | None:
     """``xs:boolen`` -> ``xs:boolean``, ``xs:int,`` -> ``xs:int``: real RSDL typos."""
     if declared == "xs:boolen":
         return "xs:boolean"
+    if declared.startswith("xs.") and "xs:" + declared[3:] in KNOWN_TYPES:
+        return "xs:" + declared[3:]
     stripped = declared.strip(" ,;")
     return stripped if stripped != declared and stripped in KNOWN_TYPES else None

@@ -19,25 +19,27 @@ XS = "{http://www.w3.org/2001/XMLSchema}"
 UNBOUNDED = -1
 
 _INTEGER = re.compile(r"\s*[+-]?\d+\s*")
-_UNSIGNED = re.compile(r"\s*\+?\d+\s*")
 _BOOLEAN = re.compile(r"\s*(?:true|false|1|0)\s*")
 _DECIMAL = re.compile(r"\s*(?:[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?INF|NaN)\s*")
 _DATETIME = re.compile(r"\s*-?\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?\s*")
 _DATE = re.compile(r"\s*-?\d{4,}-\d\d-\d\d(?:Z|[+-]\d\d:\d\d)?\s*")
 
+#: Integer types and their inclusive ranges (None: unbounded on that side).
+_INTEGER_RANGES: dict[str, tuple[int | None, int | None]] = {
+    "byte": (-(2**7), 2**7 - 1),
+    "short": (-(2**15), 2**15 - 1),
+    "int": (-(2**31), 2**31 - 1),
+    "long": (-(2**63), 2**63 - 1),
+    "integer": (None, None),
+    "negativeInteger": (None, -1),
+    "unsignedByte": (0, 2**8 - 1),
+    "unsignedShort": (0, 2**16 - 1),
+    "unsignedInt": (0, 2**32 - 1),
+    "unsignedLong": (0, 2**64 - 1),
+    "nonNegativeInteger": (0, None),
+    "positiveInteger": (1, None),
+}
 _BUILTIN_PATTERNS: dict[str, re.Pattern[str]] = {
-    **dict.fromkeys(("int", "long", "short", "byte", "integer", "negativeInteger"), _INTEGER),
-    **dict.fromkeys(
-        (
-            "unsignedShort",
-            "unsignedInt",
-            "unsignedLong",
-            "unsignedByte",
-            "nonNegativeInteger",
-            "positiveInteger",
-        ),
-        _UNSIGNED,
-    ),
     "boolean": _BOOLEAN,
     **dict.fromkeys(("double", "float", "decimal"), _DECIMAL),
     "dateTime": _DATETIME,
@@ -121,7 +123,12 @@ class Schema:
 
             return check_enum
         base = simple.base if simple is not None else type_name
-        pattern = _BUILTIN_PATTERNS.get(base.rpartition(":")[2]) if base.startswith("xs:") else None
+        if not base.startswith("xs:"):
+            return None
+        kind = base[3:]
+        if kind in _INTEGER_RANGES:
+            return _integer_check(base, *_INTEGER_RANGES[kind])
+        pattern = _BUILTIN_PATTERNS.get(kind)
         if pattern is None:
             return None
         expected = f"a valid {base}"
@@ -131,6 +138,23 @@ class Schema:
             return None if fullmatch(text) else expected
 
         return check
+
+
+def _integer_check(base: str, low: int | None, high: int | None) -> ValueCheck:
+    shown = f"a valid {base}" + (
+        f" ({low} to {high})" if low is not None and high is not None else ""
+    )
+    fullmatch = _INTEGER.fullmatch
+
+    def check(text: str) -> str | None:
+        if not fullmatch(text):
+            return shown
+        value = int(text)
+        if (low is not None and value < low) or (high is not None and value > high):
+            return shown
+        return None
+
+    return check
 
 
 def schema_from_bytes(data: bytes, source: str = "<xsd>") -> Schema:

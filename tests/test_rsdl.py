@@ -514,13 +514,8 @@ def test_rsdl_over_http(http_base: str) -> None:
     assert "404" in message and "\n" not in message
 
 
-@pytest.mark.xfail(
-    reason="BUG: rsdl.read_source turns an HTTPError into ContractError without closing it; "
-    "the error's __context__ keeps the HTTP response (and its socket) open, so a ResourceWarning "
-    "'unclosed socket' fires when the error is collected",
-    strict=True,
-)
 def test_failed_fetch_leaves_no_open_response(http_base: str) -> None:
+    """An HTTP error is closed, not kept open (with its socket) behind the ContractError."""
     with pytest.raises(ContractError) as caught:
         load_contract(f"{http_base}/missing.xml")
     assert not _close_http_error(caught.value)
