@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from contracttest.checks import CHECKS, CassetteState, Context, Memo
+from contracttest.checks.walk import compiled_type
 from contracttest.exchange import Cassette, Exchange
 from contracttest.rsdl import Contract
 from contracttest.rules import RULES, Finding, Violation
@@ -41,6 +42,17 @@ def _expand(name: str) -> list[str]:
     return matched
 
 
+def compile_contract(contract: Contract, schema: Schema | None = None) -> None:
+    """Compile once, up front: the router's trie and every XSD type's check tables.
+
+    Both are cached on the objects, so every checker of the same contract shares them.
+    """
+    contract.router  # noqa: B018 - a cached property: builds the trie
+    if schema is not None:
+        for type_name in schema.complex_types:
+            compiled_type(schema, type_name)
+
+
 class Checker:
     """Checks exchanges against one contract (and, when given, its entity schema)."""
 
@@ -58,7 +70,8 @@ class Checker:
         self.schema = schema
         chosen = tuple(rules) if rules is not None else tuple(RULES)
         self._checks = [(rule, CHECKS[rule]) for rule in chosen]
-        contract.router  # noqa: B018 - compile the router once, up front
+        self._described: dict[int, str] = {}  # id(link) -> link.describe(); links live on
+        compile_contract(contract, schema)
 
     def check_cassette(self, cassette: Cassette) -> list[Violation]:
         return self.check_exchanges(cassette.exchanges)
@@ -81,6 +94,15 @@ class Checker:
                 found.append(self._violation(ctx, finding))
         return found
 
+    def _describe(self, ctx: Context) -> str:
+        link = ctx.link
+        if link is None:
+            return ""
+        described = self._described.get(id(link))
+        if described is None:
+            described = self._described[id(link)] = link.describe()
+        return described
+
     def _violation(self, ctx: Context, finding: Finding) -> Violation:
         exchange = ctx.exchange
         return Violation(
@@ -90,7 +112,7 @@ class Checker:
             index=exchange.index,
             method=exchange.request.method,
             uri=exchange.request.uri,
-            link=ctx.link.describe() if ctx.link is not None else "",
+            link=self._describe(ctx),
             xpath=finding.xpath,
             message=finding.message,
             expected=finding.expected,

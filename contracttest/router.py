@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from contracttest.rsdl import Contract, Link
@@ -26,7 +25,7 @@ def path_segments(path: str) -> list[str]:
     return [unquote(s.partition(";")[0]) for s in path.split("/") if s and s[0] != ";"]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Node:
     literal: dict[str, _Node] = field(default_factory=dict)
     variable: _Node | None = None
@@ -65,6 +64,9 @@ def split_uri(uri: str, prefix: str) -> Target:
             base = candidate
             path = path[len(candidate) :]
             break
+    pairs = tuple(parse_qsl(query, keep_blank_values=True)) if query else ()
+    if ";" not in path and "%" not in path:  # the common case, without the cost below
+        return Target(base, tuple(s for s in path.split("/") if s), (), pairs)
     segments: list[str] = []
     matrix: list[tuple[str, str]] = []
     for raw in path.split("/"):
@@ -76,7 +78,6 @@ def split_uri(uri: str, prefix: str) -> Target:
         for param in params:
             key, _, value = param.partition("=")
             matrix.append((unquote(key), unquote(value)))
-    pairs = tuple(parse_qsl(query, keep_blank_values=True)) if query else ()
     return Target(base, tuple(segments), tuple(matrix), pairs)
 
 
@@ -112,6 +113,10 @@ def api_relative(href: str, base: str) -> str:
     return ""
 
 
+#: The trie nodes a path reaches, best first: what the router memoises per path.
+States = tuple[_Node, ...]
+
+
 class Router:
     """Routes concrete paths of one contract to its links."""
 
@@ -128,8 +133,12 @@ class Router:
                     node = node.literal.setdefault(segment, _Node())
             node.links.setdefault(link.method, []).append(link)
         self._root.links.setdefault("GET", []).append(contract.root_link)
-        self._resolves: dict[str, bool] = {}
-        self._actions: dict[str, Link | None] = {}
+        self._start: States = (self._root,)
+        #: Relative path -> the trie nodes it reaches, best first (literal before variable).
+        self._states: dict[str, States] = {}
+        self._steps: dict[tuple[States, str], States] = {}
+        #: Verdicts derived from routes, memoised by their users (keys are theirs).
+        self.cache: dict[tuple[object, ...], object] = {}
 
     def links_at(self, segments: tuple[str, ...] | list[str]) -> dict[str, list[Link]] | None:
         """The links of every method at a concrete path; None when no template matches it."""
@@ -145,30 +154,61 @@ class Router:
         return found[0] if found else None
 
     def resolves(self, path: str) -> bool:
-        """Whether a relative path (``vms/123/nics``, matrix and escapes allowed) has a GET.
-
-        Memoised: the same hrefs come back in response after response.
-        """
-        known = self._resolves.get(path)
-        if known is None:
-            links = self.links_at(path_segments(path))
-            known = self._resolves[path] = links is not None and "GET" in links
-            self._trim(self._resolves)
-        return known
+        """Whether a relative path (``vms/123/nics``, matrix and escapes allowed) has a GET."""
+        links = self.links_at_path(path)
+        return links is not None and "GET" in links
 
     def action(self, path: str) -> Link | None:
-        """The action link (POST, rel not ``add``) at a relative path, memoised."""
-        if path in self._actions:
-            return self._actions[path]
-        link = self.route("POST", path_segments(path))
-        found = self._actions[path] = link if link is not None and link.is_action else None
-        self._trim(self._actions)
-        return found
+        """The action link (POST, rel not ``add``) at a relative path, or None."""
+        links = self.links_at_path(path)
+        found = links.get("POST") if links else None
+        return found[0] if found and found[0].is_action else None
+
+    def links_at_path(self, path: str) -> dict[str, list[Link]] | None:
+        """``links_at`` for a relative path string, memoised by prefix.
+
+        The hrefs of a representation share prefixes (``vms/1``, ``vms/1/nics``, ...), so a
+        new href usually costs one trie step from its parent's memoised states.
+        """
+        return self.links_of(self.reach(path))
 
     @staticmethod
-    def _trim(cache: dict[str, Any]) -> None:
-        if len(cache) > _CACHE_LIMIT:
-            cache.clear()
+    def links_of(states: States) -> dict[str, list[Link]] | None:
+        """The links of the best state that has any (literal before variable), or None."""
+        for node in states:
+            if node.links:
+                return node.links
+        return None
+
+    def reach(self, path: str) -> States:
+        """The trie nodes a relative path reaches, best first; () when none."""
+        found = self._states.get(path)
+        if found is not None:
+            return found
+        head, _, last = path.rpartition("/")
+        parents = self.reach(head) if head else self._start
+        name = unquote(last.partition(";")[0]) if ";" in last or "%" in last else last
+        states = self.step(parents, name) if name else parents
+        if len(self._states) > _CACHE_LIMIT:
+            self._states.clear()
+        self._states[path] = states
+        return states
+
+    def step(self, states: States, name: str) -> States:
+        """The nodes one more segment ``name`` reaches from ``states``, memoised."""
+        key = (states, name)
+        found = self._steps.get(key)
+        if found is None:
+            found = tuple(
+                child
+                for node in states
+                for child in (node.literal.get(name), node.variable)
+                if child is not None
+            )
+            if len(self._steps) > _CACHE_LIMIT:
+                self._steps.clear()
+            self._steps[key] = found
+        return found
 
     def _walk(self, node: _Node, segments: tuple[str, ...] | list[str], i: int) -> _Node | None:
         if i == len(segments):

@@ -82,6 +82,7 @@ class Context:
         "exchange",
         "link",
         "links_here",
+        "media_type",
         "memo",
         "schema",
         "state",
@@ -98,6 +99,8 @@ class Context:
     ) -> None:
         self.exchange = exchange
         self.memo = memo
+        #: The response's media type, lower-case, without parameters ('' when absent).
+        self.media_type = exchange.response.content_type
         self.contract = contract
         self.schema = schema
         self.state = state
@@ -143,7 +146,7 @@ class Context:
     @property
     def response_is_html(self) -> bool:
         response = self.exchange.response
-        if "html" in response.content_type:
+        if "html" in self.media_type:
             return True
         head = response.body[:512].lstrip()[:64].lower()
         return head.startswith((b"<html", b"<!doctype html"))

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from lxml import etree
 
 from contracttest.checks.context import Context
-from contracttest.checks.walk import walk_of
+from contracttest.checks.walk import SchemaProblems, walk_of
 from contracttest.rules import Finding, Severity
 from contracttest.schema import Schema
 
@@ -20,7 +20,14 @@ def check_schema(ctx: Context) -> Iterator[Finding]:
     schema, walk = ctx.schema, walk_of(ctx)
     if schema is None or walk is None or not walk.check_schema:
         return
-    for (owner, name, kind), (element, detail, count) in walk.schema_problems.items():
+    found = walk.findings.get("schema")
+    if found is None:  # once per distinct body: the walk is shared by identical ones
+        found = walk.findings["schema"] = list(_findings(schema, walk.schema_problems))
+    yield from found
+
+
+def _findings(schema: Schema, problems: SchemaProblems) -> Iterator[Finding]:
+    for (owner, name, kind), (element, detail, count) in problems.items():
         assert isinstance(element, etree._Element)
         more = f" ({count} times)" if int(str(count)) > 1 else ""
         xpath = element.getroottree().getpath(element)

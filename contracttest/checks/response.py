@@ -36,10 +36,9 @@ def check_status(ctx: Context) -> Iterator[Finding]:
 
 
 def check_content_type(ctx: Context) -> Iterator[Finding]:
-    response = ctx.exchange.response
     if ctx.response_is_html or (ctx.response_root is None and ctx.response_problem is None):
         return
-    media = response.content_type
+    media = ctx.media_type
     if media in ("application/xml", "text/xml") or media.endswith("+xml"):
         return
     yield Finding(
@@ -55,7 +54,7 @@ def check_response_type(ctx: Context) -> Iterator[Finding]:
     link, response = ctx.link, ctx.exchange.response
     if link is None or link.response_type is None or not 200 <= response.status < 300:
         return
-    if "json" in response.content_type:
+    if "json" in ctx.media_type:
         return  # the engine's JSON form: not checked here
     expected = expected_elements(link.response_type, ctx.schema)
     if ctx.response_problem is not None:

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from contracttest.checks.context import Context, Memo
-from contracttest.checks.hrefs import HrefChecker
+from contracttest.checks.hrefs import HrefChecker, Owner
+from contracttest.rules import Finding
 from contracttest.schema import ComplexType, Schema, ValueCheck
 from contracttest.xmlsafe import Element
 
@@ -24,11 +25,14 @@ SchemaProblems = dict[tuple[str, str, str], list[object]]
 @dataclass(slots=True)
 class Compiled:
     type: ComplexType
-    children: dict[str, tuple[Compiled | None, ValueCheck | None]]
+    #: child tag -> (its complex type, or None; its value check, or None; texts known valid)
+    children: dict[str, tuple[Compiled | None, ValueCheck | None, set[str]]]
     attributes: dict[str, ValueCheck | None]
     text: ValueCheck | None
     attribute_names: frozenset[str] = frozenset()
     has_href: bool = False
+    #: No attribute value to check: known attribute names are all there is to see.
+    unchecked_attributes: bool = False
     #: No attribute value and no text to check: an element of this type with no children
     #: and only known attributes needs no visit beyond its href.
     plain: bool = False
@@ -48,6 +52,7 @@ def compiled_type(schema: Schema, type_name: str) -> Compiled | None:
         compiled.children[name] = (
             compiled_type(schema, child.type),
             schema.value_check(child.type),
+            _valid_texts(schema, child.type),
         )
     for name, attribute in ctype.attributes.items():
         compiled.attributes[name] = schema.value_check(attribute.type)
@@ -55,10 +60,19 @@ def compiled_type(schema: Schema, type_name: str) -> Compiled | None:
         compiled.text = schema.value_check(ctype.text_type)
     compiled.attribute_names = frozenset(compiled.attributes)
     compiled.has_href = "href" in compiled.attributes
-    compiled.plain = compiled.text is None and all(
-        check is None for check in compiled.attributes.values()
-    )
+    compiled.unchecked_attributes = all(check is None for check in compiled.attributes.values())
+    compiled.plain = compiled.text is None and compiled.unchecked_attributes
     return compiled
+
+
+#: How many valid texts are remembered per simple type (true/false, sizes, states...).
+_VALID_TEXTS = 4096
+
+
+def _valid_texts(schema: Schema, type_name: str) -> set[str]:
+    """The texts already found valid for a type: values repeat, checks need not."""
+    cache: dict[str, set[str]] = schema.__dict__.setdefault("_valid_texts", {})
+    return cache.setdefault(type_name, set())
 
 
 class Walk:
@@ -68,6 +82,8 @@ class Walk:
         self.hrefs = hrefs
         self.check_schema = check_schema
         self.schema_problems: SchemaProblems = {}
+        #: The findings each rule made of this walk, by rule: computed once, then reused.
+        self.findings: dict[str, list[Finding]] = {}
 
     def note(self, key: tuple[str, str, str], element: Element, detail: str) -> None:
         seen = self.schema_problems.get(key)
@@ -80,19 +96,26 @@ class Walk:
         self,
         element: Element,
         compiled: Compiled,
-        parent: Element | None,
-        parent_href: str | None = None,
+        owner: Owner | None = None,
+        in_actions: bool = False,
     ) -> None:
-        """Visit an element of a known complex type, and everything below it."""
+        """Visit an element of a known complex type, and everything below it.
+
+        ``owner`` is the entity the element's links belong to; ``in_actions`` says the
+        element stands in an ``<actions>``.
+        """
         type_name = compiled.type.name
-        own_href = None
-        if element.attrib:
-            self.attributes(element, compiled)
-            own_href = element.get("href")
-            if own_href is not None:
-                self.hrefs.visit(element, own_href, parent, parent_href)
+        mine: Owner | None = None
+        keys = element.keys()
+        if keys:
+            if not (compiled.unchecked_attributes and compiled.attribute_names.issuperset(keys)):
+                self.attributes(element, compiled)
+            if "href" in keys:
+                mine = self.hrefs.visit(element, element.get("href"), in_actions, owner)  # type: ignore[arg-type]
         if compiled.text is not None and compiled.text(element.text or "") is not None:
             self.note((type_name, "text()", "value"), element, element.text or "")
+        actions = element.tag == "actions"
+        below = mine if mine is not None else owner if actions else None
         lookup = compiled.children.get
         visit = self.hrefs.visit
         for child in element:
@@ -100,33 +123,35 @@ class Walk:
             if spec is None:
                 if not compiled.type.open:
                     self.note((type_name, str(child.tag), "unknown"), child, "")
-                self.untyped(child, element)
+                self.untyped(child, below, actions)
                 continue
-            sub, check = spec
+            sub, check, valid = spec
             if sub is None:
-                if check is not None and check(child.text or "") is not None:
-                    self.note((type_name, str(child.tag), "value"), child, child.text or "")
+                if check is not None:
+                    text = child.text or ""
+                    if text not in valid:
+                        if check(text) is not None:
+                            self.note((type_name, str(child.tag), "value"), child, text)
+                        elif len(valid) < _VALID_TEXTS:
+                            valid.add(text)
             elif sub.plain and not len(child):
                 keys = child.keys()
                 if keys:
                     if not sub.attribute_names.issuperset(keys):
                         self.attributes(child, sub)
                     if "href" in keys:
-                        visit(child, child.get("href"), element, own_href)  # type: ignore[arg-type]
+                        visit(child, child.get("href"), actions, below, True)  # type: ignore[arg-type]
             else:
-                self.typed(child, sub, element, own_href)
+                self.typed(child, sub, below, actions)
 
-    def untyped(self, element: Element, parent: Element | None) -> None:
+    def untyped(self, element: Element, owner: Owner | None, in_actions: bool) -> None:
         """Visit an element the XSD does not describe: only its hrefs are checked."""
-        visit = self.hrefs.visit
         href = element.get("href")
-        if href is not None:
-            visit(element, href, parent, parent.get("href") if parent is not None else None)
-        for child in element.iterdescendants():
-            href = child.get("href")
-            if href is not None:
-                up = child.getparent()
-                visit(child, href, up, up.get("href") if up is not None else None)
+        mine = self.hrefs.visit(element, href, in_actions, owner) if href is not None else None
+        actions = element.tag == "actions"
+        below = mine if mine is not None else owner if actions else None
+        for child in element:
+            self.untyped(child, below, actions)
 
     def attributes(self, element: Element, compiled: Compiled) -> None:
         type_name = compiled.type.name
@@ -171,7 +196,7 @@ def _walk(ctx: Context) -> Walk | None:
     compiled = compiled_type(schema, type_name) if schema is not None and type_name else None
     walk = Walk(HrefChecker(ctx.api_base, ctx.contract.router), compiled is not None)
     if compiled is not None:
-        walk.typed(root, compiled, None)
+        walk.typed(root, compiled)
     else:
-        walk.untyped(root, None)
+        walk.untyped(root, None, False)
     return walk
