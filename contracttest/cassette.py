@@ -18,6 +18,7 @@ import yaml
 
 from contracttest.errors import CassetteError
 from contracttest.exchange import Cassette, Exchange, Headers, Request, Response, header_map
+from contracttest.loading import read_file
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -27,15 +28,7 @@ CASSETTE_SUFFIXES = (".yaml", ".yml")
 def load_cassette(path: str | Path) -> Cassette:
     """Read one vcrpy cassette file."""
     name = str(path)
-    try:
-        text = Path(name).read_bytes()
-    except FileNotFoundError:
-        raise CassetteError(name, "no such file") from None
-    except IsADirectoryError:
-        raise CassetteError(name, "is a directory, not a cassette") from None
-    except OSError as exc:
-        raise CassetteError(name, f"cannot read: {exc.strerror or exc}") from None
-    return cassette_from_yaml(text, name)
+    return cassette_from_yaml(read_file(name, CassetteError, "a cassette"), name)
 
 
 def cassette_from_yaml(text: bytes | str, name: str = "<cassette>") -> Cassette:

@@ -14,7 +14,7 @@ from contracttest.checks import CHECKS, CassetteState, Context, Memo
 from contracttest.checks.walk import compiled_type
 from contracttest.exchange import Cassette, Exchange
 from contracttest.rsdl import Contract
-from contracttest.rules import RULES, Finding, Violation
+from contracttest.rules import RULES, Violation
 from contracttest.schema import Schema
 
 
@@ -88,11 +88,26 @@ class Checker:
         self, exchange: Exchange, state: CassetteState | None = None
     ) -> list[Violation]:
         ctx = Context(exchange, self.contract, self.schema, state or CassetteState(), self.memo)
-        found: list[Violation] = []
-        for _, check in self._checks:
-            for finding in check(ctx):
-                found.append(self._violation(ctx, finding))
-        return found
+        findings = [finding for _, check in self._checks for finding in check(ctx)]
+        if not findings:
+            return []
+        # What every violation of this exchange shares, looked up once.
+        where = (exchange.cassette, exchange.index, exchange.request.method, exchange.request.uri)
+        link = self._describe(ctx)
+        return [
+            Violation(
+                f.rule,
+                f.severity or RULES[f.rule].severity,
+                *where,
+                link,
+                f.xpath,
+                f.message,
+                f.expected,
+                f.received,
+                f.hint,
+            )
+            for f in findings
+        ]
 
     def _describe(self, ctx: Context) -> str:
         link = ctx.link
@@ -102,20 +117,3 @@ class Checker:
         if described is None:
             described = self._described[id(link)] = link.describe()
         return described
-
-    def _violation(self, ctx: Context, finding: Finding) -> Violation:
-        exchange = ctx.exchange
-        return Violation(
-            rule=finding.rule,
-            severity=finding.severity or RULES[finding.rule].severity,
-            cassette=exchange.cassette,
-            index=exchange.index,
-            method=exchange.request.method,
-            uri=exchange.request.uri,
-            link=self._describe(ctx),
-            xpath=finding.xpath,
-            message=finding.message,
-            expected=finding.expected,
-            received=finding.received,
-            hint=finding.hint,
-        )

@@ -10,7 +10,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from contracttest.errors import ContractError
+from contracttest.errors import ContractError, ContractTestError
 from contracttest.rsdl import Contract, contract_from_bytes
 from contracttest.schema import Schema, schema_from_bytes
 
@@ -31,14 +31,19 @@ def read_source(name: str) -> bytes:
     """The bytes of a file path or http(s) URL; ``ContractError`` names the source on failure."""
     if name.startswith(("http://", "https://")):
         return _fetch(name)
+    return read_file(name, ContractError)
+
+
+def read_file(name: str, error: type[ContractTestError], what: str = "a file") -> bytes:
+    """A file's bytes; ``error`` (naming the file and the problem) when it cannot be read."""
     try:
         return Path(name).read_bytes()
     except FileNotFoundError:
-        raise ContractError(name, "no such file") from None
+        raise error(name, "no such file") from None
     except IsADirectoryError:
-        raise ContractError(name, "is a directory, not a file") from None
+        raise error(name, f"is a directory, not {what}") from None
     except OSError as exc:
-        raise ContractError(name, f"cannot read: {exc.strerror or exc}") from None
+        raise error(name, f"cannot read: {exc.strerror or exc}") from None
 
 
 def _fetch(url: str) -> bytes:

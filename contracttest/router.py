@@ -7,15 +7,16 @@ segments win over variables, with backtracking when a literal branch leads nowhe
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 from urllib.parse import parse_qsl, unquote
 
 from contracttest.rsdl import Contract, Link
 
 KNOWN_PREFIXES = ("/ovirt-engine/api/v4", "/ovirt-engine/api", "/api")
 _CACHE_LIMIT = 200_000
+_UNSEEN = object()
 
 
 def path_segments(path: str) -> list[str]:
@@ -32,8 +33,7 @@ class _Node:
     links: dict[str, list[Link]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(NamedTuple):
     """A request URI taken apart: the API base it used, its path segments and parameters."""
 
     base: str  # "/ovirt-engine/api" (a "/v4" suffix is kept here) or "" when outside the API
@@ -56,15 +56,13 @@ def split_uri(uri: str, prefix: str) -> Target:
     path, query = _path_and_query(uri)
     base = ""
     for candidate in _prefixes(prefix):
-        if path.startswith(candidate) and path[len(candidate) : len(candidate) + 1] in (
-            "",
-            "/",
-            ";",
-        ):
-            base = candidate
-            path = path[len(candidate) :]
-            break
-    pairs = tuple(parse_qsl(query, keep_blank_values=True)) if query else ()
+        if path.startswith(candidate):
+            size = len(candidate)
+            if len(path) == size or path[size] in "/;":
+                base = candidate
+                path = path[size:]
+                break
+    pairs = _query_pairs(query) if query else ()
     if ";" not in path and "%" not in path:  # the common case, without the cost below
         return Target(base, tuple(s for s in path.split("/") if s), (), pairs)
     segments: list[str] = []
@@ -81,15 +79,26 @@ def split_uri(uri: str, prefix: str) -> Target:
     return Target(base, tuple(segments), tuple(matrix), pairs)
 
 
-_AUTHORITY = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
+def _query_pairs(query: str) -> tuple[tuple[str, str], ...]:
+    """``parse_qsl`` with blank values kept, without its cost when nothing is escaped."""
+    if "%" in query or "+" in query:
+        return tuple(parse_qsl(query, keep_blank_values=True))
+    pairs = []
+    for item in query.split("&"):
+        if item:
+            name, _, value = item.partition("=")
+            pairs.append((name, value))
+    return tuple(pairs)
 
 
 def _path_and_query(uri: str) -> tuple[str, str]:
     """The path and query of a URI, without the cost of a full ``urlsplit``."""
-    match = _AUTHORITY.match(uri)
-    if match is not None:
-        uri = uri[match.end() :]
-    uri = uri.partition("#")[0]
+    scheme = uri.find("://", 0, 24)
+    if scheme > 0 and uri[:scheme].isalnum():
+        ends = [i for i in (uri.find(c, scheme + 3) for c in "/?#") if i != -1]
+        uri = uri[min(ends) :] if ends else ""
+    if "#" in uri:
+        uri = uri.partition("#")[0]
     path, _, query = uri.partition("?")
     return path or "/", query
 
@@ -139,11 +148,19 @@ class Router:
         self._steps: dict[tuple[States, str], States] = {}
         #: Verdicts derived from routes, memoised by their users (keys are theirs).
         self.cache: dict[tuple[object, ...], object] = {}
+        self._at: dict[tuple[str, ...], object] = {}
 
     def links_at(self, segments: tuple[str, ...] | list[str]) -> dict[str, list[Link]] | None:
         """The links of every method at a concrete path; None when no template matches it."""
-        node = self._walk(self._root, segments, 0)
-        return node.links if node is not None else None
+        key = tuple(segments)
+        found = self._at.get(key, _UNSEEN)
+        if found is _UNSEEN:
+            node = self._walk(self._root, key, 0)
+            found = node.links if node is not None else None
+            if len(self._at) > _CACHE_LIMIT:
+                self._at.clear()
+            self._at[key] = found
+        return found  # type: ignore[return-value]
 
     def route(self, method: str, segments: tuple[str, ...] | list[str]) -> Link | None:
         """The link for ``method`` at a concrete path, or None."""

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import gzip
-import threading
 import urllib.request
 import zlib
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import yaml
 from contracttest import Cassette, CassetteError, ContractTestError, load_cassette
 from contracttest.cassette import cassette_from_data, cassette_from_yaml, find_cassettes
 from tests.corpus_contracts import vcrpy_cassettes
+from tests.loopback import serving
 
 XML = (
     b'<?xml version="1.0" encoding="UTF-8"?><vms><vm id="1" href="/ovirt-engine/api/vms/1"/></vms>'
@@ -248,15 +248,8 @@ class _GzipXmlHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def gzip_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _GzipXmlHandler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serving(_GzipXmlHandler) as base:
+        yield base
 
 
 def test_cassette_recorded_by_vcrpy(tmp_path: Path, gzip_server: str) -> None:

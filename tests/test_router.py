@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import string
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -318,3 +318,19 @@ def test_split_uri_decodes_any_percent_encoded_segment(segments: list[str], pref
     uri = f"https://h.example.com{prefix}/{'/'.join(quote(s, safe='') for s in segments)}"
     target = split_uri(uri, prefix)
     assert (target.base, target.segments, target.matrix) == (prefix, tuple(segments), ())
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.text(alphabet="abcxyz_-.=%2F3D+ ", max_size=6),
+            st.text(alphabet="abcxyz_-.=%2F3D+ /:", max_size=8),
+        ),
+        max_size=4,
+    )
+)
+@settings(max_examples=100, deadline=None, database=None)
+def test_query_parsing_agrees_with_the_standard_library(pairs: list[tuple[str, str]]) -> None:
+    query = "&".join(f"{name}={value}" for name, value in pairs)
+    target = split_uri(f"https://h.example.com/ovirt-engine/api/vms?{query}", "/ovirt-engine/api")
+    assert target.query == tuple(parse_qsl(query, keep_blank_values=True))

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import threading
 import urllib.error
 from collections.abc import Callable, Iterator
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ import pytest
 from contracttest import Contract, ContractError, ContractTestError, Link, load_contract
 from contracttest.rsdl import DEFAULT_PREFIX, KNOWN_TYPES, Parameter, contract_from_bytes
 from tests.corpus_contracts import LINK_COUNTS, RSDL, XSD
+from tests.loopback import serving
 
 ALL_KEYS = tuple(RSDL)
 
@@ -481,15 +481,8 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 def http_base(tmp_path: Path) -> Iterator[str]:
     """An HTTP server on 127.0.0.1 serving ``tmp_path`` (with the tiny RSDL as rsdl.xml)."""
     (tmp_path / "rsdl.xml").write_bytes(tiny("/ovirt-engine/api/", VERSION_41))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(tmp_path)))
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serving(partial(_QuietHandler, directory=str(tmp_path))) as base:
+        yield base
 
 
 def _close_http_error(error: BaseException) -> bool:

@@ -84,6 +84,7 @@ class Context:
         "links_here",
         "media_type",
         "memo",
+        "response_is_html",
         "schema",
         "state",
         "target",
@@ -101,6 +102,8 @@ class Context:
         self.memo = memo
         #: The response's media type, lower-case, without parameters ('' when absent).
         self.media_type = exchange.response.content_type
+        #: An HTML page (real engines answer some 401/404 so): not parsed as XML.
+        self.response_is_html = "html" in self.media_type or _starts_html(exchange.response.body)
         self.contract = contract
         self.schema = schema
         self.state = state
@@ -143,14 +146,6 @@ class Context:
     def response_problem(self) -> str | None:
         return self._response().problem
 
-    @property
-    def response_is_html(self) -> bool:
-        response = self.exchange.response
-        if "html" in self.media_type:
-            return True
-        head = response.body[:512].lstrip()[:64].lower()
-        return head.startswith((b"<html", b"<!doctype html"))
-
     def _request(self) -> _Body:
         if self._request_body is None:
             self._request_body = _parse_body(self.exchange.request.body)
@@ -166,6 +161,11 @@ class Context:
             else:
                 self._response_body = _parse_body(body)
         return self._response_body
+
+
+def _starts_html(body: bytes) -> bool:
+    head = body[:512].lstrip()[:64].lower()
+    return head.startswith((b"<html", b"<!doctype html"))
 
 
 def _parse_body(data: bytes) -> _Body:

@@ -22,11 +22,19 @@ from contracttest.xmlsafe import Element
 SchemaProblems = dict[tuple[str, str, str], list[object]]
 
 
+#: A child element whose text needs no check: nothing to do but know its name.
+TEXT: tuple[None, None, set[str]] = (None, None, set())
+#: The default of a child lookup: a name the type does not have.
+UNKNOWN: tuple[None, None, set[str]] = (None, None, set())
+ChildSpec = tuple["Compiled | None", "ValueCheck | None", set[str]]
+
+
 @dataclass(slots=True)
 class Compiled:
     type: ComplexType
-    #: child tag -> (its complex type, or None; its value check, or None; texts known valid)
-    children: dict[str, tuple[Compiled | None, ValueCheck | None, set[str]]]
+    #: child tag -> (its complex type, or None; its value check, or None; texts known valid),
+    #: or ``TEXT`` for a child whose text needs no check (most of them)
+    children: dict[str, ChildSpec]
     attributes: dict[str, ValueCheck | None]
     text: ValueCheck | None
     attribute_names: frozenset[str] = frozenset()
@@ -49,10 +57,11 @@ def compiled_type(schema: Schema, type_name: str) -> Compiled | None:
     compiled = Compiled(ctype, {}, {}, None)
     cache[type_name] = compiled  # before the children: types are recursive
     for name, child in ctype.children.items():
+        sub, check = compiled_type(schema, child.type), schema.value_check(child.type)
         compiled.children[name] = (
-            compiled_type(schema, child.type),
-            schema.value_check(child.type),
-            _valid_texts(schema, child.type),
+            TEXT
+            if sub is None and check is None
+            else (sub, check, _valid_texts(schema, child.type))
         )
     for name, attribute in ctype.attributes.items():
         compiled.attributes[name] = schema.value_check(attribute.type)
@@ -98,11 +107,12 @@ class Walk:
         compiled: Compiled,
         owner: Owner | None = None,
         in_actions: bool = False,
+        actions: bool = False,
     ) -> None:
         """Visit an element of a known complex type, and everything below it.
 
         ``owner`` is the entity the element's links belong to; ``in_actions`` says the
-        element stands in an ``<actions>``.
+        element stands in an ``<actions>``, ``actions`` that it is one.
         """
         type_name = compiled.type.name
         mine: Owner | None = None
@@ -114,16 +124,21 @@ class Walk:
                 mine = self.hrefs.visit(element, element.get("href"), in_actions, owner)  # type: ignore[arg-type]
         if compiled.text is not None and compiled.text(element.text or "") is not None:
             self.note((type_name, "text()", "value"), element, element.text or "")
-        actions = element.tag == "actions"
         below = mine if mine is not None else owner if actions else None
         lookup = compiled.children.get
         visit = self.hrefs.visit
+        note = self.note
+        is_open = compiled.type.open
         for child in element:
-            spec = lookup(child.tag)
-            if spec is None:
-                if not compiled.type.open:
-                    self.note((type_name, str(child.tag), "unknown"), child, "")
-                self.untyped(child, below, actions)
+            tag = child.tag
+            spec = lookup(tag, UNKNOWN)
+            if spec is TEXT:
+                continue
+            if spec is UNKNOWN:
+                if not is_open:
+                    note((type_name, str(tag), "unknown"), child, "")
+                if len(child) or child.get("href") is not None:
+                    self.untyped(child, below, actions)
                 continue
             sub, check, valid = spec
             if sub is None:
@@ -131,7 +146,7 @@ class Walk:
                     text = child.text or ""
                     if text not in valid:
                         if check(text) is not None:
-                            self.note((type_name, str(child.tag), "value"), child, text)
+                            note((type_name, str(tag), "value"), child, text)
                         elif len(valid) < _VALID_TEXTS:
                             valid.add(text)
             elif sub.plain and not len(child):
@@ -142,7 +157,7 @@ class Walk:
                     if "href" in keys:
                         visit(child, child.get("href"), actions, below, True)  # type: ignore[arg-type]
             else:
-                self.typed(child, sub, below, actions)
+                self.typed(child, sub, below, actions, tag == "actions")
 
     def untyped(self, element: Element, owner: Owner | None, in_actions: bool) -> None:
         """Visit an element the XSD does not describe: only its hrefs are checked."""
@@ -196,7 +211,7 @@ def _walk(ctx: Context) -> Walk | None:
     compiled = compiled_type(schema, type_name) if schema is not None and type_name else None
     walk = Walk(HrefChecker(ctx.api_base, ctx.contract.router), compiled is not None)
     if compiled is not None:
-        walk.typed(root, compiled)
+        walk.typed(root, compiled, actions=root.tag == "actions")
     else:
         walk.untyped(root, None, False)
     return walk
