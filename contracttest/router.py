@@ -47,8 +47,11 @@ class Target(NamedTuple):
         return "/".join(self.segments)
 
 
+@lru_cache(maxsize=8192)
 def split_uri(uri: str, prefix: str) -> Target:
     """Take any request URI (any host, any known API prefix) apart.
+
+    Memoised: polling and replays send the same URIs again and again.
 
     The longest matching prefix wins: ``/ovirt-engine/api/v4/vms`` is ``vms`` under
     ``/ovirt-engine/api/v4``, whatever the contract's own prefix.
@@ -95,8 +98,15 @@ def _path_and_query(uri: str) -> tuple[str, str]:
     """The path and query of a URI, without the cost of a full ``urlsplit``."""
     scheme = uri.find("://", 0, 24)
     if scheme > 0 and uri[:scheme].isalnum():
-        ends = [i for i in (uri.find(c, scheme + 3) for c in "/?#") if i != -1]
-        uri = uri[min(ends) :] if ends else ""
+        start = scheme + 3
+        cut = uri.find("/", start)
+        if cut == -1:
+            cut = len(uri)
+        for mark in "?#":  # an authority ends at the first of / ? #
+            found = uri.find(mark, start, cut)
+            if found != -1:
+                cut = found
+        uri = uri[cut:]
     if "#" in uri:
         uri = uri.partition("#")[0]
     path, _, query = uri.partition("?")

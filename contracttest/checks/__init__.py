@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from contracttest.checks.context import CassetteState, Context, Memo
-from contracttest.checks.hrefs import check_hrefs
-from contracttest.checks.representation import check_schema
+from contracttest.checks.representation import check_hrefs, check_schema
 from contracttest.checks.request import (
     check_body_type,
     check_link,

@@ -77,9 +77,11 @@ class Context:
     __slots__ = (
         "_request_body",
         "_response_body",
+        "api_base",
         "cache",
         "contract",
         "exchange",
+        "in_api",
         "link",
         "links_here",
         "media_type",
@@ -108,9 +110,14 @@ class Context:
         self.schema = schema
         self.state = state
         self.target: Target = split_uri(exchange.request.uri, contract.prefix)
+        base = self.target.base
+        #: False for requests outside the API prefix (SSO, logout, web pages).
+        self.in_api = bool(base)
+        #: The API prefix the request used, without a ``/v4`` version suffix.
+        self.api_base = base[: -len("/v4")] if base.endswith("/v4") else base
         self.links_here: dict[str, list[Link]] | None = None
         self.link: Link | None = None
-        if self.in_api:
+        if base:
             self.links_here = contract.router.links_at(self.target.segments)
             if self.links_here:
                 found = self.links_here.get(exchange.request.method)
@@ -119,16 +126,6 @@ class Context:
         self._response_body: _Body | None = None
         #: Results several checks share (the representation walk), by name.
         self.cache: dict[str, object] = {}
-
-    @property
-    def in_api(self) -> bool:
-        """False for requests outside the API prefix (SSO, logout, web pages)."""
-        return bool(self.target.base)
-
-    @property
-    def api_base(self) -> str:
-        base = self.target.base
-        return base[: -len("/v4")] if base.endswith("/v4") else base
 
     @property
     def request_root(self) -> Element | None:

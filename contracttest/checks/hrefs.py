@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from typing import NamedTuple
 from urllib.parse import unquote
 
-from contracttest.checks.context import Context
+from lxml import etree
+
 from contracttest.router import KNOWN_PREFIXES, Router, States
 from contracttest.rules import Finding, Severity
 from contracttest.xmlsafe import Element
@@ -41,18 +42,6 @@ class Owner(NamedTuple):
 _UNSEEN = object()
 
 
-def check_hrefs(ctx: Context) -> Iterator[Finding]:
-    from contracttest.checks.walk import walk_of
-
-    walk = walk_of(ctx)
-    if walk is None:
-        return
-    found = walk.findings.get("hrefs")
-    if found is None:  # once per distinct body: the walk is shared by identical ones
-        found = walk.findings["hrefs"] = list(walk.hrefs.findings())
-    yield from found
-
-
 class HrefChecker:
     """Collects href problems of one representation, element by element."""
 
@@ -62,6 +51,7 @@ class HrefChecker:
         self.router = router
         self.problems: list[tuple[Element, str, _Problem, str]] = []
         self.aliased: list[tuple[Element, str]] = []
+        self._tree: etree._ElementTree | None = None
 
     def visit(
         self,
@@ -126,7 +116,7 @@ class HrefChecker:
 
     def findings(self) -> Iterator[Finding]:
         for element, href, problem, hint in self.problems:
-            yield _finding(element, href, problem, hint)
+            yield _finding(self._path_of(element), href, problem, hint)
         if self.aliased:
             first, prefix = self.aliased[0]
             message = (
@@ -134,7 +124,13 @@ class HrefChecker:
                 f"the request used {self.base}"
             )
             problem = (message, f"{self.base}/...", Severity.WARNING)
-            yield _finding(first, str(first.get("href")), problem, _ALIAS_HINT)
+            yield _finding(self._path_of(first), str(first.get("href")), problem, _ALIAS_HINT)
+
+    def _path_of(self, element: Element) -> str:
+        """The element's XPath, through one tree object for the whole representation."""
+        if self._tree is None:
+            self._tree = element.getroottree()
+        return self._tree.getpath(element)
 
     def _owned_link(self, element: Element, href: str, in_actions: bool, owner: Owner) -> bool:
         """The common case, fast: a link right under its entity (``<owner href>/<rel>``).
@@ -211,12 +207,12 @@ def _other_base(path: str) -> str | None:
     return None
 
 
-def _finding(element: Element, href: str, problem: _Problem, hint: str) -> Finding:
+def _finding(xpath: str, href: str, problem: _Problem, hint: str) -> Finding:
     message, expected, severity = problem
     return Finding(
         "response.href",
         message,
-        xpath=element.getroottree().getpath(element),
+        xpath=xpath,
         expected=expected,
         received=href,
         hint=hint,

@@ -1,14 +1,14 @@
-"""The schema rule: the representation, field by field against its XSD type.
+"""The representation rules: the schema rule (field by field against the XSD type) and
+the href rule (every href resolves, in its place; the logic is in ``checks.hrefs``).
 
-The walk itself is in ``checks.walk`` (shared with the href rule). Repeats are folded: the
-same problem at the same schema position is reported once per exchange, with a count.
+Both read one walk of the body (``checks.walk``), made once per distinct body. Schema
+problems are folded: the same problem at the same schema position is reported once per
+exchange, with a count.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-
-from lxml import etree
 
 from contracttest.checks.context import Context
 from contracttest.checks.walk import SchemaProblems, walk_of
@@ -26,12 +26,23 @@ def check_schema(ctx: Context) -> Iterator[Finding]:
     yield from found
 
 
+def check_hrefs(ctx: Context) -> Iterator[Finding]:
+    walk = walk_of(ctx)
+    if walk is None:
+        return
+    found = walk.findings.get("hrefs")
+    if found is None:  # once per distinct body: the walk is shared by identical ones
+        found = walk.findings["hrefs"] = list(walk.hrefs.findings())
+    yield from found
+
+
 def _findings(schema: Schema, problems: SchemaProblems) -> Iterator[Finding]:
-    for (owner, name, kind), (element, detail, count) in problems.items():
-        assert isinstance(element, etree._Element)
-        more = f" ({count} times)" if int(str(count)) > 1 else ""
-        xpath = element.getroottree().getpath(element)
-        yield _schema_finding(schema, owner, name, kind, str(detail), xpath, more)
+    tree = None
+    for (owner, name, kind), seen in problems.items():
+        tree = tree or seen.element.getroottree()
+        more = f" ({seen.count} times)" if seen.count > 1 else ""
+        xpath = tree.getpath(seen.element)
+        yield _schema_finding(schema, owner, name, kind, seen.detail, xpath, more)
 
 
 def _schema_finding(

@@ -18,8 +18,17 @@ from contracttest.rules import Finding
 from contracttest.schema import ComplexType, Schema, ValueCheck
 from contracttest.xmlsafe import Element
 
-#: (owner type, child tag or "@attribute" or "text()", kind) -> [first element, value, count]
-SchemaProblems = dict[tuple[str, str, str], list[object]]
+#: (owner type, child tag or "@attribute" or "text()", kind) -> where first seen, how often
+SchemaProblems = dict[tuple[str, str, str], "Seen"]
+
+
+@dataclass(slots=True)
+class Seen:
+    """A schema problem's first occurrence (element, offending value) and how often it came."""
+
+    element: Element
+    detail: str
+    count: int = 1
 
 
 #: A child element whose text needs no check: nothing to do but know its name.
@@ -97,9 +106,9 @@ class Walk:
     def note(self, key: tuple[str, str, str], element: Element, detail: str) -> None:
         seen = self.schema_problems.get(key)
         if seen is None:
-            self.schema_problems[key] = [element, detail, 1]
+            self.schema_problems[key] = Seen(element, detail)
         else:
-            seen[2] = int(str(seen[2])) + 1
+            seen.count += 1
 
     def typed(
         self,
