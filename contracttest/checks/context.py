@@ -105,7 +105,10 @@ class Context:
         #: The response's media type, lower-case, without parameters ('' when absent).
         self.media_type = exchange.response.content_type
         #: An HTML page (real engines answer some 401/404 so): not parsed as XML.
-        self.response_is_html = "html" in self.media_type or _starts_html(exchange.response.body)
+        media = self.media_type
+        self.response_is_html = "html" in media or (
+            "xml" not in media and _starts_html(exchange.response.body)
+        )
         self.contract = contract
         self.schema = schema
         self.state = state
