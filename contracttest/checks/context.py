@@ -30,17 +30,17 @@ class Memo:
     """What identical response bodies share across exchanges: the parsed tree and results.
 
     Polling, refreshes and replays answer the same bytes again and again; each distinct body
-    is parsed once and walked once per API base. Bounded: the parsed bodies hold at most
-    ``max_bytes`` of text and the results at most ``max_results`` entries, least recently
-    used first out. Trees are shared, so checks must not modify them.
+    is parsed once and walked once per API base. Bounded: the parsed bodies, and the results
+    (which may hold on to their trees), each stand for at most ``max_bytes`` of body text,
+    least recently used first out. Trees are shared, so checks must not modify them.
     """
 
-    def __init__(self, max_bytes: int = 16 << 20, max_results: int = 512) -> None:
+    def __init__(self, max_bytes: int = 16 << 20) -> None:
         self.max_bytes = max_bytes
-        self.max_results = max_results
         self._bodies: OrderedDict[bytes, _Body] = OrderedDict()
         self._size = 0
-        self._results: OrderedDict[tuple[object, ...], object] = OrderedDict()
+        self._results: OrderedDict[tuple[object, ...], tuple[object, int]] = OrderedDict()
+        self._results_size = 0
 
     def body(self, data: bytes) -> _Body:
         found = self._bodies.get(data)
@@ -58,15 +58,21 @@ class Memo:
 
     def result(self, key: tuple[object, ...]) -> object:
         """A stored result, or ``Memo.MISSING``."""
-        found = self._results.get(key, Memo.MISSING)
-        if found is not Memo.MISSING:
-            self._results.move_to_end(key)
-        return found
+        found = self._results.get(key)
+        if found is None:
+            return Memo.MISSING
+        self._results.move_to_end(key)
+        return found[0]
 
-    def store(self, key: tuple[object, ...], value: object) -> None:
-        self._results[key] = value
-        if len(self._results) > self.max_results:
-            self._results.popitem(last=False)
+    def store(self, key: tuple[object, ...], value: object, size: int) -> None:
+        """Keep ``value``, made from ``size`` bytes of body, while the budget allows."""
+        if size > self.max_bytes:
+            return
+        self._results[key] = (value, size)
+        self._results_size += size
+        while self._results_size > self.max_bytes:
+            _, (_, evicted) = self._results.popitem(last=False)
+            self._results_size -= evicted
 
     MISSING: object = object()
 

@@ -203,7 +203,7 @@ def walk_of(ctx: Context) -> Walk | None:
     if found is Memo.MISSING:
         walk = _walk(ctx)
         if memo is not None and walk is not None:
-            memo.store(key, walk)
+            memo.store(key, walk, len(ctx.exchange.response.body))
     else:
         assert isinstance(found, Walk)
         walk = found
