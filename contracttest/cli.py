@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from contracttest import __version__
 from contracttest.cassette import find_cassettes, load_cassette
 from contracttest.checker import Checker, UnknownRule, resolve_rules
 from contracttest.errors import ContractTestError
@@ -34,6 +35,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="contracttest", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"contracttest {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     check = commands.add_parser("check", help="check cassettes against an RSDL contract")

@@ -58,7 +58,8 @@ def as_text(result: Result) -> str:
             if part
         )
         lines.append(f"{rule_id}: {RULES[rule_id].title} [{kinds}]")
-        for violation in found[:EXAMPLES_PER_RULE]:
+        examples = sorted(found, key=lambda v: -v.severity.rank)[:EXAMPLES_PER_RULE]
+        for violation in examples:  # errors first
             lines.extend(_example(violation))
         if len(found) > EXAMPLES_PER_RULE:
             lines.append(f"  ... and {len(found) - EXAMPLES_PER_RULE} more")
