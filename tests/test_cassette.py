@@ -14,8 +14,9 @@ import pytest
 import vcr  # type: ignore[import-untyped]
 import yaml
 
-from contracttest import Cassette, CassetteError, ContractTestError, load_cassette
+from contracttest import Cassette, CassetteError, load_cassette
 from contracttest.cassette import cassette_from_data, cassette_from_yaml, find_cassettes
+from tests.assertions import assert_one_line_error
 from tests.corpus_contracts import vcrpy_cassettes
 from tests.loopback import serving
 
@@ -319,12 +320,7 @@ def test_unreadable_cassette(tmp_path: Path, case: str) -> None:
         path.write_text(text)
     with pytest.raises(CassetteError) as caught:
         load_cassette(path)
-    message = str(caught.value)
-    assert "\n" not in message
-    assert message.startswith(f"{path}: ")
-    assert problem in message
-    assert isinstance(caught.value, ContractTestError)
-    assert caught.value.source == str(path)
+    assert_one_line_error(caught.value, str(path), problem)
 
 
 def test_directory_is_not_a_cassette(tmp_path: Path) -> None:

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from contracttest import Contract, ContractError, ContractTestError, Link, load_contract
+from contracttest import Contract, ContractError, Link, load_contract
 from contracttest.rsdl import DEFAULT_PREFIX, KNOWN_TYPES, Parameter, contract_from_bytes
+from tests.assertions import assert_one_line_error
 from tests.corpus_contracts import LINK_COUNTS, RSDL, XSD
 from tests.loopback import serving
 
@@ -564,10 +565,4 @@ def test_not_an_rsdl_raises_one_line_contract_error(
     source = make(request, tmp_path)
     with pytest.raises(ContractError) as caught:
         load_contract(source)
-    message = str(caught.value)
-    assert "\n" not in message
-    assert message.startswith(f"{source}: ")
-    assert problem in message
-    assert isinstance(caught.value, ContractTestError)
-    assert caught.value.source == str(source)
-    assert message == f"{caught.value.source}: {caught.value.problem}"
+    assert_one_line_error(caught.value, str(source), problem)
