@@ -547,6 +547,10 @@ NOT_RSDL: dict[str, tuple[Maker, str]] = {
     "blank": (_write(b"  \n\n"), "not well-formed XML"),
     "truncated": (_write(b"<rsdl><links><link href='vms'>"), "not well-formed XML"),
     "no-links": (_write(b'<rsdl href="?rsdl"><description/></rsdl>'), "no <links> element"),
+    "namespaced": (
+        _write(b'<x:rsdl xmlns:x="urn:other"><links/></x:rsdl>'),
+        "not an RSDL document",
+    ),
     "html": (_write(b"<html><body>Unauthorized</body></html>"), "root element is <html>"),
     "entities": (
         _write(b'<!DOCTYPE rsdl [<!ENTITY x "y">]><rsdl><links/></rsdl>'),
