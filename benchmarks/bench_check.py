@@ -1,8 +1,9 @@
 """Speed of the contract core over the whole real corpus, in one run.
 
-    python benchmarks/bench_check.py [--repeat 5]
+    python benchmarks/bench_check.py [--repeat 9]
 
-Reports CPU time (process_time), each the best of --repeat runs:
+Reports CPU time (process_time) with the garbage collector paused; the repetitions are
+interleaved and the ratios are medians, since this kind of machine's speed drifts:
 * YAML loading of every vcrpy cassette (separately; excluded from the ratio);
 * parse-only: every request and response body that looks like XML, parsed with lxml through
   the same safe parser the checker uses;
@@ -12,6 +13,14 @@ Reports CPU time (process_time), each the best of --repeat runs:
 * the ratio check / parse-only (the budget is 3), and exchanges per second;
 * loading and compiling the 3.6 RSDL + XSD: parsing both, the router's trie and every XSD
   type's check tables (the budget is 150 ms).
+
+Instruction counts, which do not drift, for the same ratio: run each step once under
+callgrind and subtract the setup (``--once setup``) from the other two::
+
+    for step in setup parse check; do
+      valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.$step \
+        python3 benchmarks/bench_check.py --once $step 2>&1 | grep Collected
+    done
 """
 
 from __future__ import annotations
@@ -57,6 +66,11 @@ def check_all(plan: list[tuple[Checker, Cassette]]) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument(
+        "--once",
+        choices=("setup", "parse", "check"),
+        help="load everything, then do this step once and stop (for instruction counts)",
+    )
     args = parser.parse_args()
     corpus = corpus_path()
     if not (corpus / "rsdl").is_dir():
@@ -64,7 +78,7 @@ def main() -> int:
         return 2
     files = vcrpy_cassettes(corpus)
 
-    yaml_time = best(args.repeat, lambda: [load_cassette(f) for f in files])
+    yaml_time = 0.0 if args.once else best(args.repeat, lambda: [load_cassette(f) for f in files])
     cassettes = [load_cassette(f) for f in files]
     exchanges = sum(len(c.exchanges) for c in cassettes)
     bodies = [
@@ -95,6 +109,14 @@ def main() -> int:
             for key in keys
         }
         return [(checkers[nearest(c.path)[0]], c) for c in cassettes]
+
+    if args.once is not None:
+        plan = fresh_plan(reuse=True)
+        if args.once == "parse":
+            parse_only()
+        elif args.once == "check":
+            check_all(plan)
+        return 0
 
     # Interleaved: each repetition times parse-only, then the check with and without body
     # reuse, so a slow phase of the machine hits all three alike; the ratios are the median
