@@ -7,7 +7,6 @@ not a readable cassette raises ``CassetteError`` naming the file and the problem
 
 from __future__ import annotations
 
-import gzip
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,15 +46,23 @@ def cassette_from_data(data: object, name: str = "<cassette>") -> Cassette:
 
 
 def find_cassettes(paths: list[str]) -> Iterator[str]:
-    """Cassette files named, or found recursively in the folders named, sorted per folder."""
+    """Cassette files named, or found recursively in the folders named, sorted per folder.
+
+    A file named twice (itself and through its folder, say) comes once.
+    """
+    seen: set[Path] = set()
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            for found in sorted(path.rglob("*")):
-                if found.suffix in CASSETTE_SUFFIXES and found.is_file():
-                    yield str(found)
-        else:
-            yield raw
+        found = (
+            [f for f in sorted(path.rglob("*")) if f.suffix in CASSETTE_SUFFIXES and f.is_file()]
+            if path.is_dir()
+            else [path]
+        )
+        for file in found:
+            key = file.resolve()
+            if key not in seen:
+                seen.add(key)
+                yield str(file) if file is not path else raw
 
 
 def _exchange(item: object, index: int, name: str) -> Exchange:
@@ -81,18 +88,18 @@ def _exchange(item: object, index: int, name: str) -> Exchange:
         ) from None
     req_headers = header_map(request.get("headers"))
     resp_headers = header_map(response.get("headers"))
+    try:
+        req_body = _body(request.get("body"), req_headers)
+        resp_body = _body(response.get("body"), resp_headers)
+    except BodyTooLarge as exc:
+        raise CassetteError(name, f"interaction {index}: {exc}") from None
     return Exchange(
-        request=Request(
-            method=str(request["method"]).upper(),
-            uri=uri,
-            headers=req_headers,
-            body=_body(request.get("body"), req_headers),
-        ),
+        request=Request(str(request["method"]).upper(), uri, req_headers, req_body),
         response=Response(
-            status=code,
-            reason=str(status.get("message", "") if isinstance(status, dict) else ""),
-            headers=resp_headers,
-            body=_body(response.get("body"), resp_headers),
+            code,
+            str(status.get("message", "") if isinstance(status, dict) else ""),
+            resp_headers,
+            resp_body,
         ),
         index=index,
         cassette=name,
@@ -106,17 +113,31 @@ def _body(raw: object, headers: Headers) -> bytes:
         return b""
     data = raw if isinstance(raw, bytes) else str(raw).encode("utf-8")
     encoding = ",".join(headers.get("content-encoding", ())).lower()
-    if data and "gzip" in encoding:
-        try:
-            return gzip.decompress(data)
-        except (OSError, EOFError, zlib.error):
-            return data  # recorded already decoded
-    if data and "deflate" in encoding:
-        try:
-            return zlib.decompress(data)
-        except zlib.error:
-            return data
+    if data and ("gzip" in encoding or "deflate" in encoding):
+        wbits = _GZIP if "gzip" in encoding else zlib.MAX_WBITS
+        decoded = _inflate(data, wbits)
+        return data if decoded is None else decoded  # None: recorded already decoded
     return data
+
+
+_GZIP = 16 + zlib.MAX_WBITS
+#: The most a compressed body may expand to: a bigger one is refused, not inflated.
+MAX_BODY = 64 << 20
+
+
+class BodyTooLarge(ValueError):
+    """A compressed body that expands beyond ``MAX_BODY`` (a decompression bomb)."""
+
+
+def _inflate(data: bytes, wbits: int) -> bytes | None:
+    inflater = zlib.decompressobj(wbits)
+    try:
+        out = inflater.decompress(data, MAX_BODY)
+    except zlib.error:
+        return None
+    if inflater.unconsumed_tail:
+        raise BodyTooLarge(f"a compressed body expands beyond {MAX_BODY >> 20} MiB")
+    return out
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:

@@ -15,7 +15,7 @@ import vcr  # type: ignore[import-untyped]
 import yaml
 
 from contracttest import Cassette, CassetteError, load_cassette
-from contracttest.cassette import cassette_from_data, cassette_from_yaml, find_cassettes
+from contracttest.cassette import MAX_BODY, cassette_from_data, cassette_from_yaml, find_cassettes
 from tests.assertions import assert_one_line_error
 from tests.corpus_contracts import vcrpy_cassettes
 from tests.loopback import serving
@@ -374,3 +374,26 @@ def test_corpus_user_info_uris_are_kept(corpus: Path) -> None:
     assert exchange.request.uri.startswith("https://fakeuser:fakepassword@")
     assert exchange.response.status == 401
     assert b"<html" in exchange.response.body.lower()
+
+
+def test_decompression_bomb_is_refused_not_inflated(tmp_path: Path) -> None:
+    bomb = gzip.compress(b"<a>" + b" " * (MAX_BODY + 1) + b"</a>")
+    path = tmp_path / "bomb.yaml"
+    interaction = {
+        "request": {"method": "GET", "uri": "https://h.example.com/api/vms", "headers": {}},
+        "response": {
+            "status": {"code": 200, "message": "OK"},
+            "headers": {"Content-Encoding": ["gzip"]},
+            "body": {"string": bomb},
+        },
+    }
+    path.write_text(yaml.safe_dump({"version": 1, "interactions": [interaction]}))
+    with pytest.raises(CassetteError) as caught:
+        load_cassette(path)
+    assert_one_line_error(caught.value, str(path), "interaction 0: a compressed body expands")
+
+
+def test_a_cassette_named_twice_is_found_once(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("interactions: []\n")
+    found = list(find_cassettes([str(tmp_path / "a.yaml"), str(tmp_path)]))
+    assert found == [str(tmp_path / "a.yaml")]
