@@ -1,11 +1,12 @@
 """One pass over a response representation, shared by the schema and the href rules.
 
-The XSD side is compiled per complex type on first use into ``{child tag: (child type,
-value check)}`` maps, so visiting an element costs one dictionary lookup; elements of a
-"plain" type (no values to check: ``<link href rel/>``, references) with no children are
-not visited at all beyond their href. Each element's parent is at hand during the walk, so
-the href rule never climbs the tree. The result is cached on the exchange's context: the
-body is walked once whichever of the two rules run.
+The XSD side is compiled per complex type (up front by ``checker.compile_contract``, else on
+first use) into ``{child tag: (child type, value check, texts known valid)}`` maps, so
+visiting an element costs one dictionary lookup; elements of a "plain" type (no values to
+check: ``<link href rel/>``, references) with no children are not visited at all beyond
+their href. Each element's owning entity is at hand during the walk, so the href rule never
+climbs the tree. The result is cached on the exchange's context, and in the checker's memo
+for identical bodies: a body is walked once whichever of the two rules run.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ ChildSpec = tuple["Compiled | None", "ValueCheck | None", set[str]]
 
 @dataclass(slots=True)
 class Compiled:
+    """A complex type made ready for the walk."""
+
     type: ComplexType
     #: child tag -> (its complex type, or None; its value check, or None; texts known valid),
     #: or ``TEXT`` for a child whose text needs no check (most of them)
@@ -47,7 +50,6 @@ class Compiled:
     attributes: dict[str, ValueCheck | None]
     text: ValueCheck | None
     attribute_names: frozenset[str] = frozenset()
-    has_href: bool = False
     #: No attribute value to check: known attribute names are all there is to see.
     unchecked_attributes: bool = False
     #: No attribute value and no text to check: an element of this type with no children
@@ -77,7 +79,6 @@ def compiled_type(schema: Schema, type_name: str) -> Compiled | None:
     if ctype.text_type:
         compiled.text = schema.value_check(ctype.text_type)
     compiled.attribute_names = frozenset(compiled.attributes)
-    compiled.has_href = "href" in compiled.attributes
     compiled.unchecked_attributes = all(check is None for check in compiled.attributes.values())
     compiled.plain = compiled.text is None and compiled.unchecked_attributes
     return compiled
