@@ -51,6 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
     contract.add_argument("rsdl", metavar="RSDL", help="RSDL file or URL")
     contract.add_argument("--schema", metavar="XSD", help="entity XSD file or URL")
     contract.add_argument("--format", choices=("text", "json"), default="text")
+
+    serve = commands.add_parser("serve", help="run the embedded engine on loopback")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=0, help="port (0: a free one, printed)")
+    serve.add_argument("--contract", metavar="RSDL", help="RSDL to serve (default: bundled v4)")
+    serve.add_argument("--schema", metavar="XSD", help="its entity XSD")
+    serve.add_argument("--data", metavar="DIR", help="keep state in DIR (default: memory)")
+    serve.add_argument("--password", default=None, help="every user's password")
+    serve.add_argument("--token-ttl", type=float, default=3600.0, metavar="SECONDS")
+    serve.add_argument("--verbose", action="store_true", help="log every request")
     return parser
 
 
@@ -59,6 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command == "check":
             return _check(args)
+        if args.command == "serve":
+            from contracttest.serve import serve
+
+            return serve(args)
         return _contract(args)
     except (UsageError, ContractTestError, UnknownRule) as exc:
         print(f"contracttest: error: {exc}", file=sys.stderr)

@@ -8,6 +8,7 @@ declares entities is still reported, because no engine ever sends one.
 from __future__ import annotations
 
 import re
+import threading
 from typing import Any
 
 from lxml import etree
@@ -28,6 +29,17 @@ def _parser() -> etree.XMLParser:
 
 
 PARSER = _parser()
+_local = threading.local()
+
+
+def _thread_parser() -> etree.XMLParser:
+    """``PARSER`` in the main thread; a parser of its own in any other (lxml's advice)."""
+    if threading.current_thread() is threading.main_thread():
+        return PARSER
+    parser: etree.XMLParser | None = getattr(_local, "parser", None)
+    if parser is None:
+        parser = _local.parser = _parser()
+    return parser
 
 
 class XMLProblem(ValueError):
@@ -37,7 +49,7 @@ class XMLProblem(ValueError):
 def parse(data: bytes) -> Element:
     """Parse ``data`` safely; raise ``XMLProblem`` for malformed or entity-bearing XML."""
     try:
-        root = etree.fromstring(data, PARSER)
+        root = etree.fromstring(data, _thread_parser())
     except etree.XMLSyntaxError as exc:
         raise XMLProblem(f"not well-formed XML: {_first_line(str(exc))}") from None
     if root is None:

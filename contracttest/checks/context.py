@@ -94,6 +94,7 @@ class Context:
         "memo",
         "response_is_html",
         "schema",
+        "serves_contract",
         "state",
         "target",
     )
@@ -126,7 +127,12 @@ class Context:
         self.api_base = base[: -len("/v4")] if base.endswith("/v4") else base
         self.links_here: dict[str, list[Link]] | None = None
         self.link: Link | None = None
-        if base:
+        #: ``<api>?rsdl`` or ``<api>?schema``: the contract itself, not a representation.
+        self.serves_contract = bool(base) and _asks_for_contract(self.target)
+        if self.serves_contract:
+            self.links_here = {"GET": [_CONTRACT_DOCUMENT]}
+            self.link = _CONTRACT_DOCUMENT if exchange.request.method == "GET" else None
+        elif base:
             self.links_here = contract.router.links_at(self.target.segments)
             if self.links_here:
                 found = self.links_here.get(exchange.request.method)
@@ -181,6 +187,13 @@ def _parse_body(data: bytes) -> _Body:
         return _Body(root=parse(data))
     except XMLProblem as exc:
         return _Body(problem=str(exc))
+
+
+_CONTRACT_DOCUMENT = Link(href="", rel="get", method="GET", description="the RSDL or XSD")
+
+
+def _asks_for_contract(target: Target) -> bool:
+    return not target.segments and any(key in ("rsdl", "schema") for key, _ in target.query)
 
 
 def element_matches_type(tag: str, type_name: str, schema: Schema | None) -> bool:

@@ -6,9 +6,8 @@ import re
 from collections.abc import Iterator
 
 from contracttest.checks.context import Context, element_matches_type, expected_elements
-from contracttest.rsdl import Parameter, ParameterSet
+from contracttest.parameters import missing_parameters
 from contracttest.rules import Finding, suggest
-from contracttest.xmlsafe import Element
 
 _TRUE_FALSE = frozenset({"true", "t", "yes", "y", "1", "false", "f", "no", "n", "0"})
 _INTEGER = re.compile(r"[+-]?\d+")
@@ -92,7 +91,7 @@ def check_parameters(ctx: Context) -> Iterator[Finding]:
         return
     if not element_matches_type(root.tag, link.body_type or root.tag, ctx.schema):
         return  # request.body.type reports it
-    gaps = [_missing(root, ps) for ps in link.parameter_sets]
+    gaps = [missing_parameters(root, ps) for ps in link.parameter_sets]
     if any(not gap for gap in gaps):
         return
     best = min(range(len(gaps)), key=lambda i: len(gaps[i]))
@@ -108,61 +107,6 @@ def check_parameters(ctx: Context) -> Iterator[Finding]:
         received="(absent)",
         hint=f"add {lacking} to the <{root.tag}> body",
     )
-
-
-def _missing(item: Element, parameter_set: ParameterSet) -> list[str]:
-    missing: list[str] = []
-    for parameter in parameter_set.parameters:
-        if parameter.is_collection:
-            problem = _collection_problem(item, parameter)
-            if problem:
-                missing.append(problem)
-        elif parameter.required and not _present(item, parameter.path):
-            missing.append(parameter.name)
-    return missing
-
-
-def _collection_problem(item: Element, parameter: Parameter) -> str | None:
-    *container, (item_tag, *_) = parameter.path or (("",),)
-    holders = _find(item, tuple(container))
-    items = [child for holder in holders for child in holder.iterchildren(item_tag)]
-    if not items:
-        return parameter.name if parameter.required else None
-    if not parameter.parameter_sets:
-        return None
-    for child in items:
-        gaps = [_missing(child, ps) for ps in parameter.parameter_sets]
-        if all(gaps):
-            closest: list[str] = min(gaps, key=len)
-            return f"{parameter.name} ({', '.join(closest)})"
-    return None
-
-
-def _present(element: Element, path: tuple[tuple[str, ...], ...]) -> bool:
-    if not path:
-        return True
-    *parents, last = path
-    for holder in _find(element, tuple(parents)):
-        for name in last:
-            if name == "id" and holder.get("id") is not None:
-                return True
-            if holder.find(name) is not None:
-                return True
-    return False
-
-
-def _find(element: Element, path: tuple[tuple[str, ...], ...]) -> list[Element]:
-    found = [element]
-    for alternatives in path:
-        found = [
-            child
-            for parent in found
-            for name in alternatives
-            for child in parent.iterchildren(name)
-        ]
-        if not found:
-            break
-    return found
 
 
 def check_url_parameters(ctx: Context) -> Iterator[Finding]:

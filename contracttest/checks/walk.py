@@ -216,6 +216,8 @@ def _walk(ctx: Context) -> Walk | None:
     root = ctx.response_root
     if root is None or not ctx.in_api or not 200 <= ctx.exchange.response.status < 300:
         return None
+    if ctx.serves_contract:
+        return None
     schema = ctx.schema
     type_name = schema.elements.get(str(root.tag)) if schema is not None else None
     compiled = compiled_type(schema, type_name) if schema is not None and type_name else None

@@ -1,0 +1,64 @@
+"""The embedded engine: an oVirt engine on loopback, for whatever contract it serves.
+
+``open_engine()`` builds one from an RSDL and XSD (the bundled v4 contract by default);
+``EngineServer`` serves it over HTTP. Its behaviour is derived from the contract: see
+``model`` (what the contract says exists), ``operations`` (what each link does), ``store``
+(SQLite), ``render`` (representations), ``auth`` (Basic, sessions, SSO tokens).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from contracttest.engine.app import DEFAULT_PASSWORD, Engine
+from contracttest.engine.http import HttpRequest, HttpResponse
+from contracttest.engine.server import EngineServer
+from contracttest.loading import read_source
+from contracttest.rsdl import contract_from_bytes
+from contracttest.schema import schema_from_bytes
+
+__all__ = [
+    "DEFAULT_PASSWORD",
+    "Engine",
+    "EngineServer",
+    "HttpRequest",
+    "HttpResponse",
+    "bundled_contract",
+    "open_engine",
+]
+
+
+def bundled_contract() -> tuple[Path, Path]:
+    """The project's own v4 RSDL and XSD, as files."""
+    folder = resources.files("contracttest") / "contracts" / "v4"
+    return Path(str(folder / "rsdl.xml")), Path(str(folder / "api.xsd"))
+
+
+def open_engine(
+    contract: str | Path | None = None,
+    schema: str | Path | None = None,
+    *,
+    data: Path | None = None,
+    password: str = DEFAULT_PASSWORD,
+    token_ttl: float = 3600.0,
+) -> Engine:
+    """An engine for an RSDL and XSD (files or URLs); both default to the bundled v4 pair."""
+    if contract is None:
+        contract, bundled_schema = bundled_contract()
+        schema = schema if schema is not None else bundled_schema
+    if schema is None:
+        from contracttest.errors import ContractError
+
+        raise ContractError(str(contract), "the engine needs the contract's XSD too (--schema)")
+    rsdl_bytes = read_source(str(contract))
+    xsd_bytes = read_source(str(schema))
+    return Engine(
+        contract_from_bytes(rsdl_bytes, str(contract)),
+        schema_from_bytes(xsd_bytes, str(schema)),
+        rsdl=rsdl_bytes,
+        xsd=xsd_bytes,
+        data=data,
+        password=password,
+        token_ttl=token_ttl,
+    )

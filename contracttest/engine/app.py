@@ -1,0 +1,209 @@
+"""The engine: an HTTP request in, the answer an oVirt engine of this contract gives out.
+
+The request is routed through the contract's own router; the RSDL link it reaches says what
+to do (list, get, add, update, remove, or an action), the model derived from the contract
+says what the entities look like, and the store keeps them. Nothing here is per resource.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+from contracttest.engine import served
+from contracttest.engine.auth import Authenticator, AuthError, Principal
+from contracttest.engine.documents import Fault
+from contracttest.engine.http import HttpRequest, HttpResponse
+from contracttest.engine.model import EngineModel
+from contracttest.engine.operations import Operations
+from contracttest.engine.render import Renderer, to_bytes
+from contracttest.engine.store import Store
+from contracttest.router import Target, split_uri
+from contracttest.rsdl import Contract
+from contracttest.schema import Schema
+
+DEFAULT_PASSWORD = "ovirt"
+SSO_TOKEN = "/ovirt-engine/sso/oauth/token"
+SSO_LOGOUT = "/ovirt-engine/services/sso-logout"
+_TRUE = frozenset({"true", "t", "yes", "y", "1"})
+_CORRELATION = re.compile(r"[^0-9A-Za-z_-]")
+
+
+@dataclass
+class Call:
+    """One API request, authenticated and taken apart."""
+
+    request: HttpRequest
+    target: Target
+    principal: Principal
+    filtered: bool
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+    def param(self, name: str) -> str | None:
+        """Query, then matrix, then header: where the engine looks for a parameter."""
+        for key, value in self.target.query:
+            if key == name:
+                return value
+        for key, value in self.target.matrix:
+            if key == name:
+                return value
+        return self.request.header(name.replace("_", "-"))
+
+    def flag(self, name: str) -> bool:
+        value = self.param(name)
+        return value is not None and value.strip().lower() in _TRUE
+
+
+class Engine:
+    """An oVirt engine for one contract, its state in SQLite."""
+
+    def __init__(
+        self,
+        contract: Contract,
+        schema: Schema,
+        *,
+        rsdl: bytes,
+        xsd: bytes,
+        data: Path | None = None,
+        password: str = DEFAULT_PASSWORD,
+        token_ttl: float = 3600.0,
+    ) -> None:
+        self.model = EngineModel.build(contract, schema)
+        self.prefix = contract.prefix
+        self.store = Store(data)
+        self.renderer = Renderer(self.model, self.prefix)
+        self.auth = Authenticator(password, self._known_user, token_ttl=token_ttl)
+        self.operations = Operations(self.model, self.store, self.renderer)
+        self._rsdl = served.Documents(rsdl, xsd, self.model)
+        if self.store.count() == 0:
+            from contracttest.engine.seed import seed
+
+            seed(self.operations)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def _known_user(self, user: str) -> bool:
+        return self.operations.user_exists(user)
+
+    # -- the request -------------------------------------------------------------------
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        correlation = self._correlation(request)
+        try:
+            response = self._dispatch(request)
+        except Fault as fault:
+            response = self._fault(fault)
+        except Exception:  # a bug: answered, logged, and the server keeps serving
+            traceback.print_exc(file=sys.stderr)
+            response = self._fault(Fault(500, "Internal error", "see the engine's log"))
+        response.headers.append(("Correlation-Id", correlation))
+        return response
+
+    def _fault(self, fault: Fault) -> HttpResponse:
+        headers = list(fault.headers)
+        if not fault.body:
+            return HttpResponse(fault.status, headers=headers, content_type=None)
+        body = to_bytes(self.renderer.fault(fault.reason, fault.detail))
+        return HttpResponse(fault.status, body, headers)
+
+    def _dispatch(self, request: HttpRequest) -> HttpResponse:
+        path = request.uri.partition("?")[0]
+        if path.rstrip("/") == SSO_TOKEN:
+            return self._sso_token(request)
+        if path.startswith(SSO_TOKEN):
+            return HttpResponse.json(
+                400, {"error_code": "unsupported_grant_type", "error": "not supported here"}
+            )
+        if path.rstrip("/") == SSO_LOGOUT:
+            return self._sso_logout(request)
+        target = split_uri(request.uri, self.prefix)
+        if not target.base:
+            raise Fault(404, body=False)
+        version = request.header("version")
+        major = str(self.model.major)
+        if target.base.endswith("/v4"):
+            if major != "4":
+                raise Fault(404, body=False)
+            version = version or "4"
+        if version is not None and version.strip() != major:
+            raise Fault(400, body=False)
+        call = self._authenticate(request, target)
+        response = self.operations.perform(call, self._rsdl)
+        response.headers.extend(call.headers)
+        return response
+
+    def _correlation(self, request: HttpRequest) -> str:
+        given = request.header("correlation-id")
+        if given is None:
+            query = request.uri.partition("?")[2]
+            given = dict(parse_qsl(query)).get("correlation_id") if query else None
+        cleaned = _CORRELATION.sub("", given)[:36] if given else ""
+        return cleaned or str(uuid.uuid4())
+
+    # -- authentication ----------------------------------------------------------------
+
+    def _authenticate(self, request: HttpRequest, target: Target) -> Call:
+        headers: list[tuple[str, str]] = []
+        prefer = "persistent-auth" in (request.header("prefer") or "").lower()
+        session = _cookie(request.header("cookie"), "JSESSIONID")
+        authorization = request.header("authorization")
+        try:
+            principal = self.auth.session(session) if session else None
+            if principal is None and authorization:
+                if authorization.lower().startswith("bearer "):
+                    principal = self.auth.bearer(authorization[7:].strip())
+                else:
+                    principal = self.auth.basic(authorization)
+                    if prefer:
+                        session = self.auth.open_session(principal)
+                        headers.append(
+                            ("Set-Cookie", f"JSESSIONID={session}; Path={self.prefix}; HttpOnly")
+                        )
+        except AuthError as exc:
+            raise self._unauthorized(str(exc)) from None
+        if principal is None:
+            raise self._unauthorized("no credentials, session or token")
+        if session and not prefer:
+            self.auth.end_session(session)
+        call = Call(request, target, principal, filtered=False, headers=headers)
+        call.filtered = call.flag("filter") or not principal.admin
+        return call
+
+    def _unauthorized(self, detail: str) -> Fault:
+        challenge = (("WWW-Authenticate", 'Basic realm="RESTAPI"'),)
+        return Fault(401, "Unauthorized", detail, headers=challenge)
+
+    def _sso_token(self, request: HttpRequest) -> HttpResponse:
+        form = _form(request)
+        try:
+            return HttpResponse.json(200, self.auth.issue_token(form))
+        except AuthError as exc:
+            return HttpResponse.json(400, {"error_code": "access_denied", "error": str(exc)})
+
+    def _sso_logout(self, request: HttpRequest) -> HttpResponse:
+        token = _form(request).get("token", "")
+        if token:
+            self.auth.revoke(token)
+        return HttpResponse.json(200, {})
+
+
+def _form(request: HttpRequest) -> dict[str, str]:
+    query = request.uri.partition("?")[2]
+    text = request.body.decode("utf-8", "replace")
+    return {**dict(parse_qsl(query)), **dict(parse_qsl(text, keep_blank_values=True))}
+
+
+def _cookie(header: str | None, name: str) -> str | None:
+    if not header:
+        return None
+    for part in header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value.strip() or None
+    return None

@@ -1,0 +1,183 @@
+"""What clients send: bodies read safely, checked against the schema, references resolved.
+
+Each problem is an engine fault: an unreadable body is 400 "Request syntactically
+incorrect.", a value outside its XSD type 400 "Invalid value", a reference to nothing 400
+"Operation Failed" / "Entity not found", a missing parameter 400 "Incomplete parameters".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from lxml import etree
+
+from contracttest.engine.model import EngineModel, Kind
+from contracttest.parameters import closest_gap
+from contracttest.rsdl import Link
+from contracttest.xmlsafe import Element, XMLProblem, parse
+
+SYNTAX = "Request syntactically incorrect."
+#: Parts of a representation the engine computes: ignored when a client sends them back.
+READ_ONLY = frozenset({"actions", "link", "status", "creation_status"})
+
+#: (kind, id, name) -> the id of the referenced entity, or None when there is none.
+Lookup = Callable[[Kind, str | None, str | None], str | None]
+
+
+class Fault(Exception):
+    """An answer other than success: status, and the engine's reason and detail.
+
+    ``body=False`` answers with no body at all (v4's 404, a bare 400 for a bad version).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        reason: str = "",
+        detail: str = "",
+        *,
+        body: bool = True,
+        headers: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        super().__init__(f"{status} {reason}: {detail}")
+        self.status = status
+        self.reason = reason
+        self.detail = detail
+        self.body = body
+        self.headers = headers
+
+
+def read_body(data: bytes, link: Link, model: EngineModel) -> Element:
+    """The request's XML body as the link's body type, or a 400 fault."""
+    if not data.strip():
+        raise Fault(400, SYNTAX, f"{link.describe()} needs a request body")
+    try:
+        root = parse(data)
+    except XMLProblem as exc:
+        raise Fault(400, SYNTAX, str(exc)) from None
+    expected = model.schema.element_names(link.body_type) if link.body_type else ()
+    if expected and root.tag not in expected:
+        wanted = " or ".join(f"<{name}>" for name in expected)
+        raise Fault(400, SYNTAX, f"the body is <{root.tag}>; {link.describe()} takes {wanted}")
+    return root
+
+
+def require_parameters(root: Element, link: Link, entity: str) -> None:
+    """400 "Incomplete parameters" naming what the closest parameter set lacks."""
+    if not link.parameter_sets:
+        return
+    _, lacking = closest_gap(root, link.parameter_sets)
+    if lacking:
+        head = f"{root.tag}."
+        names = ", ".join(name.removeprefix(head) for name in lacking)
+        verb = "add" if link.rel == "add" else link.rel
+        raise Fault(400, "Incomplete parameters", f"{entity} [{names}] required for {verb}")
+
+
+def strip_read_only(root: Element) -> Element:
+    for name in ("href", "id"):
+        if name in root.attrib:
+            del root.attrib[name]
+    for child in list(root):
+        if not isinstance(child.tag, str) or child.tag in READ_ONLY:
+            root.remove(child)
+    return root
+
+
+def check_values(element: Element, type_name: str, model: EngineModel, depth: int = 0) -> None:
+    """400 "Invalid value" for the first text outside its XSD type."""
+    if depth > 40:
+        return
+    for child in element:
+        if not isinstance(child.tag, str):
+            continue
+        child_type = model.child_type(type_name, child.tag)
+        if child_type is None:
+            continue
+        if child_type in model.schema.complex_types:
+            check_values(child, child_type, model, depth + 1)
+            continue
+        check = model.schema.value_check(child_type)
+        text = child.text or ""
+        if check is not None and check(text) is not None:
+            simple = model.schema.simple_types.get(child_type)
+            if simple is not None and simple.enumeration is not None:
+                shown = ", ".join(sorted(simple.enumeration))
+                detail = (
+                    f"{text.strip()} is not a member of {child_type}. "
+                    f"Possible values for {child_type} are: {shown}"
+                )
+            else:
+                detail = f"'{text.strip()}' is not a valid {child_type} for <{child.tag}>"
+            raise Fault(400, "Invalid value", detail)
+
+
+def resolve_references(
+    element: Element, type_name: str, model: EngineModel, lookup: Lookup
+) -> None:
+    """Turn ``<cluster><name>Default</name></cluster>`` into ``<cluster id=".."/>``.
+
+    A reference is a child whose type is held by a top-level collection (or a list of
+    them); one with neither id nor name is a value, not a reference, and is kept.
+    """
+    for child in element:
+        if not isinstance(child.tag, str):
+            continue
+        child_type = model.child_type(type_name, child.tag)
+        if child_type is None:
+            continue
+        kind = model.reference_kinds.get(child_type)
+        if kind is not None:
+            _resolve(child, kind, lookup)
+            continue
+        item = model.list_item(child_type)
+        kind = model.reference_kinds.get(item[1]) if item else None
+        if kind is not None and item is not None:
+            for grandchild in child.iterchildren(item[0]):
+                _resolve(grandchild, kind, lookup)
+
+
+def _resolve(reference: Element, kind: Kind, lookup: Lookup) -> None:
+    given_id = reference.get("id") or _text(reference, "id")
+    name = _text(reference, "name") if not given_id else None
+    if not given_id and not name:
+        return
+    found = lookup(kind, given_id, name)
+    if found is None:
+        what = f"id={given_id}" if given_id else f"name={name}"
+        raise Fault(400, "Operation Failed", f"Entity not found: {kind.entity_type}: {what}")
+    for child in list(reference):
+        reference.remove(child)
+    reference.attrib.clear()
+    reference.text = None
+    reference.set("id", found)
+
+
+def _text(element: Element, tag: str) -> str | None:
+    child = element.find(tag)
+    return child.text.strip() if child is not None and child.text else None
+
+
+def name_of(element: Element) -> str | None:
+    """The name an entity is found and searched by (users go by ``user_name``)."""
+    return _text(element, "user_name") or _text(element, "name")
+
+
+def merge(stored: Element, update: Element) -> None:
+    """Replace the stored fields the update carries; keep every other one."""
+    for child in list(update):
+        if not isinstance(child.tag, str):
+            continue
+        for old in stored.findall(child.tag):
+            stored.remove(old)
+        stored.append(child)
+
+
+def compact(element: Element) -> bytes:
+    """A stored document: no declaration, no indentation."""
+    for node in element.iter():
+        if len(node) and node.text is not None and not node.text.strip():
+            node.text = None
+        if node.tail is not None and not node.tail.strip():
+            node.tail = None
+    return etree.tostring(element, encoding="UTF-8")

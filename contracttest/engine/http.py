@@ -1,0 +1,30 @@
+"""The seam between the engine and its HTTP server: a request in, a response out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    method: str
+    uri: str  # path and query, as on the request line
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    body: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    content_type: str | None = "application/xml"
+
+    @classmethod
+    def json(cls, status: int, value: object) -> HttpResponse:
+        return cls(status, json.dumps(value).encode(), content_type="application/json")

@@ -1,0 +1,196 @@
+"""What the embedded engine knows of its contract: collections, entities, actions, shapes.
+
+Everything here is derived once from the RSDL links and the XSD, never written per resource:
+a collection is a path whose GET answers a list type or whose POST adds an entity; its entity
+element comes from the XSD; sub-collections and actions are the literal paths under an
+entity's path; whether a status is ``<status>up</status>`` (v4) or
+``<status><state>up</state></status>`` (v3) is read off the schema's type for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from contracttest.rsdl import Contract, Link
+from contracttest.schema import UNBOUNDED, ComplexType, Schema
+
+Template = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A collection: its path template, element names and the links that act on it."""
+
+    template: Template  # ("vms",) or ("vms", "{vm:id}", "nics")
+    list_element: str  # "vms"
+    element: str  # "vm"
+    entity_type: str  # the XSD complex type of one entity: "VM"
+    add: Link | None = None
+
+    @property
+    def name(self) -> str:
+        return self.template[-1]
+
+    @property
+    def top_level(self) -> bool:
+        return len(self.template) == 1
+
+    @property
+    def entity_template(self) -> Template:
+        return (*self.template, "{id}")
+
+    @property
+    def generated(self) -> bool:
+        """Statistics are computed on every read, never stored."""
+        return self.name == "statistics"
+
+
+@dataclass(frozen=True)
+class EntityShape:
+    """What hangs under one entity: its sub-collections and its actions, by path segment."""
+
+    subcollections: tuple[tuple[str, Kind | None], ...]
+    actions: tuple[str, ...]
+
+
+@dataclass
+class EngineModel:
+    """The engine's view of a contract and schema."""
+
+    contract: Contract
+    schema: Schema
+    kinds: dict[Template, Kind] = field(default_factory=dict)
+    links: dict[Template, dict[str, Link]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, contract: Contract, schema: Schema) -> EngineModel:
+        model = cls(contract, schema)
+        for link in contract.links:
+            template = generic(link.segments)
+            model.links.setdefault(template, {}).setdefault(link.method, link)
+        for template, by_method in model.links.items():
+            if template and not template[-1].startswith("{"):
+                kind = model._kind(template, by_method)
+                if kind is not None:
+                    model.kinds[template] = kind
+        return model
+
+    def _kind(self, template: Template, by_method: dict[str, Link]) -> Kind | None:
+        get, add = by_method.get("GET"), by_method.get("POST")
+        if add is not None and add.rel != "add":
+            add = None
+        if get is not None and get.response_type:
+            found = self._list_of(get.response_type)
+            if found is not None:
+                list_element, element, entity_type = found
+                return Kind(template, list_element, element, entity_type, add)
+        if add is not None and add.body_type:
+            elements = self.schema.element_names(add.body_type)
+            if elements:
+                plural = elements[0] + "s"
+                return Kind(template, plural, elements[0], add.body_type, add)
+        return None
+
+    def _list_of(self, type_name: str) -> tuple[str, str, str] | None:
+        """``VMs`` -> ("vms", "vm", "VM") when the type is a list of one entity type."""
+        elements = self.schema.element_names(type_name)
+        complex_type = self.schema.complex_types.get(type_name)
+        if not elements or complex_type is None:
+            return None
+        for child in complex_type.children.values():
+            if child.max_occurs == UNBOUNDED and child.type in self.schema.complex_types:
+                return elements[0], child.name, child.type
+        return None
+
+    # -- lookups -------------------------------------------------------------------------
+
+    def kind(self, template: Template) -> Kind | None:
+        return self.kinds.get(generic(template))
+
+    @cached_property
+    def top_kinds(self) -> dict[str, Kind]:
+        """Top-level collections by name: ``vms`` -> its Kind."""
+        return {kind.name: kind for kind in self.kinds.values() if kind.top_level}
+
+    @cached_property
+    def reference_kinds(self) -> dict[str, Kind]:
+        """Entity type -> the top-level collection holding it (what a reference points to)."""
+        found: dict[str, Kind] = {}
+        for kind in sorted(self.top_kinds.values(), key=lambda k: k.name):
+            found.setdefault(kind.entity_type, kind)
+        return found
+
+    def shape(self, entity_template: Template) -> EntityShape:
+        """The sub-collections and actions under an entity path template."""
+        cache: dict[Template, EntityShape] = self.__dict__.setdefault("_shapes", {})
+        owner = generic(entity_template)
+        found = cache.get(owner)
+        if found is None:
+            subcollections: list[tuple[str, Kind | None]] = []
+            actions: list[str] = []
+            size = len(owner) + 1
+            for template, by_method in self.links.items():
+                if len(template) != size or template[:-1] != owner:
+                    continue
+                segment = template[-1]
+                if segment.startswith("{"):
+                    continue
+                post = by_method.get("POST")
+                if "GET" in by_method:
+                    subcollections.append((segment, self.kinds.get(template)))
+                elif post is not None and post.is_action:
+                    actions.append(segment)
+            found = EntityShape(tuple(sorted(subcollections)), tuple(sorted(actions)))
+            cache[owner] = found
+        return found
+
+    def list_item(self, type_name: str) -> tuple[str, str] | None:
+        """(item element, item type) when ``type_name`` is a list: ``VMs`` -> ("vm", "VM")."""
+        complex_type = self.schema.complex_types.get(type_name)
+        if complex_type is None:
+            return None
+        for child in complex_type.children.values():
+            if child.max_occurs == UNBOUNDED and child.type in self.schema.complex_types:
+                return child.name, child.type
+        return None
+
+    def complex_type(self, name: str) -> ComplexType | None:
+        return self.schema.complex_types.get(name)
+
+    def child_type(self, type_name: str, child: str) -> str | None:
+        complex_type = self.schema.complex_types.get(type_name)
+        found = complex_type.children.get(child) if complex_type is not None else None
+        return found.type if found is not None else None
+
+    def is_v3_status(self, type_name: str) -> bool:
+        """Whether ``status`` of ``type_name`` is v3's ``<status><state>..</state></status>``."""
+        status = self.child_type(type_name, "status")
+        holder = self.schema.complex_types.get(status) if status else None
+        return holder is not None and "state" in holder.children
+
+    def status_values(self, type_name: str) -> frozenset[str] | None:
+        """The enumeration of the status of ``type_name`` (v4), when the schema gives one."""
+        status = self.child_type(type_name, "status")
+        simple = self.schema.simple_types.get(status) if status else None
+        return simple.enumeration if simple is not None else None
+
+    @cached_property
+    def major(self) -> int:
+        """The API major version: the contract's, else read off the schema's shapes."""
+        if self.contract.major is not None:
+            return self.contract.major
+        return 3 if self.is_v3_status("Action") or self.is_v3_status("VM") else 4
+
+    @cached_property
+    def version(self) -> tuple[int, int]:
+        if self.contract.version:
+            major, _, minor = self.contract.version.partition(".")
+            if major.isdigit() and minor.isdigit():
+                return int(major), int(minor)
+        return (3, 6) if self.major == 3 else (4, 5)
+
+
+def generic(segments: Template | list[str]) -> Template:
+    """Variables named alike: ``vms/{vm:id}/nics`` -> ``vms/{id}/nics``."""
+    return tuple("{id}" if s.startswith("{") else s for s in segments)

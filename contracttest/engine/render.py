@@ -1,0 +1,202 @@
+"""Representations: stored documents to the XML the engine answers with.
+
+Shapes come from the schema: a v3 status is ``<status><state>up</state></status>``, a v4 one
+``<status>up</status>``; a v3 version has attributes, a v4 one children; references get the
+href of the collection that holds their type; sub-collections and actions come from the
+RSDL paths under the entity. Only elements the schema allows are added.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from lxml import etree
+
+from contracttest.engine.lifecycle import STATISTICS, statistic_id, statistic_value
+from contracttest.engine.model import EngineModel, Kind, Template
+from contracttest.engine.store import Row
+from contracttest.xmlsafe import Element, parse
+
+DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+READ_ONLY = frozenset({"actions", "link", "status", "creation_status", "href"})
+
+
+def to_bytes(element: Element) -> bytes:
+    """The engine's serialisation: the exact declaration the v3 SDK looks for, then the tree."""
+    return DECLARATION + etree.tostring(element, encoding="UTF-8", pretty_print=True)
+
+
+def sub(parent: Element, tag: str, text: str | None = None, **attributes: str) -> Element:
+    child = etree.SubElement(parent, tag, attributes)
+    if text is not None:
+        child.text = text
+    return child
+
+
+class Renderer:
+    """Renders entities, lists, statistics, actions and faults for one engine."""
+
+    def __init__(self, model: EngineModel, prefix: str) -> None:
+        self.model = model
+        self.prefix = prefix
+
+    def href(self, path: str) -> str:
+        return f"{self.prefix}/{path}" if path else self.prefix
+
+    # -- entities ----------------------------------------------------------------------
+
+    def entity(self, kind: Kind, row: Row, parents: Template = ()) -> Element:
+        """``row`` of ``kind`` in the collection ``row.collection``; ``parents`` are the
+        concrete segments of the owning entities (``("vms", "<id>")`` for a NIC)."""
+        element = parse(row.doc)
+        path = f"{row.collection}/{row.id}"
+        element.attrib.clear()
+        element.set("href", self.href(path))
+        element.set("id", row.id)
+        self.status(element, kind.entity_type)
+        self.references(element, kind.entity_type)
+        shape = self.model.shape(kind.entity_template)
+        allowed = self._children(kind.entity_type)
+        if shape.actions and ("actions" in allowed or not allowed):
+            actions = etree.Element("actions")
+            for action in shape.actions:
+                sub(actions, "link", href=self.href(f"{path}/{action}"), rel=action)
+            element.insert(0, actions)
+        if len(parents) >= 2:
+            self._parent(element, kind.entity_type, parents)
+        if "link" in allowed or not allowed:
+            for segment, _ in shape.subcollections:
+                sub(element, "link", href=self.href(f"{path}/{segment}"), rel=segment)
+        return element
+
+    def status(self, element: Element, type_name: str) -> None:
+        status = element.find("status")
+        if status is None or not self.model.is_v3_status(type_name) or len(status):
+            return
+        value, status.text = status.text, None
+        sub(status, "state", value or "")
+
+    def references(self, element: Element, type_name: str) -> None:
+        """Give every reference (``<cluster id=".."/>``) the href of its collection."""
+        for child in element:
+            child_type = self.model.child_type(type_name, str(child.tag))
+            if child_type is None:
+                continue
+            target = self.model.reference_kinds.get(child_type)
+            if target is not None:
+                if child.get("id") and not child.get("href"):
+                    _set_first(child, "href", self.href(f"{target.name}/{child.get('id')}"))
+                continue
+            item = self.model.list_item(child_type)
+            target = self.model.reference_kinds.get(item[1]) if item else None
+            if target is not None:
+                for grandchild in child:
+                    if grandchild.get("id") and not grandchild.get("href"):
+                        ref = self.href(f"{target.name}/{grandchild.get('id')}")
+                        _set_first(grandchild, "href", ref)
+
+    def _parent(self, element: Element, type_name: str, parents: Template) -> None:
+        owner = self.model.kind(parents[:-1])
+        if owner is None:
+            return
+        for name, child in self._children(type_name).items():
+            if child == owner.entity_type and element.find(name) is None:
+                path = "/".join(parents)
+                sub(element, name, href=self.href(path), id=parents[-1])
+                return
+
+    def _children(self, type_name: str) -> dict[str, str]:
+        complex_type = self.model.complex_type(type_name)
+        if complex_type is None:
+            return {}
+        return {name: child.type for name, child in complex_type.children.items()}
+
+    def listing(self, kind: Kind, entities: Iterable[Element]) -> Element:
+        element = etree.Element(kind.list_element)
+        element.extend(entities)
+        return element
+
+    # -- statistics --------------------------------------------------------------------
+
+    def statistics(self, kind: Kind, owner_kind: Kind, owner_path: str, owner_id: str) -> Element:
+        listing = etree.Element(kind.list_element)
+        for statistic in STATISTICS.get(owner_kind.element, ()):
+            listing.append(self.statistic(kind, owner_kind, owner_path, owner_id, statistic.name))
+        return listing
+
+    def statistic(
+        self, kind: Kind, owner_kind: Kind, owner_path: str, owner_id: str, name: str
+    ) -> Element:
+        found = next(s for s in STATISTICS.get(owner_kind.element, ()) if s.name == name)
+        sid = statistic_id(owner_id, name)
+        element = etree.Element(kind.element, href=self.href(f"{owner_path}/statistics/{sid}"))
+        element.set("id", sid)
+        children = self._children(kind.entity_type)
+        sub(element, "name", found.name)
+        sub(element, "description", found.description)
+        value = statistic_value(found, owner_id)
+        if "kind" in children:  # v4
+            sub(element, "kind", found.kind)
+            sub(element, "type", found.type)
+            sub(element, "unit", found.unit)
+            values = sub(element, "values")
+        else:  # v3: upper-case enums, the value type on <values>
+            values = sub(element, "values", type=found.type.upper())
+            sub(element, "type", found.kind.upper())
+            sub(element, "unit", found.unit.upper())
+        sub(sub(values, "value"), "datum", value)
+        for name_, child_type in children.items():
+            if child_type == owner_kind.entity_type:
+                sub(element, name_, href=self.href(owner_path), id=owner_id)
+                break
+        return element
+
+    # -- actions, faults, the API root ---------------------------------------------------
+
+    def action(self, request: Element, state: str, job: tuple[str, str] | None) -> Element:
+        element = etree.Element("action")
+        for child in request:
+            if child.tag not in ("status", "job", "fault"):
+                element.append(child)
+        status = sub(element, "status")
+        if self.model.is_v3_status("Action"):
+            sub(status, "state", state)
+        else:
+            status.text = state
+        if job is not None and "job" in self._children("Action"):
+            sub(element, "job", href=self.href(f"jobs/{job[0]}"), id=job[0])
+        return element
+
+    def fault(self, reason: str, detail: str) -> Element:
+        element = etree.Element("fault")
+        sub(element, "reason", reason)
+        sub(element, "detail", detail)
+        return element
+
+    def version(self, parent: Element, tag: str = "version") -> Element:
+        major, minor = self.model.version
+        version_type = self._children("ProductInfo").get(tag, "Version")
+        complex_type = self.model.complex_type(version_type)
+        if complex_type is not None and "major" in complex_type.attributes:
+            return sub(parent, tag, major=str(major), minor=str(minor), build="0", revision="0")
+        element = sub(parent, tag)
+        sub(element, "build", "0")
+        sub(element, "full_version", f"{major}.{minor}.0")
+        sub(element, "major", str(major))
+        sub(element, "minor", str(minor))
+        sub(element, "revision", "0")
+        return element
+
+    def stamp(self) -> str:
+        return time.strftime("%Y-%m-%dT%H:%M:%S.000+00:00", time.gmtime())
+
+
+def _set_first(element: Element, name: str, value: str) -> None:
+    """Set an attribute so that ``href`` comes before ``id``, as the engine writes them."""
+    others = {str(key): str(val) for key, val in element.attrib.items()}
+    element.attrib.clear()
+    element.set(name, value)
+    for key, val in others.items():
+        if key != name:
+            element.set(key, val)

@@ -1,0 +1,143 @@
+"""The engine's state: one SQLite table of entities, in memory or in a file.
+
+An entity is a row keyed by its concrete collection path (``vms`` or ``vms/<id>/nics``) and
+its id; its document is the XML the clients wrote (no id, href, links or actions: those are
+rendered). All access goes through one connection under one lock, and every request that
+writes runs in one transaction, so concurrent requests never lose an update. With a data
+folder the file survives restarts (WAL journal, synchronous commits).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NamedTuple
+
+FILE_NAME = "engine.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entities (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    collection TEXT NOT NULL,
+    id TEXT NOT NULL,
+    name TEXT,
+    owner TEXT NOT NULL,
+    doc BLOB NOT NULL,
+    UNIQUE (collection, id)
+);
+CREATE INDEX IF NOT EXISTS entities_by_name ON entities (collection, name);
+"""
+_COLUMNS = "collection, id, name, owner, doc, seq"
+
+
+class Row(NamedTuple):
+    collection: str
+    id: str
+    name: str | None
+    owner: str
+    doc: bytes
+    seq: int = 0
+
+
+class Store:
+    """Entities in SQLite; ``path`` None keeps them in memory."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.location = ":memory:" if folder is None else str(folder / FILE_NAME)
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.location, check_same_thread=False, isolation_level=None)
+        self.lock = threading.RLock()
+        self._depth = 0
+        if folder is not None:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic unit of work; nested calls join the outer one."""
+        with self.lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self._db.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            else:
+                self._db.execute("COMMIT")
+            finally:
+                self._depth = 0
+
+    def get(self, collection: str, entity_id: str) -> Row | None:
+        with self.lock:
+            found = self._db.execute(
+                f"SELECT {_COLUMNS} FROM entities WHERE collection = ? AND id = ?",
+                (collection, entity_id),
+            ).fetchone()
+        return Row(*found) if found else None
+
+    def by_name(self, collection: str, name: str) -> Row | None:
+        with self.lock:
+            found = self._db.execute(
+                f"SELECT {_COLUMNS} FROM entities WHERE collection = ? AND name = ? "
+                "ORDER BY seq LIMIT 1",
+                (collection, name),
+            ).fetchone()
+        return Row(*found) if found else None
+
+    def list(self, collection: str) -> list[Row]:
+        with self.lock:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM entities WHERE collection = ? ORDER BY seq",
+                (collection,),
+            ).fetchall()
+        return [Row(*row) for row in rows]
+
+    def insert(self, row: Row) -> None:
+        with self.transaction():
+            self._db.execute(
+                "INSERT INTO entities (collection, id, name, owner, doc) VALUES (?, ?, ?, ?, ?)",
+                (row.collection, row.id, row.name, row.owner, row.doc),
+            )
+
+    def update(self, collection: str, entity_id: str, doc: bytes, name: str | None) -> None:
+        with self.transaction():
+            self._db.execute(
+                "UPDATE entities SET doc = ?, name = ? WHERE collection = ? AND id = ?",
+                (doc, name, collection, entity_id),
+            )
+
+    def delete_tree(self, collection: str, entity_id: str) -> bool:
+        """Remove an entity and everything under its path; whether it existed."""
+        below = f"{collection}/{entity_id}/"
+        with self.transaction():
+            gone = self._db.execute(
+                "DELETE FROM entities WHERE collection = ? AND id = ?", (collection, entity_id)
+            ).rowcount
+            # every collection path under the entity: between "<path>/" and "<path>0"
+            self._db.execute(
+                "DELETE FROM entities WHERE collection >= ? AND collection < ?",
+                (below, below[:-1] + "0"),
+            )
+        return gone > 0
+
+    def count(self) -> int:
+        with self.lock:
+            (total,) = self._db.execute("SELECT COUNT(*) FROM entities").fetchone()
+        return int(total)
+
+    def close(self) -> None:
+        with self.lock:
+            self._db.close()
