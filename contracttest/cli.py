@@ -15,6 +15,7 @@ from typing import NoReturn
 from contracttest import __version__
 from contracttest.cassette import find_cassettes, load_cassette
 from contracttest.checker import Checker, UnknownRule, resolve_rules
+from contracttest.client import ClientError
 from contracttest.errors import ContractTestError
 from contracttest.loading import load_contract, load_schema
 from contracttest.report import Result, as_json, as_text, contract_summary, contract_text
@@ -61,6 +62,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--password", default=None, help="every user's password")
     serve.add_argument("--token-ttl", type=float, default=3600.0, metavar="SECONDS")
     serve.add_argument("--verbose", action="store_true", help="log every request")
+
+    run = commands.add_parser(
+        "run", help="run a VM life cycle against an engine and check every exchange"
+    )
+    run.add_argument("--engine", metavar="URL", help="a running engine's API URL (env OVIRT_URL)")
+    run.add_argument("--user", help="user (env OVIRT_USERNAME; default admin@internal)")
+    run.add_argument("--password", help="password (env OVIRT_PASSWORD)")
+    run.add_argument("--login", choices=("sso", "basic"), default="sso")
+    run.add_argument("--contract", metavar="RSDL", help="the embedded engine's RSDL")
+    run.add_argument("--schema", metavar="XSD", help="the embedded engine's XSD")
+    run.add_argument("--format", choices=("text", "json"), default="text")
+    run.add_argument("--fail-on", choices=("error", "warning"), default="error")
     return parser
 
 
@@ -73,8 +86,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from contracttest.serve import serve
 
             return serve(args)
+        if args.command == "run":
+            from contracttest.run import run
+
+            return run(args)
         return _contract(args)
-    except (UsageError, ContractTestError, UnknownRule) as exc:
+    except (UsageError, ContractTestError, UnknownRule, ClientError) as exc:
         print(f"contracttest: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -11,6 +11,7 @@ import re
 import sys
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -80,6 +81,8 @@ class Engine:
         self.auth = Authenticator(password, self._known_user, token_ttl=token_ttl)
         self.operations = Operations(self.model, self.store, self.renderer)
         self._rsdl = served.Documents(rsdl, xsd, self.model)
+        #: Called with every request and its response, after it is answered (a tap).
+        self.observers: list[Callable[[HttpRequest, HttpResponse], None]] = []
         if self.store.count() == 0:
             from contracttest.engine.seed import seed
 
@@ -103,6 +106,8 @@ class Engine:
             traceback.print_exc(file=sys.stderr)
             response = self._fault(Fault(500, "Internal error", "see the engine's log"))
         response.headers.append(("Correlation-Id", correlation))
+        for observer in self.observers:
+            observer(request, response)
         return response
 
     def _fault(self, fault: Fault) -> HttpResponse:

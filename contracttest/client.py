@@ -1,0 +1,227 @@
+"""A small client of the engine API: keep-alive HTTP, Basic or SSO login, XML in and out.
+
+Every exchange it makes is kept (``client.exchanges``) as the values the checker reads, so
+whatever it does against an engine can be checked against the engine's contract.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit
+
+from lxml import etree
+
+from contracttest.exchange import Exchange, Headers, Request, Response
+from contracttest.xmlsafe import Element, XMLProblem, parse
+
+SSO_TOKEN_PATH = "/ovirt-engine/sso/oauth/token"
+SSO_LOGOUT_PATH = "/ovirt-engine/services/sso-logout"
+_FORM = "application/x-www-form-urlencoded"
+
+
+class ClientError(Exception):
+    """The engine could not be reached or refused to log us in."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: Headers
+    body: bytes
+    root: Element | None
+
+    def header(self, name: str) -> str | None:
+        values = self.headers.get(name.lower())
+        return values[0] if values else None
+
+    @property
+    def fault(self) -> tuple[str, str] | None:
+        if self.root is None or self.root.tag != "fault":
+            return None
+        return self.root.findtext("reason") or "", self.root.findtext("detail") or ""
+
+
+class Client:
+    """``Client("http://127.0.0.1:8080/ovirt-engine/api", "admin@internal", "pw")``.
+
+    ``login="sso"`` gets a bearer token first (as ovirtsdk4 does), ``"basic"`` sends Basic
+    credentials with ``Prefer: persistent-auth`` (as the v3 SDK does).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        user: str,
+        password: str,
+        *,
+        login: str = "sso",
+        version: int = 4,
+        timeout: float = 30.0,
+    ) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ClientError(f"{url}: not an http(s) URL of an engine API")
+        self.url = url.rstrip("/")
+        self.prefix = parts.path.rstrip("/") or "/ovirt-engine/api"
+        self._origin = f"{parts.scheme}://{parts.netloc}"
+        self._secure = parts.scheme == "https"
+        self._host = parts.hostname
+        self._port = parts.port
+        self._timeout = timeout
+        self._user, self._password = user, password
+        self._login = login
+        self.version = version
+        self._token: str | None = None
+        self._connection: http.client.HTTPConnection | None = None
+        self.exchanges: list[Exchange] = []
+
+    # -- the API ---------------------------------------------------------------------
+
+    def get(self, path: str, **query: str) -> Reply:
+        return self.request("GET", path, query=query)
+
+    def add(self, path: str, body: str | bytes | Element, **query: str) -> Reply:
+        return self.request("POST", path, body, query=query, expect="201-created")
+
+    def update(self, path: str, body: str | bytes | Element) -> Reply:
+        return self.request("PUT", path, body)
+
+    def remove(self, path: str) -> Reply:
+        return self.request("DELETE", path)
+
+    def action(self, path: str, name: str, body: str | bytes | Element = "<action/>") -> Reply:
+        return self.request("POST", f"{path.rstrip('/')}/{name}", body)
+
+    def follow(self, element: Element) -> Reply:
+        """GET what an element's ``href`` points to (a reference, a link)."""
+        href = element.get("href")
+        if not href:
+            raise ClientError(f"<{element.tag}> has no href to follow")
+        return self.request("GET", href)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: str | bytes | Element | None = None,
+        *,
+        query: dict[str, str] | None = None,
+        expect: str | None = None,
+    ) -> Reply:
+        """``path`` is relative to the API (``vms/1``) or an absolute href (``/ovirt-...``)."""
+        target = path if path.startswith("/") else f"{self.prefix}/{path}" if path else self.prefix
+        if query:
+            target = f"{target}?{urlencode(sorted(query.items()))}"
+        data = _bytes(body)
+        headers = {"Accept": "application/xml", "Version": str(self.version)}
+        if data or method in ("POST", "PUT", "DELETE"):
+            headers["Content-Type"] = "application/xml"
+        if expect:
+            headers["Expect"] = expect
+        headers.update(self._credentials())
+        return self._send(method, target, data, headers)
+
+    def close(self) -> None:
+        """Log out (revoking the SSO token) and close the connection."""
+        if self._token is not None:
+            form = urlencode({"scope": "ovirt-app-api", "token": self._token}).encode()
+            self._send(
+                "POST",
+                SSO_LOGOUT_PATH,
+                form,
+                {"Content-Type": _FORM, "Accept": "application/json"},
+            )
+            self._token = None
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    # -- plumbing --------------------------------------------------------------------
+
+    def _credentials(self) -> dict[str, str]:
+        if self._login == "sso":
+            if self._token is None:
+                self._token = self._sso_token()
+            return {"Authorization": f"Bearer {self._token}"}
+        pair = base64.b64encode(f"{self._user}:{self._password}".encode()).decode()
+        return {"Authorization": f"Basic {pair}", "Prefer": "persistent-auth"}
+
+    def _sso_token(self) -> str:
+        form = {
+            "grant_type": "password",
+            "scope": "ovirt-app-api",
+            "username": self._user,
+            "password": self._password,
+        }
+        headers = {
+            "Content-Type": _FORM,
+            "Accept": "application/json",
+        }
+        reply = self._send("POST", SSO_TOKEN_PATH, urlencode(form).encode(), headers)
+        try:
+            answer = json.loads(reply.body)
+        except ValueError:
+            raise ClientError(f"SSO login answered {reply.status} without JSON") from None
+        if not isinstance(answer, dict) or "access_token" not in answer:
+            error = answer.get("error", answer) if isinstance(answer, dict) else answer
+            raise ClientError(f"SSO login refused: {error}")
+        return str(answer["access_token"])
+
+    def _send(self, method: str, target: str, data: bytes, headers: dict[str, str]) -> Reply:
+        for attempt in (1, 2):  # a kept-alive connection the server closed: once more
+            connection = self._open()
+            try:
+                connection.request(method, target, body=data or None, headers=headers)
+                response = connection.getresponse()
+                body = response.read()
+                break
+            except (http.client.HTTPException, ConnectionError) as exc:
+                connection.close()
+                self._connection = None
+                if attempt == 2:
+                    raise ClientError(f"{self._origin}: {exc}") from None
+            except OSError as exc:
+                connection.close()
+                self._connection = None
+                raise ClientError(f"{self._origin}: {exc.strerror or exc}") from None
+        reply_headers: Headers = {}
+        for name, value in response.getheaders():
+            key = name.lower()
+            reply_headers[key] = (*reply_headers.get(key, ()), value)
+        request_headers: Headers = {name.lower(): (value,) for name, value in headers.items()}
+        self.exchanges.append(
+            Exchange(
+                Request(method, f"{self._origin}{target}", request_headers, data),
+                Response(response.status, response.reason, reply_headers, body),
+                index=len(self.exchanges),
+            )
+        )
+        return Reply(response.status, reply_headers, body, _root(body))
+
+    def _open(self) -> http.client.HTTPConnection:
+        if self._connection is None:
+            kind = http.client.HTTPSConnection if self._secure else http.client.HTTPConnection
+            self._connection = kind(self._host, self._port, timeout=self._timeout)
+        return self._connection
+
+
+def _bytes(body: str | bytes | Element | None) -> bytes:
+    if body is None:
+        return b""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    return etree.tostring(body, encoding="UTF-8")
+
+
+def _root(body: bytes) -> Element | None:
+    if not body.lstrip().startswith(b"<"):
+        return None
+    try:
+        return parse(body)
+    except XMLProblem:
+        return None
