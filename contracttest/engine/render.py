@@ -18,6 +18,7 @@ from contracttest.engine.model import EngineModel, Kind, Template
 from contracttest.engine.store import Row
 from contracttest.xmlsafe import Element, parse
 
+_HERE = "\x01"  # the entity's href in a decoration template
 DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 READ_ONLY = frozenset({"actions", "link", "status", "creation_status", "href"})
 
@@ -40,15 +41,15 @@ class Renderer:
     def __init__(self, model: EngineModel, prefix: str) -> None:
         self.model = model
         self.prefix = prefix
+        self._decorations: dict[Template, tuple[str, str]] = {}
 
     def href(self, path: str) -> str:
         return f"{self.prefix}/{path}" if path else self.prefix
 
     # -- entities ----------------------------------------------------------------------
 
-    def entity(self, kind: Kind, row: Row, parents: Template = ()) -> Element:
-        """``row`` of ``kind`` in the collection ``row.collection``; ``parents`` are the
-        concrete segments of the owning entities (``("vms", "<id>")`` for a NIC)."""
+    def entity(self, kind: Kind, row: Row) -> Element:
+        """``row`` of ``kind``, with its href, actions, links and references."""
         element = parse(row.doc)
         path = f"{row.collection}/{row.id}"
         element.attrib.clear()
@@ -56,19 +57,44 @@ class Renderer:
         element.set("id", row.id)
         self.status(element, kind.entity_type)
         self.references(element, kind.entity_type)
-        shape = self.model.shape(kind.entity_template)
-        allowed = self._children(kind.entity_type)
-        if shape.actions and ("actions" in allowed or not allowed):
-            actions = etree.Element("actions")
-            for action in shape.actions:
-                sub(actions, "link", href=self.href(f"{path}/{action}"), rel=action)
-            element.insert(0, actions)
-        if len(parents) >= 2:
-            self._parent(element, kind.entity_type, parents)
-        if "link" in allowed or not allowed:
-            for segment, _ in shape.subcollections:
-                sub(element, "link", href=self.href(f"{path}/{segment}"), rel=segment)
+        actions, links = self._decoration(kind)
+        href = self.href(path)
+        if actions:
+            element.insert(0, etree.fromstring(actions.replace(_HERE, href)))
+        if not kind.top_level:
+            self._parent(element, kind, row.collection)
+        if links:
+            element.extend(list(etree.fromstring(links.replace(_HERE, href))))
         return element
+
+    def _decoration(self, kind: Kind) -> tuple[str, str]:
+        """The ``<actions>`` and ``<link>``s of an entity of ``kind``, as text with the
+        entity's href left as a marker: built once per kind, filled in per entity."""
+        found = self._decorations.get(kind.template)
+        if found is None:
+            shape = self.model.shape(kind.entity_template)
+            allowed = self._children(kind.entity_type)
+            actions = links = ""
+            if shape.actions and ("actions" in allowed or not allowed):
+                actions = (
+                    "<actions>"
+                    + "".join(
+                        f'<link href="{_HERE}/{action}" rel="{action}"/>'
+                        for action in shape.actions
+                    )
+                    + "</actions>"
+                )
+            if shape.subcollections and ("link" in allowed or not allowed):
+                links = (
+                    "<links>"
+                    + "".join(
+                        f'<link href="{_HERE}/{segment}" rel="{segment}"/>'
+                        for segment, _ in shape.subcollections
+                    )
+                    + "</links>"
+                )
+            found = self._decorations[kind.template] = (actions, links)
+        return found
 
     def status(self, element: Element, type_name: str) -> None:
         status = element.find("status")
@@ -96,14 +122,16 @@ class Renderer:
                         ref = self.href(f"{target.name}/{grandchild.get('id')}")
                         _set_first(grandchild, "href", ref)
 
-    def _parent(self, element: Element, type_name: str, parents: Template) -> None:
-        owner = self.model.kind(parents[:-1])
-        if owner is None:
+    def _parent(self, element: Element, kind: Kind, collection: str) -> None:
+        """The back-reference of a sub-entity to its owner (a NIC's ``<vm>``)."""
+        owner = self.model.kind(kind.template[:-2])
+        if owner is None or owner.generated:
             return
-        for name, child in self._children(type_name).items():
+        owner_path = collection.rpartition("/")[0]
+        owner_id = owner_path.rpartition("/")[2]
+        for name, child in self._children(kind.entity_type).items():
             if child == owner.entity_type and element.find(name) is None:
-                path = "/".join(parents)
-                sub(element, name, href=self.href(path), id=parents[-1])
+                sub(element, name, href=self.href(owner_path), id=owner_id)
                 return
 
     def _children(self, type_name: str) -> dict[str, str]:

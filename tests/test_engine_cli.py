@@ -1,0 +1,161 @@
+"""``contracttest serve`` and ``contracttest run`` as a user starts them: real processes."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+COMMAND = [sys.executable, "-m", "contracttest"]
+
+
+def assert_one_line_error(stderr: str, named: str) -> None:
+    __tracebackhide__ = True
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("contracttest: error: "), stderr
+    assert named in lines[0], stderr
+    assert "Traceback" not in stderr
+
+
+def start_serve(*args: str) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [*COMMAND, "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if "serving http://" not in line:
+        _, stderr = stop(process)
+        pytest.fail(f"serve did not start: {line}{stderr}")
+    return process, line.split("serving ", 1)[1].split()[0]
+
+
+def stop(process: subprocess.Popen[str]) -> tuple[int, str]:
+    process.terminate()
+    _, stderr = process.communicate(timeout=10)
+    return process.returncode, stderr
+
+
+def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*COMMAND, *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+@pytest.fixture
+def serving(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    process, url = start_serve("--data", str(tmp_path / "state"))
+    try:
+        yield process, url
+    finally:
+        stop(process)
+
+
+def get(url: str, user: str = "admin@internal", password: str = "ovirt") -> bytes:
+    request = urllib.request.Request(url)
+    credentials = f"{user}:{password}".encode()
+    request.add_header("Authorization", f"Basic {base64.b64encode(credentials).decode()}")
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        data: bytes = reply.read()
+        return data
+
+
+def test_serve_prints_its_url_and_serves_the_bundled_contract(
+    serving: tuple[subprocess.Popen[str], str],
+) -> None:
+    _, url = serving
+    assert url.endswith("/ovirt-engine/api")
+    assert b"<product_info>" in get(url)
+    rsdl = get(f"{url}?rsdl")
+    assert b'<rsdl href="/ovirt-engine/api?rsdl"' in rsdl
+    assert b"<version " in rsdl
+    assert b"<xs:schema" in get(f"{url}?schema")
+
+
+def test_serve_stops_cleanly_on_sigterm_and_keeps_its_data(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    for attempt in range(2):
+        process, url = start_serve("--data", str(state))
+        tags = get(f"{url}/tags")
+        if attempt == 0:
+            request = urllib.request.Request(
+                f"{url}/tags",
+                data=b"<tag><name>kept</name></tag>",
+                headers={"Content-Type": "application/xml"},
+                method="POST",
+            )
+            request.add_header("Authorization", "Basic YWRtaW5AaW50ZXJuYWw6b3ZpcnQ=")
+            with urllib.request.urlopen(request, timeout=10) as reply:
+                assert reply.status == 201
+        else:
+            assert tags.count(b"<name>kept</name>") == 1
+        status, stderr = stop(process)
+        assert status == 0
+        assert "Traceback" not in stderr
+
+
+def test_serve_refuses_a_busy_port_in_one_line() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run("serve", "--port", str(port), timeout=30)
+    assert result.returncode == 2
+    assert_one_line_error(result.stderr, f"127.0.0.1:{port}")
+    assert "cannot listen" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--contract", "missing.xml"], "missing.xml"),
+        (["--schema", "api.xsd"], "--schema"),
+        (["--contract", "no-such-rsdl.xml", "--schema", "no-such.xsd"], "no-such-rsdl.xml"),
+        (["--port", "not-a-number"], "--port"),
+    ],
+)
+def test_serve_usage_errors_are_one_line(args: list[str], named: str) -> None:
+    result = run("serve", *args, timeout=30)
+    assert result.returncode == 2
+    assert_one_line_error(result.stderr, named)
+
+
+def test_run_is_the_main_job_and_checks_clean() -> None:
+    started = time.monotonic()
+    result = run("run")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "(embedded engine)" in result.stdout
+    assert "FAIL" not in result.stdout
+    assert "0 error(s), 0 warning(s)" in result.stdout
+    assert time.monotonic() - started < 60
+
+
+def test_run_against_a_running_engine_uses_the_contract_it_serves(
+    serving: tuple[subprocess.Popen[str], str],
+) -> None:
+    _, url = serving
+    result = run("run", "--engine", url, "--login", "basic", "--format", "json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["exchanges"] > 20
+    assert report["violations"] == []
+
+
+def test_run_with_a_wrong_password_fails_in_one_line(
+    serving: tuple[subprocess.Popen[str], str],
+) -> None:
+    _, url = serving
+    result = run("run", "--engine", url, "--password", "wrong")
+    assert result.returncode == 2
+    assert_one_line_error(result.stderr, "SSO login refused")
