@@ -15,7 +15,8 @@ Errors (all derive from ``ContractTestError``; each names the file and the probl
     └── CassetteError     a cassette that cannot be read
 """
 
-from contracttest.cassette import load_cassette
+from typing import TYPE_CHECKING
+
 from contracttest.checker import Checker
 from contracttest.errors import CassetteError, ContractError, ContractTestError
 from contracttest.exchange import Cassette, Exchange, Request, Response
@@ -24,7 +25,19 @@ from contracttest.rsdl import Contract, Link
 from contracttest.rules import RULES, Rule, Severity, Violation
 from contracttest.schema import Schema
 
+if TYPE_CHECKING:
+    from contracttest.cassette import load_cassette
+
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    """``load_cassette`` on first use: the YAML machinery stays unloaded until then."""
+    if name == "load_cassette":
+        from contracttest.cassette import load_cassette
+
+        return load_cassette
+    raise AttributeError(f"module 'contracttest' has no attribute {name!r}")
 
 __all__ = [
     "RULES",

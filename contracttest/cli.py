@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from contracttest import __version__
-from contracttest.cassette import find_cassettes, load_cassette
 from contracttest.checker import Checker, UnknownRule, resolve_rules
 from contracttest.client import ClientError
 from contracttest.errors import ContractTestError
@@ -108,6 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from contracttest.cassette import find_cassettes, load_cassette
+
     rules = resolve_rules(args.select, args.ignore)
     contract = load_contract(args.contract)
     schema: Schema | None = load_schema(args.schema) if args.schema else None

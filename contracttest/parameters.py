@@ -57,7 +57,7 @@ def _present(element: Element, path: tuple[tuple[str, ...], ...]) -> bool:
     *parents, last = path
     for holder in _find(element, tuple(parents)):
         for name in last:
-            if name == "id" and holder.get("id") is not None:
+            if holder.get(name) is not None:  # id, and v3's <version major="3" minor="6"/>
                 return True
             if holder.find(name) is not None:
                 return True

@@ -84,6 +84,22 @@ def strip_read_only(root: Element) -> Element:
     return root
 
 
+def drop_unknown(element: Element, type_name: str, model: EngineModel, depth: int = 0) -> None:
+    """Drop the elements the schema does not know, at any depth: the engine's XML binding
+    ignores them, so they are neither stored nor answered back."""
+    complex_type = model.complex_type(type_name)
+    if complex_type is None or complex_type.open or depth > 40:
+        return
+    for child in list(element):
+        if not isinstance(child.tag, str):
+            continue
+        known = complex_type.children.get(child.tag)
+        if known is None:
+            element.remove(child)
+        elif len(child):
+            drop_unknown(child, known.type, model, depth + 1)
+
+
 def check_values(element: Element, type_name: str, model: EngineModel, depth: int = 0) -> None:
     """400 "Invalid value" for the first text outside its XSD type."""
     if depth > 40:

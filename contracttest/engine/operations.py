@@ -8,6 +8,7 @@ removes with everything under the entity. Writes run in one store transaction.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -148,11 +149,17 @@ class Operations:
         self.walk(call, template, segments)
         root = doc.read_body(call.request.body, link, self.model)
         doc.require_parameters(root, link, kind.entity_type)
-        row = self.create(kind, "/".join(segments), root, call.principal.user)
+        collection = "/".join(segments)
+        item = self.model.list_item(link.body_type or "")
+        if item is not None and item[1] == kind.entity_type and root.tag == kind.list_element:
+            return self._add_list(call, kind, collection, root.iterchildren(item[0]))  # bricks
+        attached = self._attached(kind, collection, root)
+        row = self.create(kind, collection, root, call.principal.user, attached)
         element = self.renderer.entity(kind, row)
         expect = (call.request.header("expect") or "").lower()
         if (
             "201-created" not in expect
+            and attached is None  # attaching an existing entity creates nothing
             and kind.element in ASYNC_CREATED
             and self.model.child_type(kind.entity_type, "creation_status") is not None
         ):
@@ -167,10 +174,38 @@ class Operations:
         location = f"http://{host}{href}" if host else href
         return HttpResponse(201, to_bytes(element), [("Location", location)])
 
+    def _add_list(
+        self, call: Call, kind: Kind, collection: str, items: Iterable[Element]
+    ) -> HttpResponse:
+        """Every item created; the list answered, located at the collection."""
+        rows = [self.create(kind, collection, item, call.principal.user) for item in items]
+        listing = self.renderer.listing(kind, [self.renderer.entity(kind, r) for r in rows])
+        host = call.request.header("host")
+        href = self.renderer.href(collection)
+        location = f"http://{host}{href}" if host else href
+        return HttpResponse(201, to_bytes(listing), [("Location", location)])
+
+    def _attached(self, kind: Kind, collection: str, root: Element) -> str | None:
+        """The id of the existing entity an add attaches, where the added entity has no path
+        of its own to GET (a VM added to an affinity group): None for a new entity."""
+        if kind.top_level or "GET" in self.model.links.get(kind.entity_template, {}):
+            return None
+        target = self.model.reference_kinds.get(kind.entity_type)
+        if target is None:
+            return None
+        given_id = root.get("id") or root.findtext("id")
+        found = self.lookup(target, given_id, root.findtext("name"))
+        if found is None:
+            raise Fault(400, "Operation Failed", f"Entity not found: {kind.entity_type}")
+        if self.store.get(collection, found) is not None:
+            raise Fault(409, "Operation Failed", f"[{kind.entity_type} {found} is already here.]")
+        return found
+
     def create(
         self, kind: Kind, collection: str, root: Element, owner: str, entity_id: str | None = None
     ) -> Row:
         doc.strip_read_only(root)
+        doc.drop_unknown(root, kind.entity_type, self.model)
         doc.check_values(root, kind.entity_type, self.model)
         doc.resolve_references(root, kind.entity_type, self.model, self.lookup)
         if self.model.child_type(kind.entity_type, "status") is not None:
@@ -194,6 +229,11 @@ class Operations:
             raise Fault(405, body=False)
         link = self.model.links[template]["PUT"]
         root = doc.strip_read_only(doc.read_body(call.request.body, link, self.model))
+        owner = self.renderer.href(step.row.collection.rpartition("/")[0])
+        for child in list(root) if not step.kind.top_level else ():
+            if child.get("href") == owner:  # the back-reference the engine renders: read-only
+                root.remove(child)
+        doc.drop_unknown(root, step.kind.entity_type, self.model)
         doc.check_values(root, step.kind.entity_type, self.model)
         doc.resolve_references(root, step.kind.entity_type, self.model, self.lookup)
         stored = parse(step.row.doc)
@@ -212,6 +252,8 @@ class Operations:
         return HttpResponse(200, to_bytes(self.renderer.entity(step.kind, row)))
 
     def delete(self, call: Call, template: Template) -> HttpResponse:
+        if template and template[-1] != "{id}":
+            return self._delete_listed(call, template)
         step = self.walk(call, template, call.target.segments)[-1]
         if step.row is None:
             raise Fault(405, body=False)
@@ -219,6 +261,32 @@ class Operations:
         if refused is not None and _status(step.row) in refused[0]:
             raise Fault(409, "Operation Failed", refused[1])
         self.store.delete_tree(step.row.collection, step.row.id)
+        return HttpResponse(200, content_type=None)
+
+    def _delete_listed(self, call: Call, template: Template) -> HttpResponse:
+        """``DELETE`` of a collection (3.6's gluster bricks): the entities the body names,
+        never the owner of the collection."""
+        segments = call.target.segments
+        self.walk(call, template, segments)
+        kind = self.model.kind(template)
+        try:
+            root = parse(call.request.body) if call.request.body.strip() else None
+        except XMLProblem as exc:
+            raise Fault(400, doc.SYNTAX, str(exc)) from None
+        named = list(root.iter(kind.element)) if root is not None and kind is not None else []
+        if kind is None or not named:
+            raise Fault(400, "Incomplete parameters", "name the entities to remove")
+        collection = "/".join(segments)
+        for item in named:
+            given = item.get("id") or item.findtext("id")
+            row = (
+                self.store.get(collection, given)
+                if given
+                else self.store.by_name(collection, item.findtext("name") or "")
+            )
+            if row is None:
+                raise self.not_found(f"{kind.entity_type} {given or ''} does not exist")
+            self.store.delete_tree(collection, row.id)
         return HttpResponse(200, content_type=None)
 
     # -- actions -----------------------------------------------------------------------
@@ -291,6 +359,9 @@ class Operations:
             row = self.store.get(kind.name, entity_id)
         else:
             row = self.store.by_name(kind.name, name or "")
+            if row is None and name:  # users go by user_name; a reference may give <name>
+                rows = self.store.list(kind.name)
+                row = next((r for r in rows if parse(r.doc).findtext("name") == name), None)
         return row.id if row is not None else None
 
     def user_exists(self, user: str) -> bool:

@@ -51,7 +51,7 @@ class Renderer:
     def entity(self, kind: Kind, row: Row) -> Element:
         """``row`` of ``kind``, with its href, actions, links and references."""
         element = parse(row.doc)
-        path = f"{row.collection}/{row.id}"
+        path = self._path(kind, row)
         element.attrib.clear()
         element.set("href", self.href(path))
         element.set("id", row.id)
@@ -66,6 +66,15 @@ class Renderer:
         if links:
             element.extend(list(etree.fromstring(links.replace(_HERE, href))))
         return element
+
+    def _path(self, kind: Kind, row: Row) -> str:
+        """The entity's own path; where the contract cannot GET it there (a VM in an affinity
+        group), the path of the top-level collection holding its type, as the engine links it."""
+        path = f"{row.collection}/{row.id}"
+        if kind.top_level or "GET" in self.model.links.get(kind.entity_template, {}):
+            return path
+        target = self.model.reference_kinds.get(kind.entity_type)
+        return f"{target.name}/{row.id}" if target is not None else path
 
     def _decoration(self, kind: Kind) -> tuple[str, str]:
         """The ``<actions>`` and ``<link>``s of an entity of ``kind``, as text with the
