@@ -39,6 +39,22 @@ SEED: tuple[tuple[str, str | None, str], ...] = (
      "<data_center><name>Default</name></data_center><mtu>0</mtu><stp>false</stp>"),
     ("vnicprofiles", None, "<name>ovirtmgmt</name><network><name>ovirtmgmt</name></network>"),
     ("tags", ROOT_TAG, "<name>root</name><description>root</description>"),
+    ("macpools", None, "<name>Default</name><description>Default MAC pool</description>"
+     "<allow_duplicates>false</allow_duplicates><default_pool>true</default_pool>"
+     "<ranges><range><from>56:6f:00:00:00:00</from><to>56:6f:00:00:ff:ff</to></range></ranges>"),
+    ("schedulingpolicyunits", None, "<name>Memory</name><type>filter</type><enabled>true</enabled>"
+     "<internal>true</internal>"),
+    ("schedulingpolicyunits", None, "<name>OptimalForEvenDistribution</name><type>weight</type>"
+     "<enabled>true</enabled><internal>true</internal>"),
+    ("schedulingpolicies", None, "<name>none</name><locked>true</locked>"
+     "<default_policy>true</default_policy>"),
+    ("operatingsystems", None, "<name>other</name><description>Other OS</description>"),
+    ("operatingsystems", None, "<name>rhel_8x64</name><description>Red Hat Enterprise Linux 8.x x64"
+     "</description>"),
+    ("roles", None, "<name>SuperUser</name><description>Roles management administrator</description>"
+     "<administrative>true</administrative><mutable>false</mutable>"),
+    ("roles", None, "<name>UserRole</name><description>Standard User Role</description>"
+     "<administrative>false</administrative><mutable>false</mutable>"),
     ("users", None, f"<name>admin</name><user_name>{ADMIN}</user_name><principal>admin</principal>"
      "<namespace>*</namespace>"),
     ("users", None, f"<name>user</name><user_name>{USER}</user_name><principal>user</principal>"
