@@ -39,6 +39,7 @@ def __getattr__(name: str) -> object:
         return load_cassette
     raise AttributeError(f"module 'contracttest' has no attribute {name!r}")
 
+
 __all__ = [
     "RULES",
     "Cassette",

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from contracttest.engine.documents import Fault
-from contracttest.engine.model import Kind, Template
+from contracttest.engine.model import Kind
 from contracttest.engine.search import SearchError, parse_search
 from contracttest.engine.store import Row
 from contracttest.xmlsafe import Element, parse
 
 if TYPE_CHECKING:
     from contracttest.engine.app import Call
-    from contracttest.engine.operations import Operations, Step
+    from contracttest.engine.operations import Operations, Place, Step
 
 _FOLLOW_DEPTH = 4
 
@@ -26,18 +26,19 @@ class Listing:
         self.ops = operations
         self.model = operations.model
 
-    def collection(self, call: Call, kind: Kind, template: Template, steps: list[Step]) -> Element:
-        segments = call.target.segments
+    def collection(self, call: Call, kind: Kind, place: Place) -> Element:
         renderer = self.ops.renderer
+        owner = place.steps[-1] if place.steps else None
         if kind.generated:
-            owner = steps[-1] if steps else None
-            owner_kind = owner.kind if owner is not None else None
-            if owner is None or owner_kind is None:
+            if owner is None:
                 return etree.Element(kind.list_element)
-            owner_path = "/".join(segments[:-1])
-            return renderer.statistics(kind, owner_kind, owner_path, owner.id)
-        rows = self.ops.store.list("/".join(segments))
-        if kind.top_level and call.filtered:
+            return renderer.statistics(kind, owner.kind, owner.address, owner.id)
+        view = self.model.view(kind)
+        if view is not None and owner is not None:
+            rows = self.ops.members(view, owner.id, place.path)
+        else:
+            rows = self.ops.store.list(place.path)
+        if (kind.top_level or view is not None) and call.filtered:
             rows = [row for row in rows if self.ops.visible(call, row)]
         rows = self._search(call, rows)
         limit = _integer(call.param("max"))
@@ -45,7 +46,7 @@ class Listing:
             rows = rows[:limit]
         entities = []
         for row in rows:
-            element = renderer.entity(kind, row)
+            element = renderer.entity(kind, row, f"{place.address}/{row.id}" if view else None)
             self._follow(call, element, kind, row, _follows(call))
             entities.append(element)
         return renderer.listing(kind, entities)
@@ -148,8 +149,14 @@ class Listing:
         for old in element.findall(sub_kind.list_element):
             element.remove(old)
         holder = etree.SubElement(element, sub_kind.list_element)
-        for child_row in self.ops.store.list(f"{row.collection}/{row.id}/{sub_kind.name}"):
-            child = self.ops.renderer.entity(sub_kind, child_row)
+        view = self.model.view(sub_kind)
+        here = f"{row.collection}/{row.id}/{sub_kind.name}"
+        rows = (
+            self.ops.members(view, row.id, here) if view is not None else self.ops.store.list(here)
+        )
+        for child_row in rows:
+            path = f"{here}/{child_row.id}" if view is not None else None
+            child = self.ops.renderer.entity(sub_kind, child_row, path)
             self._follow(call, child, sub_kind, child_row, rests)
             holder.append(child)
 

@@ -14,6 +14,7 @@ from functools import cached_property
 
 from contracttest.rsdl import Contract, Link
 from contracttest.schema import UNBOUNDED, ComplexType, Schema
+from contracttest.xmlsafe import Element
 
 Template = tuple[str, ...]
 
@@ -44,6 +45,24 @@ class Kind:
     def generated(self) -> bool:
         """Statistics are computed on every read, never stored."""
         return self.name == "statistics"
+
+
+@dataclass(frozen=True)
+class View:
+    """A sub-collection that shows top-level entities (``datacenters/{id}/clusters``): those
+    whose ``field`` refers to the owner, one reference or (``item`` set) a list of them."""
+
+    top: Kind
+    field: str  # "data_center", or the list "data_centers"
+    item: str | None = None  # "data_center" when ``field`` is a list
+
+    def holds(self, element: Element, owner_id: str) -> bool:
+        holder = element.find(self.field)
+        if holder is None:
+            return False
+        if self.item is None:
+            return holder.get("id") == owner_id
+        return any(ref.get("id") == owner_id for ref in holder.iterchildren(self.item))
 
 
 @dataclass(frozen=True)
@@ -154,6 +173,35 @@ class EngineModel:
             if child.max_occurs == UNBOUNDED and child.type in self.schema.complex_types:
                 return child.name, child.type
         return None
+
+    def view(self, kind: Kind) -> View | None:
+        """The view a sub-collection is, when its entities live in a top-level collection
+        and refer to the sub-collection's owner; None for a collection of its own."""
+        cache: dict[Template, View | None] = self.__dict__.setdefault("_views", {})
+        if kind.template not in cache:
+            cache[kind.template] = self._view(kind)
+        return cache[kind.template]
+
+    def _view(self, kind: Kind) -> View | None:
+        if kind.top_level:
+            return None
+        top = self.top_kinds.get(kind.name)
+        if top is None or top.entity_type != kind.entity_type:
+            top = self.reference_kinds.get(kind.entity_type)
+        owner = self.kind(kind.template[:-2])
+        entity = self.schema.complex_types.get(kind.entity_type)
+        if top is None or owner is None or entity is None:
+            return None
+        if not owner.top_level and self.view(owner) is None:
+            return None  # the owner is stored under another entity: so is what it holds
+        direct = None
+        for name, child in sorted(entity.children.items()):
+            item = self.list_item(child.type)
+            if item is not None and item[1] == owner.entity_type:
+                return View(top, name, item[0])
+            if child.type == owner.entity_type and direct is None:
+                direct = View(top, name)
+        return direct
 
     def complex_type(self, name: str) -> ComplexType | None:
         return self.schema.complex_types.get(name)

@@ -48,10 +48,11 @@ class Renderer:
 
     # -- entities ----------------------------------------------------------------------
 
-    def entity(self, kind: Kind, row: Row) -> Element:
-        """``row`` of ``kind``, with its href, actions, links and references."""
+    def entity(self, kind: Kind, row: Row, path: str | None = None) -> Element:
+        """``row`` of ``kind`` at ``path`` (default: where it is stored), with its href,
+        actions, links and references."""
         element = parse(row.doc)
-        path = self._path(kind, row)
+        path = path or self._path(kind, row)
         element.attrib.clear()
         element.set("href", self.href(path))
         element.set("id", row.id)
@@ -62,7 +63,7 @@ class Renderer:
         if actions:
             element.insert(0, etree.fromstring(actions.replace(_HERE, href)))
         if not kind.top_level:
-            self._parent(element, kind, row.collection)
+            self._parent(element, kind, path.rpartition("/")[0])
         if links:
             element.extend(list(etree.fromstring(links.replace(_HERE, href))))
         return element

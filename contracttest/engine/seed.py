@@ -51,8 +51,8 @@ SEED: tuple[tuple[str, str | None, str], ...] = (
     ("operatingsystems", None, "<name>other</name><description>Other OS</description>"),
     ("operatingsystems", None, "<name>rhel_8x64</name><description>Red Hat Enterprise Linux 8.x x64"
      "</description>"),
-    ("roles", None, "<name>SuperUser</name><description>Roles management administrator</description>"
-     "<administrative>true</administrative><mutable>false</mutable>"),
+    ("roles", None, "<name>SuperUser</name><description>Roles management administrator"
+     "</description><administrative>true</administrative><mutable>false</mutable>"),
     ("roles", None, "<name>UserRole</name><description>Standard User Role</description>"
      "<administrative>false</administrative><mutable>false</mutable>"),
     ("users", None, f"<name>admin</name><user_name>{ADMIN}</user_name><principal>admin</principal>"
@@ -75,7 +75,7 @@ def seed(operations: Operations) -> None:
             root = _document(operations, kind.element, kind.entity_type, fields)
             fixed = entity_id or str(uuid.uuid5(_NAMESPACE, f"{collection}/{fields[:60]}"))
             try:
-                row = operations.create(kind, collection, root, ADMIN, fixed)
+                row = operations.writes.create(kind, collection, root, ADMIN, fixed)
             except Fault:
                 continue  # a contract whose schema rejects the seed: leave it out
             if collection == "hosts":
@@ -89,7 +89,7 @@ def _host_nic(operations: Operations, host_path: str) -> None:
     root = _document(operations, kind.element, kind.entity_type, HOST_NIC)
     nic_id = str(uuid.uuid5(_NAMESPACE, f"{host_path}/nics/eth0"))
     try:
-        operations.create(kind, f"{host_path}/nics", root, ADMIN, nic_id)
+        operations.writes.create(kind, f"{host_path}/nics", root, ADMIN, nic_id)
     except Fault:
         return
 
