@@ -8,7 +8,7 @@ hold for both run against each. A module server of each version is shared where 
 not matter (tests there use unique names and their own entities); tests that count what a
 listing holds, need a short token lifetime or a data folder start a fresh engine.
 
-Behaviour the engine gets wrong is pinned as ``xfail(strict=True)`` with the evidence.
+What the engine cannot know is pinned as ``xfail(strict=True)`` with the evidence.
 """
 
 from __future__ import annotations
@@ -419,7 +419,7 @@ def test_missing_parameter_detail_names_it(api: Api) -> None:
             "v3",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="engine bug: v3 accepts an unknown enum value (<type>bogus</type> -> 201); "
+                reason="limitation: v3 accepts an unknown enum value (<type>bogus</type> -> 201); "
                 "the real v3 engine validates enums server-side (400 Invalid value, 'bogus is "
                 "not a member of VmType'); the engine only knows XSD enumerations, which the "
                 "v3 XSD does not have",
@@ -631,12 +631,6 @@ def test_garbage_request_line_gets_400_and_no_hang(v3: Api, line: bytes) -> None
     assert_serving(v3)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: a malformed request line is answered HTTP/0.9-style (the HTML error "
-    "page of http.server with no status line or headers), which no HTTP/1.1 client can read; "
-    "a real engine (httpd in front of it) answers 'HTTP/1.1 400 Bad Request'",
-)
 def test_garbage_request_line_gets_an_http11_status_line(v3: Api) -> None:
     with v3.raw(timeout=5) as sock:
         sock.sendall(b"GARBAGE\r\n")
@@ -675,12 +669,6 @@ def test_truncated_body_does_not_block_others(v3: Api) -> None:
     assert_serving(v3)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: a chunked body with an invalid chunk size raises ValueError in "
-    "server._Handler._chunked (int(b'ZZ', 16)); the connection is dropped with no answer "
-    "instead of a 400",
-)
 def test_malformed_chunked_body_is_400(v3: Api) -> None:
     with v3.raw(timeout=5) as sock:
         sock.sendall(
@@ -715,12 +703,6 @@ def test_chunked_body_is_read(v3: Api) -> None:
         pytest.param("page ²", id="unicode-digit"),
         pytest.param("page " + "9" * 5000, id="huge-page"),
     ],
-)
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: search.parse_search calls int() on a 'page' argument that passes "
-    "str.isdigit() but int() refuses (superscript digits, more than 4300 digits): ValueError, "
-    "not SearchError, so the listing answers 500 Internal error",
 )
 def test_odd_page_number_is_a_400_not_a_500(v3: Api, search: str) -> None:
     reply = v3.get("/vms?" + urlencode({"search": search}))
@@ -916,12 +898,6 @@ def test_filter_shows_a_user_only_its_own(owners: tuple[Api, str, str]) -> None:
         assert api.get("/vms", headers={"Filter": "false"}).names() == ["mine", "theirs"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: the engine filters by owner, so admin@internal with Filter: true / "
-    "filter=true sees only what it created; the real engine filters by permission and "
-    "admin@internal holds SuperUser on the whole system, so its filtered view is everything",
-)
 def test_filter_for_admin_still_shows_everything(owners: tuple[Api, str, str]) -> None:
     api, _, _ = owners
     path, headers = _filtered(api, "/vms")
@@ -1016,12 +992,6 @@ def test_update_changes_only_what_is_sent(api: Api) -> None:
     assert state(got) == "down"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: documents.merge replaces whole top-level elements, so PUT "
-    "<high_availability><priority>50</priority></high_availability> drops the stored "
-    "<enabled>true</enabled>; the real engine maps only the fields that are set, at any depth",
-)
 def test_update_of_a_nested_field_keeps_its_siblings(api: Api) -> None:
     vm = add_vm(
         api,

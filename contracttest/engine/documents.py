@@ -180,13 +180,28 @@ def name_of(element: Element) -> str | None:
 
 
 def merge(stored: Element, update: Element) -> None:
-    """Replace the stored fields the update carries; keep every other one."""
+    """Set the fields the update carries, at any depth; keep every other one.
+
+    A structure (``<high_availability><priority>``) is merged field by field; a value, a
+    reference (it has an id) or a list (repeated children) replaces what was stored.
+    """
     for child in list(update):
         if not isinstance(child.tag, str):
             continue
-        for old in stored.findall(child.tag):
+        olds = stored.findall(child.tag)
+        if len(olds) == 1 and _is_structure(child) and _is_structure(olds[0]):
+            merge(olds[0], child)
+            continue
+        for old in olds:
             stored.remove(old)
         stored.append(child)
+
+
+def _is_structure(element: Element) -> bool:
+    if not len(element) or element.get("id") is not None:
+        return False
+    tags = [child.tag for child in element]
+    return len(tags) == len(set(tags))
 
 
 def compact(element: Element) -> bytes:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
+from functools import lru_cache
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -19,6 +19,8 @@ DEFAULT_PAGE_SIZE = 100
 _TOKEN = re.compile(r'"[^"]*"|!=|<=|>=|=|<|>|[^\s=!<>"]+')
 _OPERATORS = frozenset({"=", "!=", "<", ">", "<=", ">="})
 _PREFIX = re.compile(r"^\s*[A-Za-z_]+\s*:\s*")
+_PAGE = re.compile(r"[0-9]{1,9}")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 
 class SearchError(ValueError):
@@ -38,7 +40,11 @@ class Condition:
         if not case_sensitive:
             actual, expected = actual.lower(), expected.lower()
         if self.operator in ("=", "!="):
-            same = fnmatchcase(actual, expected) if "*" in expected else actual == expected
+            same = (
+                _wildcard(expected).fullmatch(actual) is not None
+                if "*" in expected
+                else (actual == expected)
+            )
             return same if self.operator == "=" else not same
         left, right = _comparable(actual), _comparable(expected)
         if type(left) is not type(right):
@@ -89,6 +95,8 @@ class Query:
 
 def parse_search(text: str) -> Query:
     """Read a search expression; raise ``SearchError`` naming what is wrong."""
+    if text.count('"') % 2:
+        raise SearchError("a quoted value is not closed")
     tokens = _TOKEN.findall(_PREFIX.sub("", text, count=1))
     groups: list[tuple[Condition, ...]] = []
     current: list[Condition] = []
@@ -107,7 +115,7 @@ def parse_search(text: str) -> Query:
                 descending = tokens[i].lower() == "desc"
                 i += 1
         elif word == "page":
-            if i + 1 >= len(tokens) or not tokens[i + 1].isdigit() or int(tokens[i + 1]) < 1:
+            if i + 1 >= len(tokens) or not _PAGE.fullmatch(tokens[i + 1]) or int(tokens[i + 1]) < 1:
                 raise SearchError("'page' needs a page number from 1")
             page = int(tokens[i + 1])
             i += 2
@@ -134,10 +142,14 @@ def _unquote(value: str) -> str:
 
 
 def _comparable(value: str) -> float | str:
-    try:
-        return float(value)
-    except ValueError:
-        return value
+    """A number when the text is written as one (not ``nan``, ``inf`` or ``1_000``)."""
+    return float(value) if _NUMBER.fullmatch(value) else value
+
+
+@lru_cache(maxsize=256)
+def _wildcard(pattern: str) -> re.Pattern[str]:
+    """``web*`` as a pattern: ``*`` is the only wildcard, as in the engine's search."""
+    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")), re.DOTALL)
 
 
 def _sort_key(value: str | None) -> tuple[int, float | str]:

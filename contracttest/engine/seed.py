@@ -21,13 +21,17 @@ from contracttest.xmlsafe import parse
 _NAMESPACE = uuid.UUID("0b7d6a3e-1c2f-4e8a-9a51-6d0c2b7e4f93")
 
 #: (collection, fixed id or None, the entity's fields as XML): created in this order, so
-#: references by name find what came before.
+#: references by name find what came before. Both the v3 and the v4 form of a field are
+#: given where they differ (attributes or elements); the schema keeps the one it knows.
+#: ``$major``/``$minor``: the contract's version.
 SEED: tuple[tuple[str, str | None, str], ...] = (
     ("domains", None, "<name>internal-authz</name>"),
     ("datacenters", None, "<name>Default</name><description>The default Data Center</description>"
      "<local>false</local><storage_type>nfs</storage_type>"),
     ("clusters", None, "<name>Default</name><description>The default server cluster</description>"
-     "<data_center><name>Default</name></data_center><cpu><type>Intel Nehalem Family</type></cpu>"),
+     "<data_center><name>Default</name></data_center>"
+     '<cpu id="Intel Nehalem Family"><type>Intel Nehalem Family</type></cpu>'
+     '<version major="$major" minor="$minor"><major>$major</major><minor>$minor</minor></version>'),
     ("templates", BLANK_TEMPLATE, "<name>Blank</name><description>Blank template</description>"
      "<type>server</type><memory>1073741824</memory>"),
     ("hosts", None, "<name>host1</name><address>192.0.2.10</address>"
@@ -62,7 +66,8 @@ SEED: tuple[tuple[str, str | None, str], ...] = (
 )  # fmt: skip
 
 HOST_NIC = (
-    "<name>eth0</name><mac><address>52:54:00:00:00:01</address></mac><speed>1000000000</speed>"
+    '<name>eth0</name><mac address="52:54:00:00:00:01"><address>52:54:00:00:00:01</address>'
+    "</mac><speed>1000000000</speed>"
 )
 
 
@@ -72,6 +77,8 @@ def seed(operations: Operations) -> None:
             kind = operations.model.top_kinds.get(collection)
             if kind is None:
                 continue
+            major, minor = operations.model.version
+            fields = fields.replace("$major", str(major)).replace("$minor", str(minor))
             root = _document(operations, kind.element, kind.entity_type, fields)
             fixed = entity_id or str(uuid.uuid5(_NAMESPACE, f"{collection}/{fields[:60]}"))
             try:
@@ -109,5 +116,10 @@ def _keep_known(operations: Operations, element: etree._Element, type_name: str)
         known = complex_type.children.get(str(child.tag))
         if known is None:
             element.remove(child)
-        elif len(child):
+            continue
+        child_type = operations.model.complex_type(known.type)
+        for attribute in list(child.attrib):
+            if child_type is None or attribute not in child_type.attributes:
+                del child.attrib[attribute]
+        if len(child):
             _keep_known(operations, child, known.type)

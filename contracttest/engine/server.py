@@ -30,8 +30,22 @@ class _BodyTooLarge(Exception):
     pass
 
 
+class _BadChunk(Exception):
+    pass
+
+
+_BAD_CHUNK = (
+    DECLARATION + b"<fault>\n  <reason>Request syntactically incorrect.</reason>\n"
+    b"  <detail>A chunk of the request body has no valid size.</detail>\n</fault>\n"
+)
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    #: A garbage request line still gets a status line, not an HTTP/0.9 answer.
+    default_request_version = "HTTP/1.1"
+    #: An idle or stalled connection is closed after this many seconds.
+    timeout = 60
     server: _Server
 
     def version_string(self) -> str:
@@ -42,6 +56,9 @@ class _Handler(BaseHTTPRequestHandler):
             body = self._body()
         except _BodyTooLarge:
             self._send(HttpResponse(413, _TOO_LARGE))
+            return
+        except _BadChunk:
+            self._send(HttpResponse(400, _BAD_CHUNK))
             return
         headers = {name.lower(): value for name, value in self.headers.items()}
         request = HttpRequest(self.command, self.path, headers, body)
@@ -74,7 +91,11 @@ class _Handler(BaseHTTPRequestHandler):
         size = 0
         while True:
             line = self.rfile.readline(1024)
-            chunk = int(line.split(b";")[0].strip() or b"0", 16)
+            try:
+                chunk = int(line.split(b";")[0].strip() or b"0", 16)
+            except ValueError:
+                self.close_connection = True
+                raise _BadChunk from None
             if chunk == 0:
                 while self.rfile.readline(1024).strip():
                     pass  # trailers
