@@ -104,12 +104,7 @@ def check_values(element: Element, type_name: str, model: EngineModel, depth: in
     """400 "Invalid value" for the first text outside its XSD type."""
     if depth > 40:
         return
-    for child in element:
-        if not isinstance(child.tag, str):
-            continue
-        child_type = model.child_type(type_name, child.tag)
-        if child_type is None:
-            continue
+    for child, child_type in model.typed_children(element, type_name):
         if child_type in model.schema.complex_types:
             check_values(child, child_type, model, depth + 1)
             continue
@@ -136,21 +131,8 @@ def resolve_references(
     A reference is a child whose type is held by a top-level collection (or a list of
     them); one with neither id nor name is a value, not a reference, and is kept.
     """
-    for child in element:
-        if not isinstance(child.tag, str):
-            continue
-        child_type = model.child_type(type_name, child.tag)
-        if child_type is None:
-            continue
-        kind = model.reference_kinds.get(child_type)
-        if kind is not None:
-            _resolve(child, kind, lookup)
-            continue
-        item = model.list_item(child_type)
-        kind = model.reference_kinds.get(item[1]) if item else None
-        if kind is not None and item is not None:
-            for grandchild in child.iterchildren(item[0]):
-                _resolve(grandchild, kind, lookup)
+    for reference, kind in list(model.references(element, type_name)):
+        _resolve(reference, kind, lookup)
 
 
 def _resolve(reference: Element, kind: Kind, lookup: Lookup) -> None:

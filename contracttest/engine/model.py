@@ -9,6 +9,7 @@ entity's path; whether a status is ``<status>up</status>`` (v4) or
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -202,6 +203,29 @@ class EngineModel:
             if child.type == owner.entity_type and direct is None:
                 direct = View(top, name)
         return direct
+
+    def typed_children(self, element: Element, type_name: str) -> Iterator[tuple[Element, str]]:
+        """The children of an element of ``type_name`` that the schema types, with their type."""
+        for child in element:
+            if isinstance(child.tag, str):
+                child_type = self.child_type(type_name, child.tag)
+                if child_type is not None:
+                    yield child, child_type
+
+    def references(self, element: Element, type_name: str) -> Iterator[tuple[Element, Kind]]:
+        """Every reference an entity holds, with the top-level collection it points into: a
+        child typed by an entity type (``<cluster>``), or the items of a list of them
+        (``<storage_domains><storage_domain>``)."""
+        for child, child_type in self.typed_children(element, type_name):
+            kind = self.reference_kinds.get(child_type)
+            if kind is not None:
+                yield child, kind
+                continue
+            item = self.list_item(child_type)
+            kind = self.reference_kinds.get(item[1]) if item is not None else None
+            if kind is not None and item is not None:
+                for reference in child.iterchildren(item[0]):
+                    yield reference, kind
 
     def complex_type(self, name: str) -> ComplexType | None:
         return self.schema.complex_types.get(name)

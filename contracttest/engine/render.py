@@ -115,22 +115,10 @@ class Renderer:
 
     def references(self, element: Element, type_name: str) -> None:
         """Give every reference (``<cluster id=".."/>``) the href of its collection."""
-        for child in element:
-            child_type = self.model.child_type(type_name, str(child.tag))
-            if child_type is None:
-                continue
-            target = self.model.reference_kinds.get(child_type)
-            if target is not None:
-                if child.get("id") and not child.get("href"):
-                    _set_first(child, "href", self.href(f"{target.name}/{child.get('id')}"))
-                continue
-            item = self.model.list_item(child_type)
-            target = self.model.reference_kinds.get(item[1]) if item else None
-            if target is not None:
-                for grandchild in child:
-                    if grandchild.get("id") and not grandchild.get("href"):
-                        ref = self.href(f"{target.name}/{grandchild.get('id')}")
-                        _set_first(grandchild, "href", ref)
+        for reference, target in self.model.references(element, type_name):
+            entity_id = reference.get("id")
+            if entity_id and not reference.get("href"):
+                _set_first(reference, "href", self.href(f"{target.name}/{entity_id}"))
 
     def _parent(self, element: Element, kind: Kind, collection: str) -> None:
         """The back-reference of a sub-entity to its owner (a NIC's ``<vm>``)."""
