@@ -91,6 +91,8 @@ class Documents:
         children = special.children if special is not None else {}
         pairs = (("templates", "blank_template", BLANK_TEMPLATE), ("tags", "root_tag", ROOT_TAG))
         for collection, tag, entity_id in pairs:
+            if collection not in self.model.top_kinds:
+                continue  # a contract without templates (gluster): nothing to point at
             href = f"{renderer_href}/{collection}/{entity_id}"
             if tag in children:
                 sub(holder, tag, href=href, id=entity_id)
