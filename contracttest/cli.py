@@ -16,7 +16,7 @@ from contracttest import __version__
 from contracttest.checker import Checker, UnknownRule, resolve_rules
 from contracttest.client import ClientError
 from contracttest.errors import ContractTestError
-from contracttest.loading import load_contract, load_schema
+from contracttest.loading import bundled_contract, load_contract, load_schema
 from contracttest.report import Result, as_json, as_text, contract_summary, contract_text
 from contracttest.rules import Severity
 from contracttest.schema import Schema
@@ -40,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="check cassettes against an RSDL contract")
     check.add_argument("paths", nargs="+", metavar="PATH", help="cassette file or folder")
-    check.add_argument("--contract", required=True, metavar="RSDL", help="RSDL file or URL")
+    check.add_argument(
+        "--contract", metavar="RSDL", help="RSDL file or URL (default: the bundled v4 contract)"
+    )
     check.add_argument("--schema", metavar="XSD", help="entity XSD file or URL")
     check.add_argument("--format", choices=("text", "json"), default="text")
     check.add_argument("--fail-on", choices=("error", "warning"), default="error")
@@ -110,6 +112,9 @@ def _check(args: argparse.Namespace) -> int:
     from contracttest.cassette import find_cassettes, load_cassette
 
     rules = resolve_rules(args.select, args.ignore)
+    if args.contract is None:
+        args.contract, bundled_schema = bundled_contract()
+        args.schema = args.schema or bundled_schema
     contract = load_contract(args.contract)
     schema: Schema | None = load_schema(args.schema) if args.schema else None
     if contract.warnings:

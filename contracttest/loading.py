@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
+from importlib import resources
 from pathlib import Path
 
 from contracttest.errors import ContractError, ContractTestError
 from contracttest.rsdl import Contract, contract_from_bytes
 from contracttest.schema import Schema, schema_from_bytes
+
+
+def bundled_contract() -> tuple[Path, Path]:
+    """The project's own v4 RSDL and XSD (``contracttest/contracts/v4``), as files."""
+    folder = resources.files("contracttest") / "contracts" / "v4"
+    return Path(str(folder / "rsdl.xml")), Path(str(folder / "api.xsd"))
 
 
 def load_contract(source: str | Path) -> Contract:

@@ -428,3 +428,14 @@ def test_contract_of_something_else(
     assert result.out == ""
     assert result.err.startswith(f"contracttest: error: {source}: ")
     assert len(result.err.strip().splitlines()) == 1
+
+
+def test_check_without_contract_uses_the_bundled_v4_contract(
+    corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cassette = (
+        corpus / "cassettes" / "vcrpy" / "manageiq-providers-ovirt__ovirt_sdk_refresh_recording.yml"
+    )
+    result = invoke(capsys, ["check", str(cassette), "--format", "json"])
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["violations"] == []

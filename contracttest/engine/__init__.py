@@ -8,13 +8,12 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 from contracttest.engine.app import DEFAULT_PASSWORD, Engine
 from contracttest.engine.http import HttpRequest, HttpResponse
 from contracttest.engine.server import EngineServer
-from contracttest.loading import read_source
+from contracttest.loading import bundled_contract, read_source
 from contracttest.rsdl import contract_from_bytes
 from contracttest.schema import schema_from_bytes
 
@@ -27,12 +26,6 @@ __all__ = [
     "bundled_contract",
     "open_engine",
 ]
-
-
-def bundled_contract() -> tuple[Path, Path]:
-    """The project's own v4 RSDL and XSD, as files."""
-    folder = resources.files("contracttest") / "contracts" / "v4"
-    return Path(str(folder / "rsdl.xml")), Path(str(folder / "api.xsd"))
 
 
 def open_engine(
