@@ -31,7 +31,6 @@ from contracttest.schema import Schema
 DEFAULT_PASSWORD = "ovirt"
 SSO_TOKEN = "/ovirt-engine/sso/oauth/token"
 SSO_LOGOUT = "/ovirt-engine/services/sso-logout"
-_TRUE = frozenset({"true", "t", "yes", "y", "1"})
 _CORRELATION = re.compile(r"[^0-9A-Za-z_-]")
 
 
@@ -54,10 +53,6 @@ class Call:
             if key == name:
                 return value
         return self.request.header(name.replace("_", "-"))
-
-    def flag(self, name: str) -> bool:
-        value = self.param(name)
-        return value is not None and value.strip().lower() in _TRUE
 
 
 class Engine:
@@ -176,10 +171,9 @@ class Engine:
             raise self._unauthorized("no credentials, session or token")
         if session and not prefer:
             self.auth.end_session(session)
-        call = Call(request, target, principal, filtered=False, headers=headers)
-        # the engine filters by permission: a super user sees everything, filter or not
-        call.filtered = not principal.admin
-        return call
+        # the engine filters by permission: a super user sees everything, filter or not;
+        # any other user sees what it created
+        return Call(request, target, principal, filtered=not principal.admin, headers=headers)
 
     def _unauthorized(self, detail: str) -> Fault:
         challenge = (("WWW-Authenticate", 'Basic realm="RESTAPI"'),)
