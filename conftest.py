@@ -23,3 +23,6 @@ def corpus() -> Path:
     if not (path / "rsdl").is_dir():
         pytest.skip(f"real corpus not found at {path} (set CONTRACTTEST_CORPUS)")
     return path
+
+
+pytest_plugins = ["pytester"]

@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from contracttest import __version__
 from contracttest.checker import Checker, UnknownRule, resolve_rules
@@ -20,6 +20,9 @@ from contracttest.loading import bundled_contract, load_contract, load_schema
 from contracttest.report import Result, as_json, as_text, contract_summary, contract_text
 from contracttest.rules import Severity
 from contracttest.schema import Schema
+
+if TYPE_CHECKING:
+    from contracttest.pin import Pin
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
 
@@ -41,7 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="check cassettes against an RSDL contract")
     check.add_argument("paths", nargs="+", metavar="PATH", help="cassette file or folder")
     check.add_argument(
-        "--contract", metavar="RSDL", help="RSDL file or URL (default: the bundled v4 contract)"
+        "--contract",
+        metavar="RSDL",
+        help="RSDL file or URL (default: the contract pinned in PATH/contract/, else the "
+        "bundled v4 one)",
     )
     check.add_argument("--schema", metavar="XSD", help="entity XSD file or URL")
     check.add_argument("--format", choices=("text", "json"), default="text")
@@ -65,32 +71,47 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--verbose", action="store_true", help="log every request")
 
     run = commands.add_parser(
-        "run", help="run a VM life cycle against an engine and check every exchange"
+        "run",
+        help="run an API test suite with the plugin (default: record the example suite "
+        "against the embedded engine and check every exchange)",
     )
-    run.add_argument("--engine", metavar="URL", help="a running engine's API URL (env OVIRT_URL)")
-    run.add_argument("--user", help="user (env OVIRT_USERNAME; default admin@internal)")
-    run.add_argument("--password", help="password (env OVIRT_PASSWORD)")
-    run.add_argument("--login", choices=("sso", "basic"), default="sso")
-    run.add_argument("--contract", metavar="RSDL", help="the embedded engine's RSDL")
-    run.add_argument("--schema", metavar="XSD", help="the embedded engine's XSD")
-    run.add_argument("--format", choices=("text", "json"), default="text")
-    run.add_argument("--fail-on", choices=("error", "warning"), default="error")
+    from contracttest.run import add_arguments
+
+    add_arguments(run)
+
+    scan = commands.add_parser(
+        "scan-secrets", help="exit 1 when a cassette holds a credential (pre-commit, CI)"
+    )
+    scan.add_argument("paths", nargs="+", metavar="PATH", help="cassette file or folder")
+    scan.add_argument(
+        "--field", action="append", default=[], metavar="NAME", help="also a secret field"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        words = list(sys.argv[1:] if argv is None else argv)
+        # ``contracttest run ... -- -n 2 -k vm``: what follows ``--`` goes to pytest.
+        passthrough: list[str] = []
+        if words[:1] == ["run"] and "--" in words:
+            cut = words.index("--")
+            words, passthrough = words[:cut], words[cut + 1 :]
+        args = build_parser().parse_args(words)
+        if args.command == "run":
+            from contracttest.run import run
+
+            return run(args, passthrough)
+        if args.command == "scan-secrets":
+            from contracttest.scrub import ScrubConfig, scan_secrets_main
+
+            return scan_secrets_main(args.paths, ScrubConfig().extended(fields=args.field))
         if args.command == "check":
             return _check(args)
         if args.command == "serve":
             from contracttest.serve import serve
 
             return serve(args)
-        if args.command == "run":
-            from contracttest.run import run
-
-            return run(args)
         return _contract(args)
     except (UsageError, ContractTestError, UnknownRule, ClientError) as exc:
         print(f"contracttest: error: {exc}", file=sys.stderr)
@@ -113,8 +134,13 @@ def _check(args: argparse.Namespace) -> int:
 
     rules = resolve_rules(args.select, args.ignore)
     if args.contract is None:
-        args.contract, bundled_schema = bundled_contract()
-        args.schema = args.schema or bundled_schema
+        pinned = _pinned(args.paths)
+        if pinned is not None:
+            # Recorded by the plugin: the contract the engine served then, pinned beside.
+            args.contract, args.schema = str(pinned.rsdl_path), args.schema or str(pinned.xsd_path)
+        else:
+            args.contract, bundled_schema = bundled_contract()
+            args.schema = args.schema or bundled_schema
     contract = load_contract(args.contract)
     schema: Schema | None = load_schema(args.schema) if args.schema else None
     if contract.warnings:
@@ -145,6 +171,20 @@ def _check(args: argparse.Namespace) -> int:
     threshold = Severity(args.fail_on).rank
     failing = any(v.severity.rank >= threshold for v in result.violations)
     return EXIT_VIOLATIONS if failing else EXIT_OK
+
+
+def _pinned(paths: list[str]) -> Pin | None:
+    from pathlib import Path
+
+    from contracttest.pin import read_pin
+
+    for path in paths:
+        folder = Path(path)
+        if folder.is_dir():
+            pin = read_pin(folder)
+            if pin is not None:
+                return pin
+    return None
 
 
 def _contract(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import ssl
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
@@ -60,7 +61,12 @@ class Client:
         login: str = "sso",
         version: int = 4,
         timeout: float = 30.0,
+        ca_file: str | None = None,
+        insecure: bool = False,
+        keep: bool = True,
     ) -> None:
+        """``ca_file`` trusts the engine's CA; ``insecure`` skips TLS verification (a lab
+        engine with a self-signed certificate); ``keep=False`` keeps no exchanges."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ClientError(f"{url}: not an http(s) URL of an engine API")
@@ -71,6 +77,14 @@ class Client:
         self._host = parts.hostname
         self._port = parts.port
         self._timeout = timeout
+        self.ca_file, self.insecure = ca_file, insecure
+        self._context: ssl.SSLContext | None = None
+        if self._secure:
+            self._context = ssl.create_default_context(cafile=ca_file)
+            if insecure:
+                self._context.check_hostname = False
+                self._context.verify_mode = ssl.CERT_NONE
+        self._keep = keep
         self._user, self._password = user, password
         self._login = login
         self.version = version
@@ -191,6 +205,8 @@ class Client:
         for name, value in response.getheaders():
             key = name.lower()
             reply_headers[key] = (*reply_headers.get(key, ()), value)
+        if not self._keep:
+            return Reply(response.status, reply_headers, body, _root(body))
         request_headers: Headers = {name.lower(): (value,) for name, value in headers.items()}
         self.exchanges.append(
             Exchange(
@@ -203,8 +219,14 @@ class Client:
 
     def _open(self) -> http.client.HTTPConnection:
         if self._connection is None:
-            kind = http.client.HTTPSConnection if self._secure else http.client.HTTPConnection
-            self._connection = kind(self._host, self._port, timeout=self._timeout)
+            if self._secure:
+                self._connection = http.client.HTTPSConnection(
+                    self._host, self._port, timeout=self._timeout, context=self._context
+                )
+            else:
+                self._connection = http.client.HTTPConnection(
+                    self._host, self._port, timeout=self._timeout
+                )
         return self._connection
 
 

@@ -1,75 +1,112 @@
-"""``contracttest run``: the main job. Start the embedded engine (or use ``--engine URL``),
-run the tour against it, and check every exchange against the contract the engine serves.
+"""``contracttest run [PATH...] [plugin options] [-- pytest options]``: pytest with the plugin.
+
+PATH defaults to the example suite shipped in the package (``contracttest/example``); the
+engine defaults to the embedded one (``--engine sandbox``) unless ``--engine`` or
+``OVIRT_URL`` names another. With no PATH, no ``--cassette-dir`` and no ``--record-mode`` it
+is the README's main job: record the example suite into a temporary folder and check every
+exchange. Whatever follows ``--`` goes to pytest as it is (``-- -n 2 -k vm -x``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+import tempfile
+from pathlib import Path
 
-from contracttest.checker import Checker
-from contracttest.client import Client, ClientError
-from contracttest.engine import DEFAULT_PASSWORD, EngineServer, open_engine
-from contracttest.errors import ContractError
-from contracttest.report import Result, as_json, as_text
-from contracttest.rsdl import Contract, contract_from_bytes
-from contracttest.rules import Severity
-from contracttest.schema import Schema, schema_from_bytes
-from contracttest.tour import Tour, run_tour
+EXAMPLE = Path(__file__).parent / "example"
+
+#: pytest's exit codes that mean "you called it wrong" rather than "tests failed".
+_PYTEST_USAGE = (4, 5)  # usage error, no tests collected
 
 
-def run(args: argparse.Namespace) -> int:
-    password = args.password or os.environ.get("OVIRT_PASSWORD") or DEFAULT_PASSWORD
-    user = args.user or os.environ.get("OVIRT_USERNAME") or "admin@internal"
-    engine_url = args.engine or os.environ.get("OVIRT_URL")
-    if engine_url:
-        client = Client(engine_url, user, password, login=args.login)
-        contract, schema = _served_contract(client)
-        where = engine_url
-        tour = _tour(client)
-    else:
-        engine = open_engine(args.contract, args.schema, password=password)
-        contract, schema = engine.model.contract, engine.model.schema
-        with EngineServer(engine.handle) as server:
-            where = f"{server.base_url}{engine.prefix} (embedded engine)"
-            client = Client(f"{server.base_url}{engine.prefix}", user, password, login=args.login)
-            tour = _tour(client)
-        engine.close()
-    result = Result(exchanges=len(client.exchanges), cassettes=1)
-    result.violations = Checker(contract, schema).check_exchanges(client.exchanges)
-    if args.format == "json":
-        print(as_json(result))
-    else:
-        print(f"contracttest run: {where}, contract {contract.source}")
-        for title, ok, detail in tour.steps:
-            print(f"  {'ok  ' if ok else 'FAIL'} {title} ({detail})")
-        print(f"{len(client.exchanges)} exchanges checked against the contract")
-        print(as_text(result))
-    threshold = Severity(args.fail_on).rank
-    failing = any(v.severity.rank >= threshold for v in result.violations)
-    return 1 if failing or tour.failed else 0
+def add_arguments(run: argparse.ArgumentParser) -> None:
+    run.add_argument("paths", nargs="*", metavar="PATH", help="tests (default: the example suite)")
+    run.add_argument("--engine", metavar="URL|sandbox", help="engine to record against")
+    run.add_argument("--engine-user", metavar="USER")
+    run.add_argument("--engine-password", metavar="PW")
+    run.add_argument("--engine-ca-file", metavar="FILE")
+    run.add_argument("--engine-insecure", action="store_true")
+    run.add_argument("--record-mode", choices=("none", "once", "new_episodes", "all", "rewrite"))
+    run.add_argument("--cassette-dir", metavar="DIR")
+    run.add_argument("--contract", metavar="PATH")
+    run.add_argument("--contract-fail-on", choices=("error", "warning"))
+    run.add_argument("--contract-report", metavar="PATH")
+    run.add_argument("--scrub-field", action="append", default=[], metavar="NAME")
 
 
-def _tour(client: Client) -> Tour:
+def run(args: argparse.Namespace, passthrough: list[str]) -> int:
+    import pytest
+
+    main_job = not args.paths and not args.cassette_dir and not args.record_mode
+    engine = args.engine or os.environ.get("OVIRT_URL") or "sandbox"
+    if engine != "sandbox" and (main_job or args.record_mode not in (None, "none")):
+        _log_in(engine, args)
+    with tempfile.TemporaryDirectory(prefix="contracttest-run-") as scratch:
+        cassette_dir = args.cassette_dir or (scratch if main_job or not args.paths else None)
+        record_mode = args.record_mode or ("all" if main_job else None)
+        pytest_args: list[str] = []
+        if args.paths:
+            pytest_args += args.paths
+        else:
+            # The bundled suite, isolated from whatever project the command runs in.
+            ini = Path(scratch) / "pytest.ini"
+            ini.write_text("[pytest]\n")
+            pytest_args += [str(EXAMPLE), "-c", str(ini), "--rootdir", str(EXAMPLE)]
+            pytest_args += ["-p", "no:cacheprovider"]
+            sys.dont_write_bytecode = True
+        pytest_args += ["--engine", engine]
+        for flag, value in (
+            ("--engine-user", args.engine_user),
+            ("--engine-password", args.engine_password),
+            ("--engine-ca-file", _absolute(args.engine_ca_file)),
+            ("--record-mode", record_mode),
+            ("--cassette-dir", _absolute(cassette_dir)),
+            ("--contract", _absolute(args.contract)),
+            ("--contract-fail-on", args.contract_fail_on),
+            ("--contract-report", _absolute(args.contract_report)),
+        ):
+            if value:
+                pytest_args += [flag, value]
+        if args.engine_insecure:
+            pytest_args.append("--engine-insecure")
+        for name in args.scrub_field:
+            pytest_args += ["--scrub-field", name]
+        if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+            pytest_args += ["-p", "contracttest.plugin"]
+        pytest_args += passthrough
+        if main_job:
+            where = "the embedded engine" if engine == "sandbox" else engine
+            print(
+                f"contracttest run: recording the example suite against {where}, "
+                "checking every exchange"
+            )
+            sys.stdout.flush()
+        code = int(pytest.main(pytest_args))
+    return 2 if code in _PYTEST_USAGE else code
+
+
+def _log_in(url: str, args: argparse.Namespace) -> None:
+    """Before a whole suite records against an engine: can we log in? If not, one line."""
+    from contracttest.client import Client, ClientError
+
+    password = args.engine_password or os.environ.get("OVIRT_PASSWORD")
+    if password is None:
+        raise ClientError("recording against an engine needs --engine-password (or OVIRT_PASSWORD)")
+    user = args.engine_user or os.environ.get("OVIRT_USERNAME") or "admin@internal"
+    client = Client(url, user, password, ca_file=args.engine_ca_file, insecure=args.engine_insecure)
     try:
-        return run_tour(client)
-    finally:
-        try:
-            client.close()
-        except ClientError as exc:
-            print(f"contracttest: note: logout failed: {exc}", file=sys.stderr)
-
-
-def _served_contract(client: Client) -> tuple[Contract, Schema]:
-    """The RSDL and XSD the engine itself serves (``<api>?rsdl``, ``<api>?schema``)."""
-    documents = []
-    for kind in ("rsdl", "schema"):
-        reply = client.request("GET", f"{client.prefix}?{kind}")
+        reply = client.get("")
         if reply.status != 200:
-            raise ContractError(f"{client.url}?{kind}", f"the engine answered {reply.status}")
-        documents.append(reply.body)
-    return (
-        contract_from_bytes(documents[0], f"{client.url}?rsdl"),
-        schema_from_bytes(documents[1], f"{client.url}?schema"),
-    )
+            raise ClientError(f"{url}: the engine answered {reply.status} to {user}")
+    finally:
+        with contextlib.suppress(ClientError):
+            client.close()
+
+
+def _absolute(path: str | None) -> str | None:
+    if not path or "://" in path:
+        return path
+    return str(Path(path).resolve())

@@ -135,27 +135,47 @@ def test_run_is_the_main_job_and_checks_clean() -> None:
     started = time.monotonic()
     result = run("run")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "(embedded engine)" in result.stdout
-    assert "FAIL" not in result.stdout
-    assert "0 error(s), 0 warning(s)" in result.stdout
-    assert time.monotonic() - started < 60
+    assert "recording the example suite against the embedded engine" in result.stdout
+    assert "exchanges checked in 30 cassettes (30 recorded, 0 replayed)" in result.stdout
+    assert "no contract violations" in result.stdout
+    assert " 30 passed" in result.stdout
+    assert time.monotonic() - started < 90
 
 
-def test_run_against_a_running_engine_uses_the_contract_it_serves(
-    serving: tuple[subprocess.Popen[str], str],
+def test_run_against_a_running_engine_pins_the_contract_it_serves(
+    serving: tuple[subprocess.Popen[str], str], tmp_path: Path
 ) -> None:
     _, url = serving
-    result = run("run", "--engine", url, "--login", "basic", "--format", "json")
+    report = tmp_path / "report.json"
+    result = run(
+        "run",
+        "--engine",
+        url,
+        "--engine-password",
+        "ovirt",
+        "--record-mode",
+        "all",
+        "--cassette-dir",
+        str(tmp_path / "cassettes"),
+        "--contract-report",
+        str(report),
+        "--",
+        "-k",
+        "lifecycle",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
-    report = json.loads(result.stdout)
-    assert report["exchanges"] > 20
-    assert report["violations"] == []
+    document = json.loads(report.read_text())
+    assert document["exchanges"] > 20
+    assert document["violations"] == []
+    assert document["cassettes"]["recorded"] == document["tests"]
+    pin = json.loads((tmp_path / "cassettes/contract/pin.json").read_text())
+    assert pin["engine_url"] == url
 
 
 def test_run_with_a_wrong_password_fails_in_one_line(
     serving: tuple[subprocess.Popen[str], str],
 ) -> None:
     _, url = serving
-    result = run("run", "--engine", url, "--password", "wrong")
+    result = run("run", "--engine", url, "--engine-password", "wrong")
     assert result.returncode == 2
     assert_one_line_error(result.stderr, "SSO login refused")

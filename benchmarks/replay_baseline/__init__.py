@@ -1,0 +1,1 @@
+"""The baseline of ``bench_replay.py``: the example suite replayed by plain vcrpy."""

@@ -1,0 +1,40 @@
+"""Fixtures of the example suite: ``lab`` (what a test creates, removed after it) and the
+non-admin user's login."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from contracttest.api import Engine
+from contracttest.example.lab import Lab, Login
+from contracttest.plugin import Settings
+
+#: The embedded engine's password for every user, when none was given.
+SANDBOX_PASSWORD = "ovirt"
+
+
+@pytest.fixture
+def lab(engine: Engine, request: pytest.FixtureRequest) -> Iterator[Lab]:
+    # the module and test name, not the node id: that depends on where pytest runs from
+    lab = Lab(engine, f"{request.module.__name__}::{request.node.name}")
+    yield lab
+    lab.cleanup()
+
+
+@pytest.fixture
+def admin_login(contracttest_config: Settings) -> Login:
+    return Login(contracttest_config.user, contracttest_config.password or SANDBOX_PASSWORD)
+
+
+@pytest.fixture
+def user_login(contracttest_config: Settings) -> Login:
+    """A user without administrative roles (the embedded engine has ``user@internal``)."""
+    return Login(
+        os.environ.get("CONTRACTTEST_EXAMPLE_USER", "user@internal"),
+        os.environ.get("CONTRACTTEST_EXAMPLE_PASSWORD")
+        or contracttest_config.password
+        or SANDBOX_PASSWORD,
+    )

@@ -1,0 +1,89 @@
+"""Statistics, as monitoring reads them: present, named as the engine names them, and each
+value of the type and unit its statistic declares."""
+
+from __future__ import annotations
+
+from contracttest.api import Engine
+from contracttest.example import bodies
+from contracttest.example.lab import Lab
+from contracttest.example.reading import child, href, ident, text
+from contracttest.xmlsafe import Element
+
+KINDS = {"gauge", "counter"}
+UNITS = {"none", "bytes", "bytes_per_second", "bits_per_second", "percent", "seconds"}
+
+
+def values(statistics: list[Element]) -> dict[str, float]:
+    """Each statistic's current value by name, after checking its shape and type."""
+    __tracebackhide__ = True
+    found: dict[str, float] = {}
+    for statistic in statistics:
+        name = text(statistic, "name")
+        assert text(statistic, "kind") in KINDS, name
+        assert text(statistic, "unit") in UNITS, name
+        datum = text(statistic, "values/value/datum")
+        kind = text(statistic, "type")
+        if kind == "integer":
+            assert datum.lstrip("-").isdigit(), f"{name}: {datum!r} is not an integer"
+            found[name] = int(datum)
+        else:
+            assert kind == "decimal", f"{name}: type {kind!r}"
+            found[name] = float(datum)
+    return found
+
+
+def test_vm_statistics(engine: Engine, lab: Lab) -> None:
+    vm = lab.running_vm("monitored")
+
+    current = values(engine.list(f"{href(vm)}/statistics"))
+
+    assert {"memory.installed", "memory.used", "cpu.current.guest", "cpu.current.total"} <= set(
+        current
+    )
+    assert current["memory.installed"] > 0
+    assert 0 <= current["cpu.current.total"] <= 100
+
+
+def test_host_statistics(engine: Engine) -> None:
+    (host,) = engine.list("hosts", search="name=host1")
+
+    current = values(engine.list(f"{href(host)}/statistics"))
+
+    assert current["memory.total"] > 0
+    assert 0 <= current["memory.used"] <= current["memory.total"]
+    assert 0 <= current["cpu.current.idle"] <= 100
+
+
+def test_nic_statistics(engine: Engine, lab: Lab) -> None:
+    vm = lab.running_vm("net")
+    nic = engine.add(f"{href(vm)}/nics", bodies.nic("nic1", vnic_profile=ident(lab.vnic_profile())))
+
+    statistics = engine.follow(nic, rel="statistics")
+    current = values(list(statistics))
+
+    assert {"data.current.rx", "data.current.tx", "errors.total.rx", "errors.total.tx"} <= set(
+        current
+    )
+    assert all(value >= 0 for value in current.values())
+    kinds = {text(s, "name"): text(s, "kind") for s in statistics}
+    assert kinds["errors.total.rx"] == "counter"
+
+
+def test_disk_statistics(engine: Engine, lab: Lab) -> None:
+    disk = lab.disk("busy")
+
+    current = values(engine.list(f"{href(disk)}/statistics"))
+
+    assert {"data.current.read", "data.current.write", "disk.read.latency"} <= set(current)
+    assert current["disk.read.latency"] >= 0
+
+
+def test_one_statistic_by_its_href(engine: Engine, lab: Lab) -> None:
+    vm = lab.running_vm("single")
+    listed = {text(s, "name"): s for s in engine.list(f"{href(vm)}/statistics")}
+
+    statistic = engine.follow(listed["memory.installed"])
+
+    assert ident(statistic) == ident(listed["memory.installed"])
+    assert text(statistic, "name") == "memory.installed"
+    assert ident(child(statistic, "vm")) == ident(vm)

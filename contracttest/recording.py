@@ -1,0 +1,423 @@
+"""Recording and replaying vcrpy cassettes the way an API suite needs it.
+
+``RecordingCassette`` is a vcrpy ``Cassette``: vcrpy's patches of ``http.client`` (and of the
+libraries built on it) ask it whether a request has a recorded response, play that response,
+or hand it a new exchange to record. What it changes:
+
+* matching by ``matching.request_key`` (method, path with matrix parameters, query in any
+  order, body by meaning), with an index, so a lookup is one dictionary access;
+* a request recorded several times (polling) replays its answers in order, then keeps
+  answering with the last;
+* secrets are scrubbed (``scrub``) before anything is kept, and requests are scrubbed the
+  same way before matching, so a scrubbed recording still matches;
+* every exchange, recorded or replayed, goes to an observer (the contract checks) as an
+  ``Exchange`` value;
+* a missing cassette and a request that matches nothing raise different, explained errors;
+* the file is written atomically, with the recording's provenance under a top-level
+  ``contracttest`` key: every vcrpy version (and pytest-recording) loads the cassette and
+  ignores it. (vcrpy's newer ``metadata`` key is not used for it: tools built on the
+  two-value loader of earlier versions, pytest-recording among them, fail on a cassette
+  that has one.)
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+from vcr.cassette import Cassette as VcrCassette
+from vcr.record_mode import RecordMode
+
+from contracttest.cassette import cassette_from_data
+from contracttest.errors import CassetteError
+from contracttest.exchange import Exchange, Headers, Request
+from contracttest.matching import Key, Miss, nearest, request_key
+from contracttest.pin import atomic_write
+from contracttest.scrub import ScrubConfig, body_bytes, scrub_request, scrub_response
+
+RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
+METADATA_KEY = "contracttest"
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+Observer = Callable[[Exchange, bool], None]  # (exchange, recorded now)
+
+
+class ReplayError(Exception):
+    """A request a replay cannot answer; ``str()`` is the whole explanation."""
+
+
+class MissingCassette(ReplayError):
+    pass
+
+
+class UnmatchedRequest(ReplayError):
+    pass
+
+
+class NetworkBlocked(ConnectionRefusedError):
+    """A connection attempted while a cassette replays."""
+
+
+class _Recorded:
+    """One interaction of the cassette: its key, the exchange, the response vcrpy plays, and
+    the mapping written back to the file."""
+
+    __slots__ = ("exchange", "key", "raw", "response", "uri")
+
+    def __init__(
+        self, key: Key, uri: str, exchange: Exchange, response: dict[str, Any], raw: object
+    ) -> None:
+        self.key, self.uri, self.exchange, self.response, self.raw = (
+            key,
+            uri,
+            exchange,
+            response,
+            raw,
+        )
+
+
+class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
+    """Use as ``RecordingCassette.use(path=..., mode=..., scrub=..., observer=...)``."""
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        mode: str = "none",
+        scrub: ScrubConfig | None = None,
+        observer: Observer | None = None,
+        provenance: dict[str, str] | None = None,
+        display: str | None = None,
+        record_command: str = "",
+        rerecord_command: str = "",
+        **kwargs: Any,
+    ) -> None:
+        if mode not in RECORD_MODES:
+            raise ValueError(f"unknown record mode {mode!r} (one of {', '.join(RECORD_MODES)})")
+        vcr_mode = RecordMode.ALL if mode == "rewrite" else RecordMode(mode)
+        super().__init__(path, record_mode=vcr_mode, **kwargs)
+        self.mode = mode
+        self.scrub = scrub or ScrubConfig()
+        self.observer = observer
+        self.provenance = dict(provenance or {})
+        self.display = display or str(path)
+        self.record_command = record_command
+        self.rerecord_command = rerecord_command
+        self.recorded: list[_Recorded] = []  # from the file, then what is recorded now
+        self.loaded = 0  # how many of ``recorded`` came from the file
+        self.existed = False
+        self.loaded_provenance: dict[str, str] = {}
+        self.loaded_metadata: dict[str, Any] = {}
+        self.index: dict[Key, list[int]] = {}
+        self.plays: dict[Key, int] = {}
+        self.played = 0
+        self.new = 0
+
+    # -- what vcrpy's patched connections ask ------------------------------------------
+
+    @property
+    def write_protected(self) -> bool:
+        return self.mode == "none" or (self.mode == "once" and self.existed)
+
+    @property
+    def replaying(self) -> bool:
+        """Whether this cassette answers from the file only (no engine is needed)."""
+        return self.write_protected
+
+    def can_play_response_for(self, request: Any) -> bool:
+        if self.mode in ("all", "rewrite"):
+            return False
+        key = self._key(request)
+        if key in self.index:
+            return True
+        if self.write_protected:
+            raise self._miss(request, key)
+        return False
+
+    def __contains__(self, request: Any) -> bool:
+        return self.mode not in ("all", "rewrite") and self._key(request) in self.index
+
+    def play_response(self, request: Any) -> dict[str, Any]:
+        key = self._key(request)
+        positions = self.index.get(key)
+        if not positions:
+            raise self._miss(request, key)
+        count = self.plays.get(key, 0)
+        self.plays[key] = count + 1
+        # In order, then the last one again and again (polling until a state is reached).
+        item = self.recorded[positions[min(count, len(positions) - 1)]]
+        self.played += 1
+        self.play_counts[positions[min(count, len(positions) - 1)]] += 1
+        if self.observer is not None:
+            self.observer(item.exchange, False)
+        return item.response
+
+    def append(self, request: Any, response: dict[str, Any]) -> None:
+        clean_request = scrub_request(request, self.scrub)
+        clean_response = scrub_response(response, self.scrub)
+        raw = {"request": _request_dict(clean_request), "response": _response_dict(clean_response)}
+        exchange = _exchange_of(raw, len(self.recorded), self.display)
+        key = _key_of(exchange)
+        self._add(_Recorded(key, exchange.request.uri, exchange, clean_response, raw))
+        self.new += 1
+        self.dirty = True
+        if self.observer is not None:
+            self.observer(exchange, True)
+
+    def filter_request(self, request: Any) -> Any:
+        return request
+
+    # -- loading and saving -------------------------------------------------------------
+
+    def _load(self) -> None:
+        path = Path(self._path)
+        self.existed = path.is_file() and path.stat().st_size > 0
+        if not self.existed or self.mode in ("all", "rewrite"):
+            return
+        try:
+            data = yaml.load(path.read_bytes(), Loader=_Loader)
+        except (OSError, yaml.YAMLError) as exc:
+            raise CassetteError(self.display, f"cannot be replayed: {_first_line(exc)}") from None
+        cassette = cassette_from_data(data, self.display)
+        assert isinstance(data, dict)  # cassette_from_data checked it
+        ours = data.get(METADATA_KEY)
+        if isinstance(ours, dict):
+            self.loaded_provenance = {str(k): str(v) for k, v in ours.items()}
+        metadata = data.get("metadata")  # vcrpy's own, where a vcrpy version keeps it
+        if isinstance(metadata, dict):
+            self.loaded_metadata = metadata
+        for raw, exchange in zip(data["interactions"], cassette.exchanges, strict=True):
+            key = _key_of(_scrubbed_exchange(exchange, self.scrub))
+            self._add(_Recorded(key, exchange.request.uri, exchange, _playable(raw), raw))
+        self.loaded = len(self.recorded)
+        self.rewound = True
+
+    def _save(self, force: bool = False) -> None:
+        if self.write_protected or not (self.dirty or force):
+            return
+        kept = self.recorded[self.loaded :] if self.mode in ("all", "rewrite") else self.recorded
+        path = Path(self._path)
+        if not kept:
+            if self.mode == "rewrite" and path.exists():
+                path.unlink()
+            return
+        provenance = {
+            **self.provenance,
+            "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        document: dict[str, Any] = {"version": 1, "interactions": [item.raw for item in kept]}
+        if self.loaded_metadata:
+            document["metadata"] = self.loaded_metadata
+        document[METADATA_KEY] = provenance
+        text = yaml.dump(document, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000)
+        atomic_write(path, text.encode("utf-8"))
+        self.dirty = False
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _add(self, item: _Recorded) -> None:
+        self.index.setdefault(item.key, []).append(len(self.recorded))
+        self.recorded.append(item)
+
+    def _key(self, request: Any) -> Key:
+        """The key of a live request, scrubbed as its recording was; kept on the request,
+        because vcrpy asks about one request several times."""
+        cached = getattr(request, "_contracttest_key", None)
+        if cached is not None and cached[0] is self.scrub:
+            return cached[1]  # type: ignore[no-any-return]
+        clean = scrub_request(request, self.scrub)
+        key = request_key(
+            clean.method, clean.uri, body_bytes(clean.body), _header(clean.headers, "content-type")
+        )
+        request._contracttest_key = (self.scrub, key)
+        return key
+
+    def _miss(self, request: Any, key: Key) -> ReplayError:
+        parts = urlsplit(request.uri)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        asked = f"{key.method} {target}"
+        if not self.existed:
+            lines = [
+                f"contracttest: cassette {self.display} does not exist, "
+                f"and record mode {self.mode} only replays",
+                f"  request:   {asked}",
+            ]
+            if self.record_command:
+                lines.append(f"  record it: {self.record_command}")
+            return MissingCassette("\n".join(lines))
+        miss = nearest(key, target, [(item.key, _target(item.uri)) for item in self.recorded])
+        count = len(self.recorded)
+        lines = [
+            "contracttest: no recorded exchange matches this request",
+            f"  cassette:  {self.display} "
+            f"({count} recorded exchange{'s' if count != 1 else ''}, record mode {self.mode})",
+            f"  request:   {asked}",
+        ]
+        lines.extend(_explain(miss))
+        if self.mode == "once":
+            lines.append(
+                "  note:      record mode once replays a cassette that exists; "
+                "new_episodes adds new requests to it"
+            )
+        if self.rerecord_command:
+            lines.append(f"  re-record: {self.rerecord_command}")
+        return UnmatchedRequest("\n".join(lines))
+
+
+def _explain(miss: Miss | None) -> list[str]:
+    if miss is None:
+        return ["  nearest:   (the cassette records no exchange)"]
+    lines = [f"  nearest:   #{miss.index} {miss.method} {_target(miss.uri)}"]
+    for matcher, asked, recorded in miss.differences:
+        lines.append(f"  differs:   {matcher}: asked {asked}")
+        lines.append(f"             {' ' * len(matcher)}  recorded {recorded}")
+    return lines
+
+
+def _target(uri: str) -> str:
+    parts = urlsplit(uri)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+# -- conversions between vcrpy's values, the file's mappings, and exchanges ------------------
+
+
+def _header(headers: Any, name: str) -> str:
+    for key, value in dict(headers or {}).items():
+        if str(key).lower() == name:
+            if isinstance(value, list | tuple):
+                return str(value[0]) if value else ""
+            return str(value)
+    return ""
+
+
+def _text(data: bytes) -> str | bytes:
+    """What the file stores: text when the bytes are UTF-8, else bytes (YAML ``!!binary``)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data
+
+
+def _request_dict(request: Any) -> dict[str, Any]:
+    body = body_bytes(request.body)
+    headers: dict[str, list[str]] = {}
+    for name, value in dict(request.headers or {}).items():
+        values = value if isinstance(value, list | tuple) else [value]
+        headers[str(name)] = [str(v) for v in values]
+    return {
+        "body": _text(body) if body else None,
+        "headers": headers,
+        "method": str(request.method).upper(),
+        "uri": str(request.uri),
+    }
+
+
+def _response_dict(response: dict[str, Any]) -> dict[str, Any]:
+    status = response.get("status") or {}
+    headers: dict[str, list[str]] = {}
+    for name, value in dict(response.get("headers") or {}).items():
+        values = value if isinstance(value, list | tuple) else [value]
+        headers[str(name)] = [str(v) for v in values]
+    body = response.get("body") or {}
+    return {
+        "body": {"string": _text(body_bytes(body.get("string")))},
+        "headers": headers,
+        "status": {"code": int(status.get("code", 0)), "message": str(status.get("message", ""))},
+    }
+
+
+def _playable(raw: object) -> dict[str, Any]:
+    """The response vcrpy plays, from an interaction as the file holds it: body as bytes."""
+    response = raw.get("response", {}) if isinstance(raw, dict) else {}
+    body = response.get("body")
+    data = body.get("string") if isinstance(body, dict) else body
+    status = response.get("status")
+    if not isinstance(status, dict):
+        status = {"code": status, "message": ""}
+    headers = response.get("headers") or {}
+    return {
+        "status": status,
+        "headers": {
+            str(k): v if isinstance(v, list) else [] if v is None else [v]
+            for k, v in headers.items()
+        },
+        "body": {"string": body_bytes(data)},
+    }
+
+
+def _exchange_of(raw: dict[str, Any], index: int, cassette: str) -> Exchange:
+    exchange = cassette_from_data({"interactions": [raw]}, cassette).exchanges[0]
+    return Exchange(exchange.request, exchange.response, index, exchange.cassette)
+
+
+def _key_of(exchange: Exchange) -> Key:
+    request = exchange.request
+    return request_key(
+        request.method, request.uri, request.body, request.header("content-type") or ""
+    )
+
+
+def _scrubbed_exchange(exchange: Exchange, config: ScrubConfig) -> Exchange:
+    """A loaded exchange with its request scrubbed as a live one would be before matching
+    (a cassette recorded without scrubbing still matches)."""
+    if not config.enabled:
+        return exchange
+    from vcr.request import Request as VcrRequest
+
+    request = exchange.request
+    live = VcrRequest(
+        request.method,
+        request.uri,
+        request.body or None,
+        {name: ", ".join(values) for name, values in request.headers.items()},
+    )
+    clean = scrub_request(live, config)
+    headers: Headers = {str(k).lower(): (str(v),) for k, v in dict(clean.headers).items()}
+    return Exchange(
+        Request(str(clean.method), str(clean.uri), headers, body_bytes(clean.body)),
+        exchange.response,
+        exchange.index,
+        exchange.cassette,
+    )
+
+
+# -- replay blocks the network ---------------------------------------------------------------
+
+
+@contextmanager
+def network_blocked(reason: str) -> Iterator[None]:
+    """No TCP or UDP connection may be opened inside: replay needs no engine, and a test
+    that reaches for one is told so instead of hanging or touching a real host."""
+    original_connect = socket.socket.connect
+    original_connect_ex = socket.socket.connect_ex
+
+    def refuse(sock: socket.socket, address: Any) -> None:
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            raise NetworkBlocked(f"contracttest: network access is blocked ({reason}): {address}")
+        original_connect(sock, address)
+
+    def refuse_ex(sock: socket.socket, address: Any) -> int:
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            refuse(sock, address)
+        return original_connect_ex(sock, address)
+
+    socket.socket.connect = refuse  # type: ignore[method-assign,assignment]
+    socket.socket.connect_ex = refuse_ex  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        socket.socket.connect = original_connect  # type: ignore[method-assign]
+        socket.socket.connect_ex = original_connect_ex  # type: ignore[method-assign]

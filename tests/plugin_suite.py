@@ -1,0 +1,106 @@
+"""A small API suite for the plugin's own tests, written as a user would, and the way to run
+it in a real pytest process (pytester, subprocess: the plugin loads from its entry point)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+SUITE = """
+import pytest
+
+VM = (
+    "<vm><name>{name}</name><cluster><name>Default</name></cluster>"
+    "<template><name>Blank</name></template></vm>"
+)
+
+
+def test_root(engine):
+    root = engine.get("")
+    assert root.tag == "api"
+    assert root.find("product_info") is not None
+
+
+def test_vm_life_cycle(engine):
+    vm = engine.add("vms", VM.format(name="plugin-vm"))
+    href = vm.get("href")
+    assert engine.get(href).findtext("name") == "plugin-vm"
+    engine.action(href, "start")
+    assert engine.wait_for_status(href, "up", interval=0.05).findtext("status") == "up"
+    with pytest.raises(engine.Error) as fault:
+        engine.action(href, "start")
+    assert fault.value.status == 409
+    engine.action(href, "stop")
+    engine.wait_for_status(href, "down", interval=0.05)
+    engine.remove(href)
+    assert engine.request("GET", href).status == 404
+
+
+def test_search(engine):
+    found = engine.list("clusters", search="name=Default")
+    assert [c.findtext("name") for c in found] == ["Default"]
+
+
+def test_not_found(engine):
+    with pytest.raises(engine.Error) as fault:
+        engine.get("vms/00000000-0000-0000-0000-000000000000")
+    assert fault.value.status == 404
+"""
+
+#: Counts every TCP/UDP connection the test process opens (an audit hook sees them all).
+COUNT_CONNECTIONS = """
+import socket
+import sys
+
+CONNECTIONS = []
+
+
+def _audit(event, args):
+    if event == "socket.connect" and args[0].family in (socket.AF_INET, socket.AF_INET6):
+        CONNECTIONS.append(args[1])
+
+
+sys.addaudithook(_audit)
+
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_line(f"network connections: {len(CONNECTIONS)}")
+"""
+
+
+def write_suite(pytester: pytest.Pytester, name: str = "test_api", text: str = SUITE) -> None:
+    pytester.makepyfile(**{name: text})
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args, timeout=240)
+
+
+def outcomes(result: pytest.RunResult) -> dict[str, int]:
+    return {k: v for k, v in result.parseoutcomes().items() if k not in ("warnings", "warning")}
+
+
+def summary(result: pytest.RunResult) -> list[str]:
+    """The plugin's end-of-run summary, with what differs between record and replay (the
+    recorded/replayed split, hashes) kept."""
+    lines = result.outlines
+    try:
+        start = next(i for i, line in enumerate(lines) if re.match(r"=+ contracttest =+", line))
+    except StopIteration:
+        return []
+    block = []
+    for line in lines[start + 1 :]:
+        if line.startswith("=") or line.startswith("network connections"):
+            break
+        block.append(line)
+    return block
+
+
+def cassettes(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*.yaml"))
+        if p.is_file()
+    }
