@@ -194,8 +194,11 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
         metadata = data.get("metadata")  # vcrpy's own, where a vcrpy version keeps it
         if isinstance(metadata, dict):
             self.loaded_metadata = metadata
+        # Recorded with the same scrubbing: its requests are as a live one will be after
+        # scrubbing. Otherwise (another tool, other fields) scrub them now to match alike.
+        trusted = self.loaded_provenance.get("scrubbed") == self.scrub.fingerprint
         for raw, exchange in zip(data["interactions"], cassette.exchanges, strict=True):
-            key = _key_of(_scrubbed_exchange(exchange, self.scrub))
+            key = _key_of(exchange if trusted else _scrubbed_exchange(exchange, self.scrub))
             self._add(_Recorded(key, exchange.request.uri, exchange, _playable(raw), raw))
         self.loaded = len(self.recorded)
         self.rewound = True
@@ -211,6 +214,7 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
             return
         provenance = {
             **self.provenance,
+            "scrubbed": self.scrub.fingerprint,
             "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         document: dict[str, Any] = {"version": 1, "interactions": [item.raw for item in kept]}

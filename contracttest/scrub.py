@@ -15,6 +15,7 @@ notes *where* it replaced something, and the scanner keeps the notes and drops t
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import json
 import re
@@ -116,6 +117,14 @@ class ScrubConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "headers", frozenset(_checked(self.headers, "header", 0)))
         object.__setattr__(self, "fields", frozenset(_checked(self.fields, "field", 1)))
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """Names what was scrubbed, so a recording can say it (and a replay trust it)."""
+        if not self.enabled:
+            return "off"
+        text = "\n".join([*sorted(self.headers), "", *sorted(self.fields)])
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def extended(self, fields: Iterable[str] = (), headers: Iterable[str] = ()) -> ScrubConfig:
         """This configuration with more secret fields and headers."""

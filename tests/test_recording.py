@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -46,7 +47,7 @@ def record(path: Path, url: str, mode: str, session: object) -> list[Exchange]:
     return seen
 
 
-def replay(path: Path, session: object, **kwargs: str) -> list[Exchange]:
+def replay(path: Path, session: object, **kwargs: Any) -> list[Exchange]:
     seen: list[Exchange] = []
     login = kwargs.pop("login", "sso")
     with (
@@ -265,3 +266,21 @@ def test_xml_bodies_written_differently_are_the_same_key(pair: tuple[str, str]) 
 def test_different_text_or_matrix_parameters_are_different_keys() -> None:
     assert canonical_body(b"<vm><name>a</name></vm>") != canonical_body(b"<vm><name>b</name></vm>")
     assert request_key("GET", "/api/vms;max=1", b"") != request_key("GET", "/api/vms;max=2", b"")
+
+
+def test_a_field_scrubbed_only_at_replay_still_matches(live: str, tmp_path: Path) -> None:
+    from contracttest.scrub import ScrubConfig
+
+    path = tmp_path / "add.yaml"
+    body = (
+        "<vm><name>scrub-later</name><description>now-a-secret</description>"
+        "<cluster><name>Default</name></cluster><template><name>Blank</name></template></vm>"
+    )
+
+    def add(client: Client) -> None:
+        assert client.add("vms", body).status == 201
+
+    record(path, live, "all", add)
+    assert "now-a-secret" in path.read_text()
+    # The suite now scrubs <description> too: the old recording is scrubbed as it loads.
+    replay(path, add, scrub=ScrubConfig().extended(fields=["description"]))

@@ -22,7 +22,7 @@ FIXTURES = "benchmarks.replay_baseline.fixtures"
 def pytest_addoption(parser: pytest.Parser) -> None:
     # contracttest's ini names, which the project's pytest configuration may set: with the
     # plugin blocked, --strict-config would reject them
-    from contracttest.plugin import OPTIONS
+    from contracttest.plugin.settings import OPTIONS
 
     for option in OPTIONS:
         kind = {"bool": "bool", "list": "linelist"}.get(option.kind, "string")

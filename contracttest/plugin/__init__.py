@@ -1,0 +1,277 @@
+"""The pytest plugin: record API exchanges against an engine, replay them in CI, and check
+every exchange against the contract.
+
+Data flow: options (command line, environment, ini) become one ``Settings`` value
+(``settings``), which the overridable ``contracttest_config`` fixture hands out. The
+``engine`` fixture opens the test's cassette (``recording.RecordingCassette``) and gives the
+test an ``api.Engine`` client; every exchange the cassette records or replays goes to the
+run's ``Checker`` (``contracts``) as it happens, and the violations are kept on the test item.
+``pytest_runtest_makereport`` fails the test with them; each test's teardown report carries
+its tallies (they travel from pytest-xdist workers like any report attribute), which the
+controller sums into the end-of-run summary and the ``--contract-report`` JSON
+(``reporting``).
+
+Nothing heavy is imported until a test asks for a fixture: pytest loads this module in
+every run of every project that has contracttest installed.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from contracttest.plugin.contracts import ContractInUse, Contracts
+from contracttest.plugin.reporting import Reporter, TestRecord, Totals, violations_text
+from contracttest.plugin.settings import (
+    DEFAULT_USER,
+    SANDBOX,
+    Settings,
+    add_options,
+    read_settings,
+)
+
+if TYPE_CHECKING:
+    from contracttest.api import Engine
+
+__all__ = ["ContractInUse", "Sandbox", "Settings", "cassette_path"]
+
+REPLAY_URL = "https://engine.invalid/ovirt-engine/api"
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    add_options(parser, pluginmanager)
+
+
+@dataclass
+class _Run:
+    settings: Settings
+    contracts: Contracts
+    totals: Totals
+
+
+_RUN = pytest.StashKey[_Run]()
+_RECORD = pytest.StashKey[TestRecord]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "contract(skip=[rule, ...], cassette=name): skip contract rules for this test, "
+        "or name its cassette",
+    )
+    run = config.stash[_RUN] = _Run(read_settings(config), Contracts(), Totals())
+    if not hasattr(config, "workerinput"):  # a pytest-xdist worker reports to its controller
+        config.pluginmanager.register(Reporter(run.settings, run.totals), "contracttest-reporter")
+
+
+# -- fixtures ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def contracttest_config(pytestconfig: pytest.Config) -> Settings:
+    """The plugin's settings; override it to change them in code."""
+    return pytestconfig.stash[_RUN].settings
+
+
+@pytest.fixture(scope="session")
+def contract(pytestconfig: pytest.Config, contracttest_config: Settings) -> ContractInUse:
+    """The contract the exchanges are checked against (pinned, ``--contract``, or bundled)."""
+    return pytestconfig.stash[_RUN].contracts.for_settings(contracttest_config)
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """A running embedded engine: ``url``, ``user``, ``password``, and the ``engine`` itself."""
+
+    url: str
+    user: str
+    password: str
+    engine: Any
+
+
+@pytest.fixture(scope="session")
+def sandbox(contracttest_config: Settings) -> Iterator[Sandbox]:
+    """An embedded engine on a free loopback port, for the whole session."""
+    from contracttest.engine import DEFAULT_PASSWORD, EngineServer, open_engine
+
+    password = contracttest_config.password or DEFAULT_PASSWORD
+    engine = open_engine(password=password)
+    server = EngineServer(engine.handle).start()
+    try:
+        yield Sandbox(f"{server.base_url}{engine.prefix}", DEFAULT_USER, password, engine)
+    finally:
+        server.stop()
+        engine.close()
+
+
+@pytest.fixture
+def engine(request: pytest.FixtureRequest, contracttest_config: Settings) -> Iterator[Engine]:
+    """A client of the engine API whose every exchange is recorded or replayed through the
+    test's cassette and checked against the contract."""
+    from contracttest.api import Engine
+    from contracttest.checker import UnknownRule
+    from contracttest.checks import CassetteState
+    from contracttest.client import Client, ClientError
+    from contracttest.errors import ContractTestError
+    from contracttest.recording import RecordingCassette, network_blocked
+
+    settings = contracttest_config
+    run = request.config.stash[_RUN]
+    skip, name = _marker(request.node)
+    path = cassette_path(settings.cassette_dir, request.node, name)
+    display = _display(path, request.config.rootpath)
+    mode = settings.record_mode
+    exists = path.is_file() and path.stat().st_size > 0
+    live = mode in ("all", "rewrite", "new_episodes") or (mode == "once" and not exists)
+    try:
+        if live:
+            url, user, password = _live_engine(request, settings)
+            run.contracts.pin(settings, url, user, password)
+        in_use = run.contracts.for_settings(settings)
+        checker = in_use.checker(skip)
+    except UnknownRule as exc:
+        pytest.fail(f"contracttest: @pytest.mark.contract: {exc}", pytrace=False)
+    except (ContractTestError, ClientError) as exc:
+        pytest.fail(f"contracttest: {exc}", pytrace=False)
+    if not live:
+        url = in_use.url or REPLAY_URL
+        user, password = settings.user, settings.password or "replayed"
+    record = TestRecord(display, checker, in_use, settings.fail_on, skip, CassetteState())
+    request.node.stash[_RECORD] = record
+    provenance = run.contracts.provenance(settings, in_use)
+    with ExitStack() as stack:
+        if not live:
+            stack.enter_context(network_blocked(f"record mode {mode} replays {display}"))
+        try:
+            cassette = stack.enter_context(
+                RecordingCassette.use(
+                    path=str(path),
+                    mode=mode,
+                    scrub=settings.scrub_config(),
+                    observer=record.observe,
+                    provenance=provenance,
+                    display=display,
+                    record_command=_command(request, settings, "once"),
+                    rerecord_command=_command(request, settings, "rewrite"),
+                )
+            )
+        except ContractTestError as exc:
+            pytest.fail(str(exc), pytrace=False)
+        recorded_hash = cassette.loaded_provenance.get("contract_hash")
+        if recorded_hash and recorded_hash != in_use.hash and not live:
+            version = cassette.loaded_provenance.get("product_version", "")
+            record.notes.append(
+                f"{display}: recorded against contract {recorded_hash[:19]}"
+                f"{f' (engine {version})' if version else ''}, checked against "
+                f"{in_use.hash[:19]} ({in_use.source})"
+            )
+        if not live:
+            url = cassette.loaded_provenance.get("engine_url") or url
+        client = Client(
+            url,
+            user,
+            password,
+            ca_file=settings.ca_file,
+            insecure=settings.insecure,
+            keep=False,
+        )
+        api = Engine(client, live=live)
+        try:
+            yield api
+        finally:
+            client.close()
+
+
+def cassette_path(cassette_dir: Path, item: pytest.Item, name: str | None = None) -> Path:
+    """``<cassette dir>/<test module>/<test name>.yaml``, or the marker's name for it."""
+    module = Path(str(item.path)).stem if getattr(item, "path", None) else "tests"
+    if name is None:
+        cls = getattr(item, "cls", None)
+        name = f"{cls.__name__}.{item.name}" if cls is not None else item.name
+    safe = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", name)
+    return cassette_dir / module / (safe if safe.endswith((".yaml", ".yml")) else f"{safe}.yaml")
+
+
+def _marker(item: pytest.Item) -> tuple[frozenset[str], str | None]:
+    skip: set[str] = set()
+    name = None
+    for mark in item.iter_markers("contract"):
+        unknown = set(mark.kwargs) - {"skip", "cassette"}
+        if unknown or mark.args:
+            pytest.fail(
+                "contracttest: @pytest.mark.contract takes skip=[rule, ...] and cassette=name, "
+                f"not {', '.join(sorted(unknown)) or repr(mark.args)}",
+                pytrace=False,
+            )
+        rules = mark.kwargs.get("skip", ())
+        skip.update([rules] if isinstance(rules, str) else rules)
+        if name is None and mark.kwargs.get("cassette"):
+            name = str(mark.kwargs["cassette"])
+    return frozenset(skip), name
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _command(request: pytest.FixtureRequest, settings: Settings, mode: str) -> str:
+    parts = ["pytest", request.node.nodeid, "--record-mode", mode]
+    engine = settings.engine if settings.engine and "--engine" in settings.given else None
+    parts += ["--engine", engine or "URL|sandbox"]
+    if "--cassette-dir" in settings.given:
+        parts += ["--cassette-dir", str(settings.cassette_dir)]
+    return shlex.join(parts)
+
+
+def _live_engine(request: pytest.FixtureRequest, settings: Settings) -> tuple[str, str, str]:
+    if settings.engine == SANDBOX:
+        box: Sandbox = request.getfixturevalue("sandbox")
+        return box.url, settings.user, box.password
+    if not settings.engine:
+        pytest.fail(
+            f"contracttest: record mode {settings.record_mode} records, and needs an engine: "
+            "--engine URL (or OVIRT_URL), or --engine sandbox for the embedded one",
+            pytrace=False,
+        )
+    if settings.password is None:
+        pytest.fail(
+            "contracttest: recording against an engine needs --engine-password (or OVIRT_PASSWORD)",
+            pytrace=False,
+        )
+    return settings.engine, settings.user, settings.password
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    record = item.stash.get(_RECORD, None)
+    if record is None:
+        return report
+    from contracttest.recording import ReplayError
+
+    if call.excinfo is not None and call.excinfo.errisinstance(ReplayError):
+        report.longrepr = str(call.excinfo.value)
+    new = record.violations[record.reported :]
+    record.reported = len(record.violations)
+    if new:
+        threshold = 2 if record.fail_on == "error" else 1
+        failing = [v for v in new if v.severity.rank >= threshold]
+        text = violations_text(new, record.cassette, record.fail_on)
+        if failing and report.passed:
+            report.outcome = "failed"
+            report.longrepr = text
+        else:
+            report.sections.append(("contract violations", text))
+    if report.when == "teardown":
+        report.contracttest = record.tallies()
+    return report

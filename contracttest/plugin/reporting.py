@@ -1,0 +1,183 @@
+"""What a run reports: a test's violations as its failure text, and the run's tallies (summed
+from every test's teardown report, pytest-xdist workers' too) as the summary and the JSON
+report."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from contracttest.plugin.contracts import ContractInUse
+
+if TYPE_CHECKING:
+    from contracttest.checker import Checker
+    from contracttest.exchange import Exchange
+    from contracttest.plugin.settings import Settings
+    from contracttest.rules import Violation
+
+
+@dataclass
+class TestRecord:
+    """What one test's cassette saw: exchanges, violations, whether it recorded."""
+
+    cassette: str
+    checker: Checker
+    contract: ContractInUse
+    fail_on: str
+    skip: frozenset[str]
+    state: Any = None
+    exchanges: int = 0
+    recorded: bool = False
+    replayed: bool = False
+    violations: list[Violation] = field(default_factory=list)
+    reported: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def observe(self, exchange: Exchange, recorded: bool) -> None:
+        self.exchanges += 1
+        if recorded:
+            self.recorded = True
+        else:
+            self.replayed = True
+        self.violations.extend(self.checker.check_exchange(exchange, self.state))
+
+    def tallies(self) -> dict[str, Any]:
+        return {
+            "cassette": self.cassette,
+            "exchanges": self.exchanges,
+            "recorded": self.recorded,
+            "replayed": self.replayed,
+            "contract": self.contract.source,
+            "violations": [
+                {**v.as_json(), "expected": v.expected, "received": v.received}
+                for v in self.violations
+            ],
+            "notes": self.notes,
+        }
+
+
+@dataclass
+class Totals:
+    """The run's tallies, summed from every test's report (workers' too)."""
+
+    exchanges: int = 0
+    cassettes_recorded: int = 0
+    cassettes_replayed: int = 0
+    per_rule: Counter[str] = field(default_factory=Counter)
+    per_severity: Counter[str] = field(default_factory=Counter)
+    violations: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    contracts: set[str] = field(default_factory=set)
+    tests: int = 0
+
+    def add(self, nodeid: str, data: dict[str, Any]) -> None:
+        self.tests += 1
+        self.exchanges += int(data.get("exchanges", 0))
+        self.cassettes_recorded += bool(data.get("recorded"))
+        self.cassettes_replayed += bool(data.get("replayed")) and not data.get("recorded")
+        if data.get("contract"):
+            self.contracts.add(str(data["contract"]))
+        for violation in data.get("violations", []):
+            self.per_rule[violation["rule"]] += 1
+            self.per_severity[violation["severity"]] += 1
+            self.violations.append({"test": nodeid, **violation})
+        self.notes.extend(str(note) for note in data.get("notes", []))
+
+
+def violations_text(violations: list[Violation], cassette: str, fail_on: str) -> str:
+    errors = sum(1 for v in violations if v.severity == "error")
+    warnings = len(violations) - errors
+    lines = [
+        f"contract violations in {cassette}: {errors} error(s), {warnings} warning(s) "
+        f"(tests fail at: {fail_on})"
+    ]
+    for v in violations:
+        lines.append(f"[{v.severity}] {v.rule}: {v.message}")
+        lines.append(f"  exchange:  #{v.index} {v.method} {v.uri}")
+        lines.append(f"  RSDL link: {v.link or '(none: no link matches)'}")
+        if v.xpath:
+            lines.append(f"  at:        {v.xpath}")
+        if v.expected:
+            lines.append(f"  expected:  {v.expected}")
+        if v.received:
+            lines.append(f"  received:  {v.received}")
+        lines.append(f"  fix:       {v.hint or _rule_reference(v.rule)}")
+        lines.append(f'  skip:      @pytest.mark.contract(skip=["{v.rule}"])')
+    return "\n".join(lines)
+
+
+def _rule_reference(rule: str) -> str:
+    from contracttest.rules import RULES
+
+    known = RULES.get(rule)
+    return f"{known.title} (see {known.reference})" if known else rule
+
+
+def summary_lines(totals: Totals) -> list[str]:
+    recorded, replayed = totals.cassettes_recorded, totals.cassettes_replayed
+    lines = [
+        f"{totals.exchanges} exchanges checked in {recorded + replayed} cassettes "
+        f"({recorded} recorded, {replayed} replayed)"
+    ]
+    for source in sorted(totals.contracts):
+        lines.append(f"contract: {source}")
+    if not totals.per_rule:
+        lines.append("no contract violations")
+    else:
+        count = sum(totals.per_rule.values())
+        lines.append(
+            f"{count} contract violation(s): {totals.per_severity['error']} error(s), "
+            f"{totals.per_severity['warning']} warning(s)"
+        )
+        width = max(len(rule) for rule in totals.per_rule)
+        for rule, n in sorted(totals.per_rule.items(), key=lambda item: (-item[1], item[0])):
+            lines.append(f"  {rule.ljust(width)}  {n}")
+    lines.extend(f"note: {note}" for note in dict.fromkeys(totals.notes))
+    return lines
+
+
+class Reporter:
+    """Per run, on the controller: sums the tests' tallies, prints the summary, writes the
+    JSON report. (pytest-xdist workers send their reports here like any other.)"""
+
+    def __init__(self, settings: Settings, totals: Totals) -> None:
+        self.settings, self.totals = settings, totals
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        data = getattr(report, "contracttest", None)
+        if report.when == "teardown" and isinstance(data, dict):
+            self.totals.add(report.nodeid, data)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.totals.tests:
+            return
+        terminalreporter.write_sep("=", "contracttest")
+        for line in summary_lines(self.totals):
+            terminalreporter.write_line(line)
+
+    def pytest_sessionfinish(self) -> None:
+        report = self.settings.report
+        if report is None:
+            return
+        from contracttest import __version__
+        from contracttest.pin import atomic_write
+
+        totals = self.totals
+        document = {
+            "contracttest": __version__,
+            "tests": totals.tests,
+            "exchanges": totals.exchanges,
+            "cassettes": {
+                "recorded": totals.cassettes_recorded,
+                "replayed": totals.cassettes_replayed,
+            },
+            "contracts": sorted(totals.contracts),
+            "violations_per_rule": dict(sorted(totals.per_rule.items())),
+            "violations": totals.violations,
+            "notes": list(dict.fromkeys(totals.notes)),
+        }
+        atomic_write(report, (json.dumps(document, indent=2) + "\n").encode())
