@@ -297,7 +297,7 @@ def test_recording_needs_an_engine(pytester: pytest.Pytester) -> None:
     )
 
 
-FIXTURES = '''
+FIXTURES = """
 def test_sandbox_serves_any_client(sandbox):
     import ovirtsdk4 as sdk
 
@@ -313,7 +313,7 @@ def test_contract_is_the_model_in_use(contract):
     assert contract.schema is not None
     assert len(contract.links) > 800
     assert "bundled" in contract.source
-'''
+"""
 
 
 def test_the_sandbox_and_contract_fixtures(pytester: pytest.Pytester) -> None:
