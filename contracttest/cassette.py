@@ -31,11 +31,15 @@ def load_cassette(path: str | Path) -> Cassette:
 
 
 def cassette_from_yaml(text: bytes | str, name: str = "<cassette>") -> Cassette:
+    return cassette_from_data(read_yaml(text, name), name)
+
+
+def read_yaml(text: bytes | str, name: str = "<cassette>") -> object:
+    """A cassette file's YAML (safe loader), or ``CassetteError`` saying where it breaks."""
     try:
-        data = yaml.load(text, Loader=_Loader)
+        return yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         raise CassetteError(name, f"corrupt YAML: {_yaml_problem(exc)}") from None
-    return cassette_from_data(data, name)
 
 
 def cassette_from_data(data: object, name: str = "<cassette>") -> Cassette:

@@ -34,7 +34,7 @@ import yaml
 from vcr.cassette import Cassette as VcrCassette
 from vcr.record_mode import RecordMode
 
-from contracttest.cassette import cassette_from_data
+from contracttest.cassette import cassette_from_data, read_yaml
 from contracttest.errors import CassetteError
 from contracttest.exchange import Exchange, Headers, Request
 from contracttest.matching import Key, Miss, nearest, request_key
@@ -44,7 +44,6 @@ from contracttest.scrub import ScrubConfig, body_bytes, scrub_request, scrub_res
 RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 METADATA_KEY = "contracttest"
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 Observer = Callable[[Exchange, bool], None]  # (exchange, recorded now)
@@ -183,9 +182,10 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
         if not self.existed or self.mode in ("all", "rewrite"):
             return
         try:
-            data = yaml.load(path.read_bytes(), Loader=_Loader)
-        except (OSError, yaml.YAMLError) as exc:
-            raise CassetteError(self.display, f"cannot be replayed: {_first_line(exc)}") from None
+            text = path.read_bytes()
+        except OSError as exc:
+            raise CassetteError(self.display, f"cannot be read: {exc.strerror or exc}") from None
+        data = read_yaml(text, self.display)
         cassette = cassette_from_data(data, self.display)
         assert isinstance(data, dict)  # cassette_from_data checked it
         ours = data.get(METADATA_KEY)

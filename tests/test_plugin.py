@@ -320,3 +320,18 @@ def test_the_sandbox_and_contract_fixtures(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_fixtures=FIXTURES)
     result = run(pytester, "-p", "no:recording")
     assert outcomes(result) == {"passed": 2}, result.stdout.str()
+
+
+def test_a_corrupt_cassette_fails_its_test_in_one_line(pytester: pytest.Pytester) -> None:
+    write_suite(pytester)
+    assert outcomes(run(pytester, "--engine", "sandbox", "--record-mode", "all")) == {"passed": 4}
+    path = pytester.path / "cassettes/test_api/test_root.yaml"
+    path.write_text(path.read_text()[:300] + "\n  - [unclosed\n")
+    result = run(pytester, "-k", "test_root or test_search")
+    assert outcomes(result) == {"errors": 1, "passed": 1, "deselected": 2}
+    result.stdout.fnmatch_lines(
+        ["cassettes/test_api/test_root.yaml: corrupt YAML: line *, column *: *"]
+    )
+    assert "During handling" not in result.stdout.str()
+    assert "Traceback" not in result.stdout.str()
+    assert path.read_text().endswith("[unclosed\n")  # nothing was written over it

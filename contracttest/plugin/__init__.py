@@ -39,6 +39,7 @@ from contracttest.plugin.settings import (
 
 if TYPE_CHECKING:
     from contracttest.api import Engine
+    from contracttest.recording import RecordingCassette
 
 __all__ = ["ContractInUse", "Sandbox", "Settings", "cassette_path"]
 
@@ -111,82 +112,140 @@ def sandbox(contracttest_config: Settings) -> Iterator[Sandbox]:
         engine.close()
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """How one test talks to an engine: its cassette, whether it records, and as whom."""
+
+    path: Path
+    display: str
+    live: bool
+    url: str
+    user: str
+    password: str
+    skip: frozenset[str]
+
+
 @pytest.fixture
 def engine(request: pytest.FixtureRequest, contracttest_config: Settings) -> Iterator[Engine]:
     """A client of the engine API whose every exchange is recorded or replayed through the
     test's cassette and checked against the contract."""
     from contracttest.api import Engine
-    from contracttest.checker import UnknownRule
     from contracttest.checks import CassetteState
-    from contracttest.client import Client, ClientError
-    from contracttest.errors import ContractTestError
-    from contracttest.recording import RecordingCassette, network_blocked
+    from contracttest.client import Client
 
     settings = contracttest_config
-    run = request.config.stash[_RUN]
-    skip, name = _marker(request.node)
-    path = cassette_path(settings.cassette_dir, request.node, name)
-    display = _display(path, request.config.rootpath)
-    mode = settings.record_mode
-    exists = path.is_file() and path.stat().st_size > 0
-    live = mode in ("all", "rewrite", "new_episodes") or (mode == "once" and not exists)
-    try:
-        if live:
-            url, user, password = _live_engine(request, settings)
-            run.contracts.pin(settings, url, user, password)
-        in_use = run.contracts.for_settings(settings)
-        checker = in_use.checker(skip)
-    except UnknownRule as exc:
-        pytest.fail(f"contracttest: @pytest.mark.contract: {exc}", pytrace=False)
-    except (ContractTestError, ClientError) as exc:
-        pytest.fail(f"contracttest: {exc}", pytrace=False)
-    if not live:
-        url = in_use.url or REPLAY_URL
-        user, password = settings.user, settings.password or "replayed"
-    record = TestRecord(display, checker, in_use, settings.fail_on, skip, CassetteState())
+    prepared = _prepare(request, settings)
+    if isinstance(prepared, str):
+        pytest.fail(prepared, pytrace=False)
+    plan, in_use = prepared
+    checker = in_use.checker(plan.skip)
+    record = TestRecord(plan.display, checker, in_use, settings.fail_on, plan.skip, CassetteState())
     request.node.stash[_RECORD] = record
-    provenance = run.contracts.provenance(settings, in_use)
     with ExitStack() as stack:
-        if not live:
-            stack.enter_context(network_blocked(f"record mode {mode} replays {display}"))
-        try:
-            cassette = stack.enter_context(
-                RecordingCassette.use(
-                    path=str(path),
-                    mode=mode,
-                    scrub=settings.scrub_config(),
-                    observer=record.observe,
-                    provenance=provenance,
-                    display=display,
-                    record_command=_command(request, settings, "once"),
-                    rerecord_command=_command(request, settings, "rewrite"),
-                )
-            )
-        except ContractTestError as exc:
-            pytest.fail(str(exc), pytrace=False)
-        recorded_hash = cassette.loaded_provenance.get("contract_hash")
-        if recorded_hash and recorded_hash != in_use.hash and not live:
-            version = cassette.loaded_provenance.get("product_version", "")
-            record.notes.append(
-                f"{display}: recorded against contract {recorded_hash[:19]}"
-                f"{f' (engine {version})' if version else ''}, checked against "
-                f"{in_use.hash[:19]} ({in_use.source})"
-            )
-        if not live:
+        cassette = _open_cassette(stack, request, settings, plan, record)
+        url = plan.url
+        if not plan.live:
+            _note_other_contract(record, cassette.loaded_provenance, in_use)
             url = cassette.loaded_provenance.get("engine_url") or url
         client = Client(
             url,
-            user,
-            password,
+            plan.user,
+            plan.password,
             ca_file=settings.ca_file,
             insecure=settings.insecure,
             keep=False,
         )
-        api = Engine(client, live=live)
         try:
-            yield api
+            yield Engine(client, live=plan.live)
         finally:
             client.close()
+
+
+def _prepare(
+    request: pytest.FixtureRequest, settings: Settings
+) -> tuple[_Plan, ContractInUse] | str:
+    """The test's plan and contract, or the one-line problem that stops it (failed outside
+    any ``except``, so pytest shows the line and no chained traceback)."""
+    from contracttest.checker import UnknownRule, resolve_rules
+    from contracttest.client import ClientError
+    from contracttest.errors import ContractTestError
+
+    run = request.config.stash[_RUN]
+    skip, name = _marker(request.node)
+    path = cassette_path(settings.cassette_dir, request.node, name)
+    mode = settings.record_mode
+    exists = path.is_file() and path.stat().st_size > 0
+    live = mode in ("all", "rewrite", "new_episodes") or (mode == "once" and not exists)
+    url, user, password = REPLAY_URL, settings.user, settings.password or "replayed"
+    problem = ""
+    try:
+        resolve_rules((), sorted(skip))
+        if live:
+            url, user, password = _live_engine(request, settings)
+            run.contracts.pin(settings, url, user, password)
+        in_use = run.contracts.for_settings(settings)
+    except UnknownRule as exc:
+        problem = f"contracttest: @pytest.mark.contract: {exc}"
+    except (ContractTestError, ClientError) as exc:
+        problem = f"contracttest: {exc}"
+    if problem:
+        return problem
+    if not live:
+        url = in_use.url or url
+    display = _display(path, request.config.rootpath)
+    return _Plan(path, display, live, url, user, password, skip), in_use
+
+
+def _open_cassette(
+    stack: ExitStack,
+    request: pytest.FixtureRequest,
+    settings: Settings,
+    plan: _Plan,
+    record: TestRecord,
+) -> RecordingCassette:
+    """Enter the test's cassette (and, when it replays, block the network)."""
+    from contracttest.errors import ContractTestError
+    from contracttest.recording import RecordingCassette, network_blocked
+
+    mode = settings.record_mode
+    if not plan.live:
+        stack.enter_context(network_blocked(f"record mode {mode} replays {plan.display}"))
+    problem = ""
+    try:
+        cassette: RecordingCassette = stack.enter_context(
+            RecordingCassette.use(
+                path=str(plan.path),
+                mode=mode,
+                scrub=settings.scrub_config(),
+                observer=record.observe,
+                provenance=request.config.stash[_RUN].contracts.provenance(
+                    settings, record.contract
+                ),
+                display=plan.display,
+                record_command=_command(request, settings, "once"),
+                rerecord_command=_command(request, settings, "rewrite"),
+            )
+        )
+    except ContractTestError as exc:
+        problem = str(exc)
+    if problem:
+        pytest.fail(problem, pytrace=False)
+    return cassette
+
+
+def _note_other_contract(
+    record: TestRecord, provenance: dict[str, str], in_use: ContractInUse
+) -> None:
+    """A cassette recorded against another contract than the one it is checked against."""
+    recorded = provenance.get("contract_hash")
+    if not recorded or recorded == in_use.hash:
+        return
+    version = provenance.get("product_version", "")
+    record.notes.append(
+        f"{record.cassette}: recorded against contract {recorded[:19]}"
+        f"{f' (engine {version})' if version else ''}, checked against "
+        f"{in_use.hash[:19]} ({in_use.source})"
+    )
 
 
 def cassette_path(cassette_dir: Path, item: pytest.Item, name: str | None = None) -> Path:
