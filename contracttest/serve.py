@@ -36,6 +36,10 @@ def serve(args: argparse.Namespace) -> int:
         raise ServeError(
             f"{args.host}:{args.port}", f"cannot listen: {exc.strerror or exc}"
         ) from None
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)  # before "serving": a client may stop it at once
     contract = args.contract or "bundled v4 contract"
     where = args.data or "memory"
     url = f"{server.base_url}{engine.prefix}"
@@ -46,10 +50,6 @@ def serve(args: argparse.Namespace) -> int:
         flush=True,
     )
 
-    def stop(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

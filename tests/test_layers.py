@@ -19,6 +19,7 @@ CORE = [
     "exchange.py",
     "rules.py",
     "checker.py",
+    "matching.py",
     *(f"checks/{p.name}" for p in sorted((PACKAGE / "checks").glob("*.py"))),
 ]
 #: What the core must not import: file and network I/O, YAML, pytest, vcrpy, the edges.
@@ -35,6 +36,8 @@ FORBIDDEN = (
     "contracttest.cassette",
     "contracttest.loading",
     "contracttest.report",
+    "contracttest.recording",
+    "contracttest.plugin",
 )
 
 
@@ -61,3 +64,13 @@ def test_core_module_imports_no_edge(module: str) -> None:
 def test_public_names_are_exported() -> None:
     for name in contracttest.__all__:
         assert hasattr(contracttest, name), name
+
+
+def test_only_the_plugin_and_the_commands_know_pytest() -> None:
+    """pytest stays at the edge: the plugin, and the command that runs it."""
+    allowed = {"plugin", "run.py", "example"}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE)
+        if relative.parts[0] in allowed:
+            continue
+        assert "pytest" not in {n.split(".")[0] for n in _imports(path)}, relative

@@ -158,7 +158,9 @@ class Settings:
 def read_settings(config: pytest.Config) -> Settings:
     values: dict[str, Any] = {}
     given: set[str] = set()
-    ini_base = config.inipath.parent if config.inipath else config.rootpath
+    # Relative paths: from the ini file's folder, or (no ini file) where pytest was started;
+    # not pytest's rootdir, which an option's value can move (``--engine-ca-file /etc/x``).
+    ini_base = config.inipath.parent if config.inipath else config.invocation_params.dir
     for option in OPTIONS:
         cli = config.getoption(option.dest, None)
         if option.flag == "--record-mode" and cli is None:
