@@ -15,7 +15,7 @@ from urllib.parse import urlencode, urlsplit
 
 from lxml import etree
 
-from contracttest.exchange import Exchange, Headers, Request, Response
+from contracttest.exchange import Exchange, Headers, Request, Response, body_bytes
 from contracttest.xmlsafe import Element, XMLProblem, parse
 
 SSO_TOKEN_PATH = "/ovirt-engine/sso/oauth/token"
@@ -231,13 +231,9 @@ class Client:
 
 
 def _bytes(body: str | bytes | Element | None) -> bytes:
-    if body is None:
-        return b""
-    if isinstance(body, bytes):
-        return body
-    if isinstance(body, str):
-        return body.encode("utf-8")
-    return etree.tostring(body, encoding="UTF-8")
+    if isinstance(body, etree._Element):
+        return etree.tostring(body, encoding="UTF-8")
+    return body_bytes(body)
 
 
 def _root(body: bytes) -> Element | None:

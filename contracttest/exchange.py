@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 Headers = dict[str, tuple[str, ...]]
@@ -70,3 +72,22 @@ class Cassette:
 
     path: str
     exchanges: tuple[Exchange, ...]
+
+
+def body_bytes(body: object) -> bytes:
+    """A body as vcrpy may hold it (bytes, text, a file, chunks, None) as bytes."""
+    if body is None:
+        return b""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if isinstance(body, bytearray | memoryview):
+        return bytes(body)
+    if isinstance(body, io.BytesIO):
+        return body.getvalue()
+    if isinstance(body, Iterable) and not isinstance(body, Mapping):  # an iterator of chunks
+        chunks = list(body)
+        if all(isinstance(c, str | bytes) for c in chunks):
+            return b"".join(c.encode("utf-8") if isinstance(c, str) else c for c in chunks)
+    return b""

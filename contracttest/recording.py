@@ -36,10 +36,10 @@ from vcr.record_mode import RecordMode
 
 from contracttest.cassette import cassette_from_data, read_yaml
 from contracttest.errors import CassetteError
-from contracttest.exchange import Exchange, Headers, Request
+from contracttest.exchange import Exchange, Headers, Request, body_bytes
 from contracttest.matching import Key, Miss, nearest, request_key
 from contracttest.pin import atomic_write
-from contracttest.scrub import ScrubConfig, body_bytes, scrub_request, scrub_response
+from contracttest.scrub import ScrubConfig, scrub_request, scrub_response
 
 RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 METADATA_KEY = "contracttest"

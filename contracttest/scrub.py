@@ -34,6 +34,7 @@ from vcr.request import Request as VcrRequest
 from contracttest import xmlsafe
 from contracttest.cassette import MAX_BODY, find_cassettes
 from contracttest.errors import CassetteError
+from contracttest.exchange import body_bytes
 from contracttest.loading import read_file
 
 PLACEHOLDER_PREFIX = "scrubbed"
@@ -512,25 +513,6 @@ def _xml_secret(element: etree._Element, plan: _Plan) -> bool:
 
 
 # ---------------------------------------------------------------- vcrpy request bodies
-
-
-def body_bytes(body: object) -> bytes:
-    """A body as vcrpy may hold it (bytes, text, a file, chunks, None) as bytes."""
-    if body is None:
-        return b""
-    if isinstance(body, bytes):
-        return body
-    if isinstance(body, str):
-        return body.encode("utf-8")
-    if isinstance(body, bytearray | memoryview):
-        return bytes(body)
-    if isinstance(body, io.BytesIO):
-        return body.getvalue()
-    if isinstance(body, Iterable) and not isinstance(body, Mapping):  # an iterator of chunks
-        chunks = list(body)
-        if all(isinstance(c, str | bytes) for c in chunks):
-            return b"".join(c.encode("utf-8") if isinstance(c, str) else c for c in chunks)
-    return b""
 
 
 def _like(original: object, new: bytes) -> object:

@@ -36,6 +36,7 @@ def serve(args: argparse.Namespace) -> int:
         raise ServeError(
             f"{args.host}:{args.port}", f"cannot listen: {exc.strerror or exc}"
         ) from None
+
     def stop(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 

@@ -335,3 +335,29 @@ def test_a_corrupt_cassette_fails_its_test_in_one_line(pytester: pytest.Pytester
     assert "During handling" not in result.stdout.str()
     assert "Traceback" not in result.stdout.str()
     assert path.read_text().endswith("[unclosed\n")  # nothing was written over it
+
+
+def test_the_config_fixture_can_be_overridden_in_code(pytester: pytest.Pytester) -> None:
+    write_suite(pytester)
+    pytester.makeconftest(
+        """
+import dataclasses
+import pathlib
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def contracttest_config(contracttest_config):
+    return dataclasses.replace(
+        contracttest_config,
+        engine="sandbox",
+        record_mode="all",
+        cassette_dir=pathlib.Path(__file__).parent / "recordings",
+    )
+"""
+    )
+    result = run(pytester, "-k", "test_root")
+    assert outcomes(result) == {"passed": 1, "deselected": 3}, result.stdout.str()
+    assert (pytester.path / "recordings/test_api/test_root.yaml").is_file()
+    assert (pytester.path / "recordings/contract/pin.json").is_file()
