@@ -132,14 +132,17 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
         return self.write_protected
 
     def can_play_response_for(self, request: Any) -> bool:
+        """Replaying: whether the file answers this request (else, the explained miss).
+        Recording: only what the file held plays (``new_episodes``, each answer once), so
+        a request repeated while recording (polling) reaches the engine every time."""
         if self.mode in ("all", "rewrite"):
             return False
         key = self._key(request)
-        if key in self.index:
-            return True
         if self.write_protected:
+            if key in self.index:
+                return True
             raise self._miss(request, key)
-        return False
+        return self.plays.get(key, 0) < len(self.index.get(key, ()))
 
     def __contains__(self, request: Any) -> bool:
         return self.mode not in ("all", "rewrite") and self._key(request) in self.index
@@ -165,7 +168,8 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
         raw = {"request": _request_dict(clean_request), "response": _response_dict(clean_response)}
         exchange = _exchange_of(raw, len(self.recorded), self.display)
         key = _key_of(exchange)
-        self._add(_Recorded(key, exchange.request.uri, exchange, clean_response, raw))
+        # Kept, not indexed: what is recorded now never answers a later request of this run.
+        self.recorded.append(_Recorded(key, exchange.request.uri, exchange, clean_response, raw))
         self.new += 1
         self.dirty = True
         if self.observer is not None:

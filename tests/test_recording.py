@@ -284,3 +284,37 @@ def test_a_field_scrubbed_only_at_replay_still_matches(live: str, tmp_path: Path
     assert "now-a-secret" in path.read_text()
     # The suite now scrubs <description> too: the old recording is scrubbed as it loads.
     replay(path, add, scrub=ScrubConfig().extended(fields=["description"]))
+
+
+def test_a_request_repeated_while_recording_reaches_the_engine_each_time(
+    live: str, tmp_path: Path
+) -> None:
+    """The same GET before and after a start: recording must not answer the second one with
+    the first's recording, and the replay answers both in order."""
+    path = tmp_path / "repeat.yaml"
+    body = (
+        "<vm><name>repeat-{}</name><cluster><name>Default</name></cluster>"
+        "<template><name>Blank</name></template></vm>"
+    )
+    seen: list[str] = []
+    mode = "once"
+
+    def session(client: Client) -> None:
+        added = client.add("vms", body.format(mode)).root
+        assert added is not None
+        href = added.get("href") or ""
+        for step in ("before", "after"):
+            root = client.get(href).root
+            assert root is not None
+            seen.append(root.findtext("status") or "")
+            if step == "before":
+                client.action(href, "start")
+
+    for mode in ("once", "new_episodes"):
+        seen.clear()
+        path.unlink(missing_ok=True)
+        record(path, live, mode, session)
+        assert seen == ["down", "up"], mode
+    seen.clear()
+    replay(path, session)
+    assert seen == ["down", "up"]
