@@ -361,3 +361,75 @@ def contracttest_config(contracttest_config):
     assert outcomes(result) == {"passed": 1, "deselected": 3}, result.stdout.str()
     assert (pytester.path / "recordings/test_api/test_root.yaml").is_file()
     assert (pytester.path / "recordings/contract/pin.json").is_file()
+
+
+def test_two_tests_never_share_a_cassette(pytester: pytest.Pytester) -> None:
+    for package in ("alpha", "beta"):
+        pytester.mkpydir(package)
+        (pytester.path / package / "test_vms.py").write_text(
+            "def test_list(engine):\n    engine.get('vms')\n"
+        )
+    result = run(pytester)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "*contracttest: alpha/test_vms.py::test_list and beta/test_vms.py::test_list would "
+            "share the cassette */cassettes/test_vms/test_list.yaml; name one with "
+            "@pytest.mark.contract(cassette=...)"
+        ]
+    )
+
+
+def test_a_malformed_marker_fails_its_test_at_setup(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_marked="import pytest\n\n@pytest.mark.contract(skipp=['response.href'])\n"
+        "def test_x(engine):\n    pass\n"
+    )
+    result = run(pytester)
+    assert outcomes(result) == {"errors": 1}
+    result.stdout.fnmatch_lines(
+        ["*@pytest.mark.contract takes skip=[[]rule, ...[]] and cassette=name, not skipp"]
+    )
+
+
+CLIENTS = """
+import base64
+import urllib.request
+
+
+def _post(sandbox, path, body):
+    pair = base64.b64encode(f"{sandbox.user}:{sandbox.password}".encode()).decode()
+    request = urllib.request.Request(
+        f"{sandbox.url}/{path}", data=body, method="POST",
+        headers={"Content-Type": "application/xml", "Authorization": f"Basic {pair}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            return reply.status
+    except urllib.error.HTTPError as error:
+        error.close()
+        return error.code
+
+
+def test_an_honest_client(sandbox):
+    body = b"<tag><name>honest</name></tag>"
+    assert _post(sandbox, "tags", body) == 201
+
+
+def test_a_client_that_forgets_a_required_parameter(sandbox):
+    assert _post(sandbox, "vms", b"<vm><name>nameless-cluster</name></vm>") == 400
+"""
+
+
+def test_the_sandbox_checks_what_other_clients_send(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_clients=CLIENTS)
+    result = run(pytester)
+    assert outcomes(result) == {"passed": 1, "failed": 1}, result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [
+            "*_ test_a_client_that_forgets_a_required_parameter _*",
+            "contract violations in sandbox http://127.0.0.1:*/ovirt-engine/api: *",
+            "[[]error[]] request.parameters.required: *",
+        ]
+    )
+    assert "exchanges the sandbox served to the tests' own clients" in result.stdout.str()

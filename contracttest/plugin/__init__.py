@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +72,27 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(Reporter(run.settings, run.totals), "contracttest-reporter")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Two tests must never share a cassette (same module name in two packages, a marker
+    naming one cassette twice): refuse the run before either records over the other."""
+    settings = config.stash[_RUN].settings
+    seen: dict[Path, str] = {}
+    for item in items:
+        if "engine" not in getattr(item, "fixturenames", ()):
+            continue
+        try:
+            name = _marker(item)[1]
+        except pytest.fail.Exception:
+            continue  # a malformed marker: the test's setup says so
+        path = cassette_path(settings.cassette_dir, item, name)
+        other = seen.setdefault(path, item.nodeid)
+        if other != item.nodeid:
+            raise pytest.UsageError(
+                f"contracttest: {other} and {item.nodeid} would share the cassette {path}; "
+                "name one with @pytest.mark.contract(cassette=...)"
+            )
+
+
 # -- fixtures ---------------------------------------------------------------------------------
 
 
@@ -89,27 +110,66 @@ def contract(pytestconfig: pytest.Config, contracttest_config: Settings) -> Cont
 
 @dataclass(frozen=True)
 class Sandbox:
-    """A running embedded engine: ``url``, ``user``, ``password``, and the ``engine`` itself."""
+    """A running embedded engine: ``url``, ``user``, ``password``, the ``engine`` itself,
+    and ``tap``, which sees every exchange it serves whoever the client is."""
 
     url: str
     user: str
     password: str
     engine: Any
+    tap: Any
+    contract: ContractInUse
 
 
 @pytest.fixture(scope="session")
 def sandbox(contracttest_config: Settings) -> Iterator[Sandbox]:
-    """An embedded engine on a free loopback port, for the whole session."""
+    """An embedded engine on a free loopback port, for the whole session. A test that uses it
+    directly (ovirtsdk4, requests, ...) has its traffic checked against the engine's contract."""
     from contracttest.engine import DEFAULT_PASSWORD, EngineServer, open_engine
+    from contracttest.engine.tap import Tap
 
     password = contracttest_config.password or DEFAULT_PASSWORD
     engine = open_engine(password=password)
     server = EngineServer(engine.handle).start()
+    url = f"{server.base_url}{engine.prefix}"
+    tap = Tap(server.base_url, name=f"sandbox {url}")
+    engine.observers.append(tap)
+    model = engine.model
+    in_use = ContractInUse(model.contract, model.schema, "", "the sandbox's contract")
     try:
-        yield Sandbox(f"{server.base_url}{engine.prefix}", DEFAULT_USER, password, engine)
+        yield Sandbox(url, DEFAULT_USER, password, engine, tap, in_use)
     finally:
         server.stop()
         engine.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    """A test that talks to the sandbox with a client of its own: the exchanges the sandbox
+    served during the test are checked, as the ``engine`` fixture's are."""
+    funcargs = getattr(item, "funcargs", {})
+    box = funcargs.get("sandbox")
+    if not isinstance(box, Sandbox) or _RECORD in item.stash:
+        return (yield)
+    start = len(box.tap.exchanges)
+    try:
+        return (yield)
+    finally:
+        from contracttest.checks import CassetteState
+
+        try:
+            skip = _marker(item)[0]
+        except pytest.fail.Exception:
+            skip = frozenset()
+        settings = item.config.stash[_RUN].settings
+        checker = box.contract.checker(skip)
+        record = TestRecord(
+            box.tap.name, checker, box.contract, settings.fail_on, skip, CassetteState()
+        )
+        record.direct = True
+        for exchange in box.tap.exchanges[start:]:
+            record.observe(exchange, recorded=False)
+        item.stash[_RECORD] = record
 
 
 @dataclass(frozen=True)

@@ -36,10 +36,13 @@ class TestRecord:
     violations: list[Violation] = field(default_factory=list)
     reported: int = 0
     notes: list[str] = field(default_factory=list)
+    direct: bool = False  # the sandbox's traffic with a client of the test's own
 
     def observe(self, exchange: Exchange, recorded: bool) -> None:
         self.exchanges += 1
-        if recorded:
+        if self.direct:
+            pass  # no cassette: served by the sandbox to a client of the test's own
+        elif recorded:
             self.recorded = True
         else:
             self.replayed = True
@@ -51,6 +54,7 @@ class TestRecord:
             "exchanges": self.exchanges,
             "recorded": self.recorded,
             "replayed": self.replayed,
+            "direct": self.direct,
             "contract": self.contract.source,
             "violations": [
                 {**v.as_json(), "expected": v.expected, "received": v.received}
@@ -73,10 +77,13 @@ class Totals:
     notes: list[str] = field(default_factory=list)
     contracts: set[str] = field(default_factory=set)
     tests: int = 0
+    served: int = 0  # of ``exchanges``: the sandbox's, with the tests' own clients
 
     def add(self, nodeid: str, data: dict[str, Any]) -> None:
         self.tests += 1
         self.exchanges += int(data.get("exchanges", 0))
+        if data.get("direct"):
+            self.served += int(data.get("exchanges", 0))
         self.cassettes_recorded += bool(data.get("recorded"))
         self.cassettes_replayed += bool(data.get("replayed")) and not data.get("recorded")
         if data.get("contract"):
@@ -120,9 +127,11 @@ def _rule_reference(rule: str) -> str:
 def summary_lines(totals: Totals) -> list[str]:
     recorded, replayed = totals.cassettes_recorded, totals.cassettes_replayed
     lines = [
-        f"{totals.exchanges} exchanges checked in {recorded + replayed} cassettes "
-        f"({recorded} recorded, {replayed} replayed)"
+        f"{totals.exchanges - totals.served} exchanges checked in {recorded + replayed} "
+        f"cassettes ({recorded} recorded, {replayed} replayed)"
     ]
+    if totals.served:
+        lines.append(f"{totals.served} exchanges the sandbox served to the tests' own clients")
     for source in sorted(totals.contracts):
         lines.append(f"contract: {source}")
     if not totals.per_rule:
@@ -171,6 +180,7 @@ class Reporter:
             "contracttest": __version__,
             "tests": totals.tests,
             "exchanges": totals.exchanges,
+            "served_to_own_clients": totals.served,
             "cassettes": {
                 "recorded": totals.cassettes_recorded,
                 "replayed": totals.cassettes_replayed,
