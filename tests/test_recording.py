@@ -318,3 +318,58 @@ def test_a_request_repeated_while_recording_reaches_the_engine_each_time(
     seen.clear()
     replay(path, session)
     assert seen == ["down", "up"]
+
+
+# -- replay order, as a property --------------------------------------------------------------
+
+_paths = st.sampled_from(["vms/1", "vms/2", "hosts/1", "vms/1/statistics"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_paths, min_size=1, max_size=12), st.integers(min_value=0, max_value=3))
+def test_replay_answers_each_request_in_recorded_order_then_the_last(
+    tmp_path_factory: pytest.TempPathFactory, asked: list[str], extra: int
+) -> None:
+    """Whatever order requests were recorded in: the n-th GET of a path gets the n-th answer
+    recorded for it, and every GET after those gets its last answer again."""
+    path = tmp_path_factory.mktemp("order") / "order.yaml"
+    interactions = [
+        _interaction("GET", f"/ovirt-engine/api/{p}", f"answer-{i}") for i, p in enumerate(asked)
+    ]
+    path.write_text(yaml.safe_dump({"version": 1, "interactions": interactions}))
+    answers: dict[str, list[str]] = {}
+    for i, p in enumerate(asked):
+        answers.setdefault(p, []).append(f"answer-{i}")
+    sequence = asked + [p for p in dict.fromkeys(asked) for _ in range(extra)]
+    got: list[str] = []
+
+    def session(client: Client) -> None:
+        for p in sequence:
+            root = client.get(p).root
+            assert root is not None
+            got.append(root.findtext("status") or "")
+
+    replay(path, session, login="basic")
+    counts: dict[str, int] = {}
+    for p, answer in zip(sequence, got, strict=True):
+        n = counts[p] = counts.get(p, 0) + 1
+        recorded = answers[p]
+        assert answer == recorded[min(n, len(recorded)) - 1]
+
+
+def test_a_body_that_differs_is_named_with_both_sides(tmp_path: Path) -> None:
+    path = tmp_path / "body.yaml"
+    interactions = [
+        _interaction("PUT", "/ovirt-engine/api/vms/1", "down", "<vm><name>web</name></vm>")
+    ]
+    path.write_text(yaml.safe_dump({"version": 1, "interactions": interactions}))
+
+    def update(client: Client) -> None:
+        client.update("vms/1", "<vm>\n  <name>db</name>\n</vm>")
+
+    with pytest.raises(UnmatchedRequest) as unmatched:
+        replay(path, update, login="basic")
+    lines = str(unmatched.value).splitlines()
+    assert "  nearest:   #0 PUT /ovirt-engine/api/vms/1" in lines
+    assert "  differs:   body: asked <vm><name>db</name></vm>" in lines
+    assert "                   recorded <vm><name>web</name></vm>" in lines
