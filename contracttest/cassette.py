@@ -46,7 +46,9 @@ def cassette_from_data(data: object, name: str = "<cassette>") -> Cassette:
     if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
         raise CassetteError(name, "not a vcrpy cassette (no 'interactions' list)")
     exchanges = tuple(_exchange(item, i, name) for i, item in enumerate(data["interactions"]))
-    return Cassette(name, exchanges)
+    provenance = data.get("contracttest")
+    skipped = provenance.get("skipped_rules") if isinstance(provenance, dict) else None
+    return Cassette(name, exchanges, frozenset(str(skipped or "").split()))
 
 
 def find_cassettes(paths: list[str]) -> Iterator[str]:

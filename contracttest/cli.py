@@ -154,7 +154,7 @@ def _check(args: argparse.Namespace) -> int:
         raise UsageError(f"{', '.join(args.paths)}: no cassettes (*.yaml, *.yml) found")
     checker = Checker(contract, schema, rules)
     result = Result()
-    failed = 0
+    failed = accepted = 0
     for path in files:
         try:
             cassette = load_cassette(path)
@@ -164,8 +164,17 @@ def _check(args: argparse.Namespace) -> int:
             continue
         result.cassettes += 1
         result.exchanges += len(cassette.exchanges)
-        result.violations.extend(checker.check_cassette(cassette))
+        found = checker.check_cassette(cassette)
+        kept = [v for v in found if v.rule not in cassette.skipped_rules]
+        accepted += len(found) - len(kept)
+        result.violations.extend(kept)
     print(as_json(result) if args.format == "json" else as_text(result))
+    if accepted:
+        print(
+            f"contracttest: note: {accepted} violation(s) of rules the recording tests skip "
+            "(@pytest.mark.contract) left out",
+            file=sys.stderr,
+        )
     if failed:
         return EXIT_USAGE
     threshold = Severity(args.fail_on).rank

@@ -72,6 +72,9 @@ class Cassette:
 
     path: str
     exchanges: tuple[Exchange, ...]
+    #: Rules the recording's test skipped (``@pytest.mark.contract(skip=...)``), as its
+    #: provenance says; ``contracttest check`` leaves their violations out too.
+    skipped_rules: frozenset[str] = frozenset()
 
 
 def body_bytes(body: object) -> bytes:

@@ -433,3 +433,36 @@ def test_the_sandbox_checks_what_other_clients_send(pytester: pytest.Pytester) -
         ]
     )
     assert "exchanges the sandbox served to the tests' own clients" in result.stdout.str()
+
+
+DELIBERATE = """
+import pytest
+
+
+@pytest.mark.contract(skip=["request.parameters"])
+def test_missing_cluster_is_refused(engine):
+    with pytest.raises(engine.Error) as fault:
+        engine.add("vms", "<vm><name>no-cluster</name></vm>")
+    assert fault.value.status == 400
+"""
+
+
+def test_check_honours_the_rules_a_recorded_test_skipped(pytester: pytest.Pytester) -> None:
+    import subprocess
+    import sys
+
+    pytester.makepyfile(test_deliberate=DELIBERATE)
+    result = run(pytester, "--engine", "sandbox", "--record-mode", "all")
+    assert outcomes(result) == {"passed": 1}, result.stdout.str()
+    cassette = pytester.path / "cassettes/test_deliberate/test_missing_cluster_is_refused.yaml"
+    assert yaml.safe_load(cassette.read_text())["contracttest"]["skipped_rules"] == (
+        "request.parameters.required"
+    )
+    check = subprocess.run(
+        [sys.executable, "-m", "contracttest", "check", str(pytester.path / "cassettes")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "1 violation(s) of rules the recording tests skip" in check.stderr

@@ -270,6 +270,9 @@ def _open_cassette(
     mode = settings.record_mode
     if not plan.live:
         stack.enter_context(network_blocked(f"record mode {mode} replays {plan.display}"))
+    provenance = request.config.stash[_RUN].contracts.provenance(settings, record.contract)
+    if plan.skip:  # the test accepts these rules; ``contracttest check`` honours it too
+        provenance["skipped_rules"] = " ".join(_skipped_rules(plan.skip))
     problem = ""
     try:
         cassette: RecordingCassette = stack.enter_context(
@@ -278,9 +281,7 @@ def _open_cassette(
                 mode=mode,
                 scrub=settings.scrub_config(),
                 observer=record.observe,
-                provenance=request.config.stash[_RUN].contracts.provenance(
-                    settings, record.contract
-                ),
+                provenance=provenance,
                 display=plan.display,
                 record_command=_command(request, settings, "once"),
                 rerecord_command=_command(request, settings, "rewrite"),
@@ -334,6 +335,15 @@ def _marker(item: pytest.Item) -> tuple[frozenset[str], str | None]:
         if name is None and mark.kwargs.get("cassette"):
             name = str(mark.kwargs["cassette"])
     return frozenset(skip), name
+
+
+def _skipped_rules(skip: frozenset[str]) -> list[str]:
+    """The rule ids a marker's names (ids or prefixes such as ``response``) stand for."""
+    from contracttest.checker import resolve_rules
+    from contracttest.rules import RULES
+
+    kept = set(resolve_rules((), sorted(skip)))
+    return [rule for rule in RULES if rule not in kept]
 
 
 def _display(path: Path, root: Path) -> str:
