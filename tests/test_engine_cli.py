@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -136,9 +137,11 @@ def test_run_is_the_main_job_and_checks_clean() -> None:
     result = run("run")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "recording the example suite against the embedded engine" in result.stdout
-    assert "exchanges checked in 30 cassettes (30 recorded, 0 replayed)" in result.stdout
+    assert re.search(
+        r"exchanges checked in (\d+) cassettes \(\1 recorded, 0 replayed\)", result.stdout
+    )
     assert "no contract violations" in result.stdout
-    assert " 30 passed" in result.stdout
+    assert re.search(r" \d\d passed", result.stdout) and " failed" not in result.stdout
     assert time.monotonic() - started < 90
 
 

@@ -120,6 +120,30 @@ def test_sdk_session_against_the_embedded_engine(served: tuple[str, Tap]) -> Non
     attached = attachments.list()
     assert len(attached) == 1
     assert connection.follow_link(attached[0].disk).id == disk.id
+    # The usual SDK way: the disk described inside its attachment, created with it; the
+    # attachment has the disk's id, and a disk attaches once.
+    boot = attachments.add(
+        types.DiskAttachment(
+            disk=types.Disk(
+                name="web1_boot",
+                format=types.DiskFormat.COW,
+                provisioned_size=2**30,
+                storage_domains=[types.StorageDomain(name="data1")],
+            ),
+            interface=types.DiskInterface.VIRTIO_SCSI,
+            bootable=False,
+            active=True,
+        )
+    )
+    assert boot.id == boot.disk.id
+    assert disks.disk_service(boot.disk.id).get().name == "web1_boot"
+    with pytest.raises(sdk.Error, match="already attached"):
+        attachments.add(
+            types.DiskAttachment(
+                disk=types.Disk(id=disk.id), interface=types.DiskInterface.VIRTIO, bootable=False
+            )
+        )
+    attachments.attachment_service(boot.id).remove()
 
     # start (with cloud-init), statistics, stop
     vm_service.start(

@@ -8,6 +8,7 @@ add to a view creates the entity where it lives, or attaches an existing one it 
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -51,6 +52,8 @@ class Writes:
         if view is not None:
             return self._add_to_view(call, link, kind, view, place, root)
         attached = self._attached(kind, place.path, root)
+        if attached is None:
+            attached = self._attachment(call, kind, place.path, root)
         row = self.create(kind, place.path, root, call.principal.user, attached)
         return self._created(call, kind, row, asynchronous=attached is None)
 
@@ -98,6 +101,48 @@ class Writes:
         if self.store.get(collection, found) is not None:
             raise Fault(409, "Operation Failed", f"[{kind.entity_type} {found} is already here.]")
         return found
+
+    def _attachment(self, call: Call, kind: Kind, collection: str, root: Element) -> str | None:
+        """An attachment (a ``DiskAttachment``: an ``<X>Attachment`` holding an ``<x>``) has
+        the id of what it attaches, attaches it once, and may carry it in full rather than
+        name it, as ovirtsdk4 adds a VM's disk: then the engine creates it where it lives,
+        checked as an add there would be."""
+        found = self._attached_reference(kind, root)
+        if found is None:
+            return None
+        reference, target = found
+        entity_id = reference.get("id") or reference.findtext("id")
+        name = reference.findtext("name")
+        if not entity_id and name:
+            entity_id = self.ops.lookup(target, None, name)
+        if not entity_id and _describes(reference):
+            entity = copy.deepcopy(reference)
+            add = self.model.links.get(target.template, {}).get("POST")
+            if add is not None:
+                doc.require_parameters(entity, add, target.entity_type)
+            entity_id = self.create(target, target.name, entity, call.principal.user).id
+            for child in list(reference):
+                reference.remove(child)
+            reference.attrib.clear()
+            reference.set("id", entity_id)
+        if not entity_id:
+            return None  # resolving the reference answers what is wrong with it
+        if self.store.get(collection, entity_id) is not None:
+            raise Fault(
+                409,
+                "Operation Failed",
+                f"[Cannot attach {target.entity_type}. It is already attached here.]",
+            )
+        return entity_id
+
+    def _attached_reference(self, kind: Kind, root: Element) -> tuple[Element, Kind] | None:
+        if not kind.entity_type.endswith("Attachment"):
+            return None
+        wanted = kind.entity_type.removesuffix("Attachment").lower()
+        for reference, target in self.model.references(root, kind.entity_type):
+            if reference.tag == wanted and target.top_level:
+                return reference, target
+        return None
 
     def _add_to_view(
         self, call: Call, link: Link, kind: Kind, view: View, place: Place, root: Element
@@ -252,6 +297,14 @@ class Writes:
                 raise self.ops.not_found(f"{kind.entity_type} {given or ''} does not exist")
             self.store.delete_tree(place.path, row.id)
         return HttpResponse(200, content_type=None)
+
+
+def _describes(reference: Element) -> bool:
+    """Whether a reference carries an entity (fields beyond ``id``, ``name``, ``href``)."""
+    return any(
+        isinstance(child.tag, str) and child.tag not in ("id", "name", "href")
+        for child in reference
+    )
 
 
 def _join(element: Element, view: View, owner_id: str) -> None:

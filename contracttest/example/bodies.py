@@ -82,11 +82,13 @@ def disk(name: str, *, storage_domain: str = "data1", size: int = GiB) -> Elemen
 
 
 def disk_attachment(
-    disk_id: str, *, interface: str = "virtio_scsi", bootable: bool = False
+    disk: str | Element, *, interface: str = "virtio_scsi", bootable: bool = False
 ) -> Element:
+    """An attachment of the disk with that id, or of a new disk described in full (the usual
+    ovirtsdk4 way to give a VM a disk: the engine creates the disk with its attachment)."""
     return node(
         "disk_attachment",
-        by_id("disk", disk_id),
+        by_id("disk", disk) if isinstance(disk, str) else disk,
         field("interface", interface),
         field("bootable", bootable),
         field("active", True),

@@ -48,6 +48,24 @@ def test_attach_list_and_detach_a_disk(engine: Engine, lab: Lab) -> None:
     assert gone.value.status == 404
 
 
+def test_disk_created_inside_its_attachment(engine: Engine, lab: Lab) -> None:
+    vm = href(lab.vm("db"))
+    described = bodies.disk(lab.name("pgdata"), size=2 * GiB)
+
+    attachment = engine.add(f"{vm}/diskattachments", bodies.disk_attachment(described))
+    disk = child(attachment, "disk")
+    assert ident(attachment) == ident(disk)  # an attachment has its disk's id
+    created = engine.wait_for_status(href(disk), "ok")
+    lab.track(created)
+    assert text(created, "name") == lab.name("pgdata")
+    assert int(text(created, "provisioned_size")) == 2 * GiB
+
+    with pytest.raises(engine.Error) as twice:  # a disk attaches to a VM once
+        engine.add(f"{vm}/diskattachments", bodies.disk_attachment(ident(disk)))
+    assert twice.value.status == 409
+    engine.remove(href(attachment))
+
+
 def test_nic_add_update_remove(engine: Engine, lab: Lab) -> None:
     vm = href(lab.vm("web"))
     profile = lab.vnic_profile("ovirtmgmt")
