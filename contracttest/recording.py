@@ -74,13 +74,11 @@ class _Recorded:
     def __init__(
         self, key: Key, uri: str, exchange: Exchange, response: dict[str, Any], raw: object
     ) -> None:
-        self.key, self.uri, self.exchange, self.response, self.raw = (
-            key,
-            uri,
-            exchange,
-            response,
-            raw,
-        )
+        self.key = key
+        self.uri = uri
+        self.exchange = exchange
+        self.response = response
+        self.raw = raw
 
 
 class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
@@ -117,19 +115,12 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
         self.loaded_metadata: dict[str, Any] = {}
         self.index: dict[Key, list[int]] = {}
         self.plays: dict[Key, int] = {}
-        self.played = 0
-        self.new = 0
 
     # -- what vcrpy's patched connections ask ------------------------------------------
 
     @property
     def write_protected(self) -> bool:
         return self.mode == "none" or (self.mode == "once" and self.existed)
-
-    @property
-    def replaying(self) -> bool:
-        """Whether this cassette answers from the file only (no engine is needed)."""
-        return self.write_protected
 
     def can_play_response_for(self, request: Any) -> bool:
         """Replaying: whether the file answers this request (else, the explained miss).
@@ -155,9 +146,9 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
         count = self.plays.get(key, 0)
         self.plays[key] = count + 1
         # In order, then the last one again and again (polling until a state is reached).
-        item = self.recorded[positions[min(count, len(positions) - 1)]]
-        self.played += 1
-        self.play_counts[positions[min(count, len(positions) - 1)]] += 1
+        position = positions[min(count, len(positions) - 1)]
+        item = self.recorded[position]
+        self.play_counts[position] += 1  # vcrpy's tally (``all_played``)
         if self.observer is not None:
             self.observer(item.exchange, False)
         return item.response
@@ -170,7 +161,6 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
         key = _key_of(exchange)
         # Kept, not indexed: what is recorded now never answers a later request of this run.
         self.recorded.append(_Recorded(key, exchange.request.uri, exchange, clean_response, raw))
-        self.new += 1
         self.dirty = True
         if self.observer is not None:
             self.observer(exchange, True)
@@ -293,10 +283,6 @@ def _explain(miss: Miss | None) -> list[str]:
 def _target(uri: str) -> str:
     parts = urlsplit(uri)
     return parts.path + (f"?{parts.query}" if parts.query else "")
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 # -- conversions between vcrpy's values, the file's mappings, and exchanges ------------------

@@ -4,6 +4,8 @@ it in a real pytest process (pytester, subprocess: the plugin loads from its ent
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -76,6 +78,13 @@ def write_suite(pytester: pytest.Pytester, name: str = "test_api", text: str = S
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args, timeout=240)
+
+
+def contracttest(*args: str) -> subprocess.CompletedProcess[str]:
+    """The command line, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "contracttest", *args], capture_output=True, text=True, check=False
+    )
 
 
 def outcomes(result: pytest.RunResult) -> dict[str, int]:

@@ -13,6 +13,7 @@ import yaml
 from tests.plugin_suite import (
     COUNT_CONNECTIONS,
     cassettes,
+    contracttest,
     outcomes,
     run,
     summary,
@@ -169,7 +170,7 @@ def test_the_marker_skips_a_rule_and_names_a_cassette(pytester: pytest.Pytester)
     assert (pytester.path / "cassettes/test_named/shared-name.yaml").is_file()
 
 
-def test_fail_on_warning_and_an_unknown_rule(pytester: pytest.Pytester) -> None:
+def test_an_unknown_rule_in_the_marker_is_named(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_bad="import pytest\n\n@pytest.mark.contract(skip=['response.shema'])\n"
         "def test_x(engine):\n    pass\n"
@@ -448,9 +449,6 @@ def test_missing_cluster_is_refused(engine):
 
 
 def test_check_honours_the_rules_a_recorded_test_skipped(pytester: pytest.Pytester) -> None:
-    import subprocess
-    import sys
-
     pytester.makepyfile(test_deliberate=DELIBERATE)
     result = run(pytester, "--engine", "sandbox", "--record-mode", "all")
     assert outcomes(result) == {"passed": 1}, result.stdout.str()
@@ -458,11 +456,6 @@ def test_check_honours_the_rules_a_recorded_test_skipped(pytester: pytest.Pytest
     assert yaml.safe_load(cassette.read_text())["contracttest"]["skipped_rules"] == (
         "request.parameters.required"
     )
-    check = subprocess.run(
-        [sys.executable, "-m", "contracttest", "check", str(pytester.path / "cassettes")],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    check = contracttest("check", str(pytester.path / "cassettes"))
     assert check.returncode == 0, check.stdout + check.stderr
     assert "1 violation(s) of rules the recording tests skip" in check.stderr

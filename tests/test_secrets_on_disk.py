@@ -4,13 +4,11 @@ finds them in a cassette recorded without scrubbing (plain vcrpy)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.plugin_suite import outcomes, run
+from tests.plugin_suite import contracttest, outcomes, run
 
 PASSWORD = "Kn0wn-engine-passw0rd"
 ROOT_PASSWORD = "R00t-cloud-init-s3cret"
@@ -64,12 +62,7 @@ def test_no_secret_reaches_the_cassette_folder(pytester: pytest.Pytester) -> Non
 
     assert base64.b64encode(f"admin@internal:{PASSWORD}".encode()) not in stored
     assert quote_plus(PASSWORD).encode() not in stored
-    scan = subprocess.run(
-        [sys.executable, "-m", "contracttest", "scan-secrets", str(pytester.path / "cassettes")],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    scan = contracttest("scan-secrets", str(pytester.path / "cassettes"))
     assert scan.returncode == 0, scan.stdout + scan.stderr
     # And the replay still matches, scrubbed as it is.
     assert outcomes(run(pytester)) == {"passed": 1}
@@ -94,12 +87,7 @@ def test_scan_secrets_finds_what_plain_vcrpy_recorded(tmp_path: Path) -> None:
             basic.close()
     engine.close()
     assert PASSWORD.encode() in leaky.read_bytes()
-    scan = subprocess.run(
-        [sys.executable, "-m", "contracttest", "scan-secrets", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    scan = contracttest("scan-secrets", str(tmp_path))
     assert scan.returncode == 1, scan.stdout + scan.stderr
     found = scan.stdout
     assert "request header Authorization" in found
