@@ -61,23 +61,18 @@ def build_parser() -> argparse.ArgumentParser:
     contract.add_argument("--format", choices=("text", "json"), default="text")
 
     serve = commands.add_parser("serve", help="run the embedded engine on loopback")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    serve.add_argument("--port", type=int, default=0, help="port (0: a free one, printed)")
-    serve.add_argument("--contract", metavar="RSDL", help="RSDL to serve (default: bundled v4)")
-    serve.add_argument("--schema", metavar="XSD", help="its entity XSD")
-    serve.add_argument("--data", metavar="DIR", help="keep state in DIR (default: memory)")
-    serve.add_argument("--password", default=None, help="every user's password")
-    serve.add_argument("--token-ttl", type=float, default=3600.0, metavar="SECONDS")
-    serve.add_argument("--verbose", action="store_true", help="log every request")
+    from contracttest.serve import add_arguments as add_serve_arguments
+
+    add_serve_arguments(serve)
 
     run = commands.add_parser(
         "run",
         help="run an API test suite with the plugin (default: record the example suite "
         "against the embedded engine and check every exchange)",
     )
-    from contracttest.run import add_arguments
+    from contracttest.run import add_arguments as add_run_arguments
 
-    add_arguments(run)
+    add_run_arguments(run)
 
     scan = commands.add_parser(
         "scan-secrets", help="exit 1 when a cassette holds a credential (pre-commit, CI)"

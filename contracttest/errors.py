@@ -21,3 +21,7 @@ class ContractError(ContractTestError):
 
 class CassetteError(ContractTestError):
     """A cassette file that cannot be read."""
+
+
+class StoreError(ContractTestError):
+    """The embedded engine's data folder or its SQLite database cannot be used."""

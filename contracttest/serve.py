@@ -1,16 +1,22 @@
-"""``contracttest serve``: the embedded engine in the foreground until interrupted."""
+"""``contracttest serve``: the embedded engine in the foreground until interrupted.
+
+A mistake in the options, the contract files or the data folder stops it before it serves,
+with one line naming the option or file and what is wrong (``ContractTestError``).
+"""
 
 from __future__ import annotations
 
 import argparse
+import errno
+import math
 import os
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
 from types import FrameType
 
-from contracttest.engine import DEFAULT_PASSWORD, EngineServer, open_engine
 from contracttest.errors import ContractTestError
 
 
@@ -18,11 +24,59 @@ class ServeError(ContractTestError):
     """The engine cannot start: the message names what and why."""
 
 
+def add_arguments(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument("--host", type=_host, default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=_port, default=0, help="port (0: a free one, printed)")
+    serve.add_argument("--contract", metavar="RSDL", help="RSDL to serve (default: bundled v4)")
+    serve.add_argument("--schema", metavar="XSD", help="its entity XSD")
+    serve.add_argument("--data", metavar="DIR", help="keep state in DIR (default: memory)")
+    serve.add_argument("--password", type=_password, default=None, help="every user's password")
+    serve.add_argument("--token-ttl", type=_seconds, default=3600.0, metavar="SECONDS")
+    serve.add_argument("--verbose", action="store_true", help="log every request")
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be 0-65535 (0: a free one), not {text!r}")
+    return port
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise argparse.ArgumentTypeError(
+            f"must be a finite number of seconds above 0, not {text!r}"
+        )
+    return seconds
+
+
+def _password(text: str) -> str:
+    if not text:
+        raise argparse.ArgumentTypeError("every user's password must not be empty")
+    return text
+
+
+def _host(text: str) -> str:
+    # The socket layer encodes a non-ASCII name as IDNA and fails with a TypeError otherwise.
+    try:
+        text.encode("idna")
+    except UnicodeError:
+        raise argparse.ArgumentTypeError(f"not a host name or address: {text!r}") from None
+    return text
+
+
 def serve(args: argparse.Namespace) -> int:
+    from contracttest.engine import DEFAULT_PASSWORD, EngineServer, open_engine
+
     if args.schema and not args.contract:
         raise ServeError("--schema", "give --contract with it (or neither, for the bundled v4)")
-    if args.contract and not args.schema:
-        raise ServeError(args.contract, "the engine needs the contract's XSD too (--schema)")
     started = time.perf_counter()
     password = args.password or os.environ.get("CONTRACTTEST_PASSWORD") or DEFAULT_PASSWORD
     data = Path(args.data) if args.data else None
@@ -33,9 +87,7 @@ def serve(args: argparse.Namespace) -> int:
         server = EngineServer(engine.handle, args.host, args.port, verbose=args.verbose)
     except OSError as exc:
         engine.close()
-        raise ServeError(
-            f"{args.host}:{args.port}", f"cannot listen: {exc.strerror or exc}"
-        ) from None
+        raise _cannot_listen(args.host, args.port, exc) from None
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
@@ -60,3 +112,14 @@ def serve(args: argparse.Namespace) -> int:
         engine.close()
     print("contracttest engine: stopped", file=sys.stderr)
     return 0
+
+
+def _cannot_listen(host: str, port: int, exc: OSError) -> ServeError:
+    reason = exc.strerror or str(exc)
+    if isinstance(exc, socket.gaierror):
+        return ServeError(f"--host {host}", f"cannot resolve it: {reason}")
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return ServeError(
+            f"--host {host}", f"cannot listen: {reason} (not an address of this machine)"
+        )
+    return ServeError(f"{host}:{port}", f"cannot listen: {reason}")

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from contracttest.loading import bundled_contract
+
 COMMAND = [sys.executable, "-m", "contracttest"]
 
 
@@ -25,6 +27,7 @@ def assert_one_line_error(stderr: str, named: str) -> None:
     assert lines[0].startswith("contracttest: error: "), stderr
     assert named in lines[0], stderr
     assert "Traceback" not in stderr
+    assert "internal error" not in stderr
 
 
 def start_serve(*args: str) -> tuple[subprocess.Popen[str], str]:
@@ -48,9 +51,11 @@ def stop(process: subprocess.Popen[str]) -> tuple[int, str]:
     return process.returncode, stderr
 
 
-def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, timeout: float = 120, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*COMMAND, *args], capture_output=True, text=True, timeout=timeout, check=False
+        [*COMMAND, *args], capture_output=True, text=True, timeout=timeout, check=False, cwd=cwd
     )
 
 
@@ -117,19 +122,57 @@ def test_serve_refuses_a_busy_port_in_one_line() -> None:
     assert "cannot listen" in result.stderr
 
 
+RSDL, XSD = (str(path) for path in bundled_contract())
+
+
+def _mistakes(folder: Path) -> None:
+    """The files the mistakes below name, in the folder ``serve`` runs in."""
+    (folder / "file").write_text("a file, not a folder\n")
+    (folder / "corrupt").mkdir()
+    (folder / "corrupt/engine.sqlite3").write_bytes(bytes(range(256)) * 16)
+    (folder / "nested/engine.sqlite3").mkdir(parents=True)
+    (folder / "text.xml").write_text("not XML at all\n")
+    (folder / "folder").mkdir()
+
+
 @pytest.mark.parametrize(
-    ("args", "named"),
+    ("args", "named", "says"),
     [
-        (["--contract", "missing.xml"], "missing.xml"),
-        (["--schema", "api.xsd"], "--schema"),
-        (["--contract", "no-such-rsdl.xml", "--schema", "no-such.xsd"], "no-such-rsdl.xml"),
-        (["--port", "not-a-number"], "--port"),
+        (["--port", "99999"], "--port", "0-65535"),
+        (["--port", "-1"], "--port", "0-65535"),
+        (["--port", "not-a-number"], "--port", "0-65535"),
+        (["--host", "203.0.113.1"], "--host 203.0.113.1", "cannot listen"),
+        (["--host", "nosuchhost.invalid"], "--host nosuchhost.invalid", "cannot resolve"),
+        (["--host", "a..b"], "--host", "not a host name"),
+        (["--data", "file"], "file", "not a folder"),
+        (["--data", "file/state"], "file/state", "cannot create the data folder"),
+        (["--data", "corrupt"], "corrupt/engine.sqlite3", "file is not a database"),
+        (["--data", "nested"], "nested/engine.sqlite3", "a folder, not a database file"),
+        (["--contract", "missing.xml"], "missing.xml", "no such file"),
+        (["--contract", "missing.xml", "--schema", XSD], "missing.xml", "no such file"),
+        (["--contract", RSDL, "--schema", "missing.xsd"], "missing.xsd", "no such file"),
+        (["--contract", RSDL], RSDL, "needs the contract's XSD too (--schema)"),
+        (["--schema", XSD], "--schema", "give --contract with it"),
+        (["--contract", "text.xml", "--schema", XSD], "text.xml", "not well-formed XML"),
+        (["--contract", RSDL, "--schema", "text.xml"], "text.xml", "not well-formed XML"),
+        (["--contract", XSD, "--schema", XSD], XSD, "not an RSDL document"),
+        (["--contract", "folder", "--schema", XSD], "folder", "is a directory"),
+        (["--token-ttl", "-5"], "--token-ttl", "above 0"),
+        (["--token-ttl", "0"], "--token-ttl", "above 0"),
+        (["--token-ttl", "nan"], "--token-ttl", "above 0"),
+        (["--token-ttl", "inf"], "--token-ttl", "above 0"),
+        (["--password", ""], "--password", "must not be empty"),
     ],
 )
-def test_serve_usage_errors_are_one_line(args: list[str], named: str) -> None:
-    result = run("serve", *args, timeout=30)
-    assert result.returncode == 2
+def test_serve_mistakes_are_one_line_before_it_serves(
+    args: list[str], named: str, says: str, tmp_path: Path
+) -> None:
+    _mistakes(tmp_path)
+    result = run("serve", *args, timeout=30, cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout == ""
     assert_one_line_error(result.stderr, named)
+    assert says in result.stderr
 
 
 def test_run_is_the_main_job_and_checks_clean() -> None:

@@ -38,10 +38,7 @@ def tls_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     engine = open_engine()
-    server = EngineServer(engine.handle)
-    listening = server._server  # the listening socket, wrapped so that every accept is TLS
-    listening.socket = context.wrap_socket(listening.socket, server_side=True)
-    with server:
+    with EngineServer(engine.handle, tls=context) as server:
         yield f"https://127.0.0.1:{server.address[1]}{engine.prefix}", cert
     engine.close()
 

@@ -40,11 +40,11 @@ def open_engine(
     if contract is None:
         contract, bundled_schema = bundled_contract()
         schema = schema if schema is not None else bundled_schema
+    rsdl_bytes = read_source(str(contract))  # a missing file first: "no such file"
     if schema is None:
         from contracttest.errors import ContractError
 
         raise ContractError(str(contract), "the engine needs the contract's XSD too (--schema)")
-    rsdl_bytes = read_source(str(contract))
     xsd_bytes = read_source(str(schema))
     return Engine(
         contract_from_bytes(rsdl_bytes, str(contract)),

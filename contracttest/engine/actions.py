@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from contracttest.engine import documents as doc
-from contracttest.engine.auth import ADMIN
+from contracttest.engine.auth import SYSTEM
 from contracttest.engine.documents import Fault
 from contracttest.engine.http import HttpResponse
 from contracttest.engine.lifecycle import TRANSITIONS
@@ -39,14 +39,14 @@ class Actions:
 
     def run(self, call: Call, link: Link, template: Template) -> HttpResponse:
         segments = call.target.segments
-        place = self.ops.locate(call, template[:-1], segments[:-1])
+        place = self.ops.locate(call, template[:-1], segments[:-1], write=True)
         step = place.last if place.steps and template[-2] == "{id}" else None
         root = self._body(call.request.body, link)
         doc.require_parameters(root, link, "Action")
         doc.check_values(root, link.body_type or "Action", self.model)
         if step is not None and step.row is not None:
             self._transition(step.kind, step.row, link.rel, root)
-        job = self._job(link.rel, step) if step is not None else None
+        job = self._job(call, link.rel, step) if step is not None else None
         asynchronous = (root.findtext("async") or "").strip().lower() in _TRUE
         state = "pending" if asynchronous else "complete"
         element = self.ops.renderer.action(root, state, job)
@@ -85,11 +85,13 @@ class Actions:
         if changed:
             self.store.update(row.collection, row.id, doc.compact(stored), row.name)
 
-    def _job(self, rel: str, step: Step) -> tuple[str, str] | None:
+    def _job(self, call: Call, rel: str, step: Step) -> tuple[str, str] | None:
         jobs = self.model.top_kinds.get("jobs")
         if jobs is None or step.row is None:
             return None
         element = etree.Element(jobs.element)
         sub(element, "description", f"{rel} {step.kind.element} {step.row.name or step.id}")
-        row = self.ops.writes.create(jobs, "jobs", element, ADMIN)
+        row = self.ops.writes.create(
+            jobs, "jobs", element, SYSTEM, owner=call.principal.user
+        )  # the engine records the job; its user sees it
         return row.id, row.collection

@@ -92,7 +92,6 @@ class Engine:
     # -- the request -------------------------------------------------------------------
 
     def handle(self, request: HttpRequest) -> HttpResponse:
-        correlation = self._correlation(request)
         try:
             response = self._dispatch(request)
         except Fault as fault:
@@ -100,7 +99,20 @@ class Engine:
         except Exception:  # a bug: answered, logged, and the server keeps serving
             traceback.print_exc(file=sys.stderr)
             response = self._fault(Fault(500, "Internal error", "see the engine's log"))
-        response.headers.append(("Correlation-Id", correlation))
+        return self._answered(request, response)
+
+    def admit(self, request: HttpRequest) -> HttpResponse | None:
+        """Whether a request may send its body (its ``body`` is not read yet): None when it
+        may, else its answer, decided from the head alone (prefix, version, credentials), so
+        no unauthenticated client makes the engine hold a body."""
+        try:
+            self._gate(request, dry=True)
+        except Fault as fault:
+            return self._answered(request, self._fault(fault))
+        return None
+
+    def _answered(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        response.headers.append(("Correlation-Id", self._correlation(request)))
         for observer in self.observers:
             observer(request, response)
         return response
@@ -122,6 +134,18 @@ class Engine:
             )
         if path.rstrip("/") == SSO_LOGOUT:
             return self._sso_logout(request)
+        call = self._gate(request, dry=False)
+        assert call is not None
+        response = self.operations.perform(call, self._rsdl)
+        response.headers.extend(call.headers)
+        return response
+
+    def _gate(self, request: HttpRequest, *, dry: bool) -> Call | None:
+        """The API request authenticated and taken apart, or the fault that stops it. Dry,
+        it opens and ends no session; the SSO endpoints (whose form is the body) pass."""
+        path = request.uri.partition("?")[0]
+        if path.startswith((SSO_TOKEN, SSO_LOGOUT)):
+            return None
         target = split_uri(request.uri, self.prefix)
         if not target.base:
             raise Fault(404, body=False)
@@ -133,10 +157,7 @@ class Engine:
             version = version or "4"
         if version is not None and version.strip() != major:
             raise Fault(400, body=False)
-        call = self._authenticate(request, target)
-        response = self.operations.perform(call, self._rsdl)
-        response.headers.extend(call.headers)
-        return response
+        return self._authenticate(request, target, dry=dry)
 
     def _correlation(self, request: HttpRequest) -> str:
         given = request.header("correlation-id")
@@ -148,7 +169,7 @@ class Engine:
 
     # -- authentication ----------------------------------------------------------------
 
-    def _authenticate(self, request: HttpRequest, target: Target) -> Call:
+    def _authenticate(self, request: HttpRequest, target: Target, *, dry: bool) -> Call:
         headers: list[tuple[str, str]] = []
         prefer = "persistent-auth" in (request.header("prefer") or "").lower()
         session = _cookie(request.header("cookie"), "JSESSIONID")
@@ -160,7 +181,7 @@ class Engine:
                     principal = self.auth.bearer(authorization[7:].strip())
                 else:
                     principal = self.auth.basic(authorization)
-                    if prefer:
+                    if prefer and not dry:
                         session = self.auth.open_session(principal)
                         headers.append(
                             ("Set-Cookie", f"JSESSIONID={session}; Path={self.prefix}; HttpOnly")
@@ -169,7 +190,7 @@ class Engine:
             raise self._unauthorized(str(exc)) from None
         if principal is None:
             raise self._unauthorized("no credentials, session or token")
-        if session and not prefer:
+        if session and not prefer and not dry:
             self.auth.end_session(session)
         # the engine filters by permission: a super user sees everything, filter or not;
         # any other user sees what it created

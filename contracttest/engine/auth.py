@@ -9,7 +9,6 @@ its logout revokes them. Sessions and tokens live in memory, as the engine's do.
 from __future__ import annotations
 
 import base64
-import binascii
 import secrets
 import threading
 import time
@@ -32,6 +31,10 @@ class Principal:
 class Grant:
     principal: Principal
     expires: float
+
+
+#: The engine itself, creating what a fresh engine has and what requests leave behind (jobs).
+SYSTEM = Principal(ADMIN, admin=True)
 
 
 class AuthError(Exception):
@@ -80,7 +83,7 @@ class Authenticator:
             raise AuthError("unsupported authorization scheme")
         try:
             decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError):  # not base64, not ASCII, not UTF-8
             raise AuthError("malformed Basic credentials") from None
         user, colon, password = decoded.partition(":")
         if not colon:

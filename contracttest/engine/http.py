@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -28,3 +29,15 @@ class HttpResponse:
     @classmethod
     def json(cls, status: int, value: object) -> HttpResponse:
         return cls(status, json.dumps(value).encode(), content_type="application/json")
+
+
+#: A Host header: a DNS name or IPv4 address, or an IPv6 literal in brackets; a port.
+_HOST = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}"
+    r"[A-Za-z0-9])?)*\.?|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?"
+)
+
+
+def valid_host(value: str) -> bool:
+    """Whether a ``Host`` header names a host (and port) and nothing else."""
+    return len(value) <= 300 and _HOST.fullmatch(value) is not None

@@ -72,12 +72,12 @@ class Listing:
             element = parsed.get(row.id)
             if element is None:
                 element = parsed[row.id] = parse(row.doc)
-            return self._field(element, field)
+            return self._field(call, element, field)
 
         page_size = _integer(call.param("max"))
         return query.select(rows, value_of, case_sensitive=sensitive, page_size=page_size)
 
-    def _field(self, element: Element, field: str) -> str | None:
+    def _field(self, call: Call, element: Element, field: str) -> str | None:
         head, _, rest = field.partition(".")
         child = element.find(head)
         if child is None:
@@ -85,17 +85,16 @@ class Listing:
         if rest:
             return child.findtext(rest.replace(".", "/"))
         if child.get("id") and not (child.text or "").strip():
-            return self._reference_name(element.tag, head, child.get("id", ""))
+            return self._reference_name(call, head, child.get("id", ""))
         state = child.find("state")  # v3 status
         text = state.text if state is not None else child.text
         return (text or "").strip()
 
-    def _reference_name(self, owner: str, tag: str, entity_id: str) -> str | None:
+    def _reference_name(self, call: Call, tag: str, entity_id: str) -> str | None:
         for kind in self.model.top_kinds.values():
             if kind.element == tag:
                 row = self.ops.store.get(kind.name, entity_id)
-                return row.name if row is not None else None
-        del owner
+                return row.name if row is not None and self.ops.visible(call, row) else None
         return entity_id
 
     # -- follow ------------------------------------------------------------------------
@@ -151,9 +150,10 @@ class Listing:
         holder = etree.SubElement(element, sub_kind.list_element)
         view = self.model.view(sub_kind)
         here = f"{row.collection}/{row.id}/{sub_kind.name}"
-        rows = (
-            self.ops.members(view, row.id, here) if view is not None else self.ops.store.list(here)
-        )
+        if view is not None:  # entities of their own: only those the caller sees
+            rows = self.ops.access.visible(call.principal, self.ops.members(view, row.id, here))
+        else:
+            rows = self.ops.store.list(here)
         for child_row in rows:
             path = f"{here}/{child_row.id}" if view is not None else None
             child = self.ops.renderer.entity(sub_kind, child_row, path)

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from lxml import etree
 
-from contracttest.engine.auth import ADMIN
-from contracttest.engine.documents import Fault
+from contracttest.engine.access import Access
+from contracttest.engine.auth import ADMIN, Principal
+from contracttest.engine.documents import Fault, Lookup
 from contracttest.engine.http import HttpResponse
 from contracttest.engine.lifecycle import STATISTICS
 from contracttest.engine.listing import Listing
@@ -69,6 +70,7 @@ class Operations:
         self.model = model
         self.store = store
         self.renderer = renderer
+        self.access = Access()
         self.listing = Listing(self)
         self.writes = Writes(self)
         self.actions = Actions(self)
@@ -105,10 +107,17 @@ class Operations:
 
     # -- paths -------------------------------------------------------------------------
 
-    def locate(self, call: Call, template: Template, segments: tuple[str, ...]) -> Place:
-        """Every entity named on the path, each checked to exist, be visible and (in a view)
-        to belong to its owner."""
+    def locate(
+        self, call: Call, template: Template, segments: tuple[str, ...], *, write: bool = False
+    ) -> Place:
+        """Every entity named on the path, each checked to exist, be visible to the caller
+        and (in a view) to belong to its owner; to ``write``, the caller must also be allowed
+        to change every entity of its own on the path (what a sub-entity belongs to).
+
+        This is where every path of every request is authorized: what the caller may not see
+        answers as an unknown id does, what it sees but may not change answers 403."""
         steps: list[Step] = []
+        governing: list[Row] = []
         path = ""
         for k, segment in enumerate(template):
             address = "/".join(segments[: k + 1])
@@ -133,12 +142,19 @@ class Operations:
                 or (view is not None and not self.belongs(view, row, steps[-1].id, path))
             ):
                 raise self.not_found(f"{kind.entity_type} {entity_id} does not exist")
+            if top_level:
+                governing.append(row)
             path = f"{collection}/{entity_id}"
             steps.append(Step(kind, row, entity_id, path, address))
+        if write:
+            if not governing and not self.access.adds(call.principal, path.partition("/")[0]):
+                raise self.access.forbidden()  # a top-level collection of the admin's
+            if not all(self.access.changes(call.principal, row) for row in governing):
+                raise self.access.forbidden()
         return Place(steps, path, "/".join(segments))
 
     def visible(self, call: Call, row: Row) -> bool:
-        return not call.filtered or row.owner == call.principal.user
+        return self.access.sees(call.principal, row)
 
     def members(self, view: View, owner_id: str, here: str) -> list[Row]:
         """The top-level entities a view shows for one owner: those that refer to it, and
@@ -161,12 +177,12 @@ class Operations:
         if kind is not None:
             place = self.locate(call, template, segments)
             element = self.listing.collection(call, kind, place)
-            return HttpResponse(200, to_bytes(element))
+            return HttpResponse(200, to_bytes(self.access.restrict(call.principal, element)))
         if template[-1] == "{id}" and self.model.kind(template[:-1]) is not None:
             place = self.locate(call, template, segments)
             element = self.read(place)
             self.listing.follow(call, element, place.last)
-            return HttpResponse(200, to_bytes(element))
+            return HttpResponse(200, to_bytes(self.access.restrict(call.principal, element)))
         names = self.model.schema.element_names(link.response_type or "")
         return HttpResponse(200, to_bytes(etree.Element(names[0] if names else "empty")))
 
@@ -187,15 +203,27 @@ class Operations:
 
     # -- lookups -----------------------------------------------------------------------
 
-    def lookup(self, kind: Kind, entity_id: str | None, name: str | None) -> str | None:
+    def lookup(
+        self, principal: Principal, kind: Kind, entity_id: str | None, name: str | None
+    ) -> str | None:
+        """The id of the entity of ``kind`` a reference names, among those ``principal``
+        sees: what it may not see is not found, as what does not exist."""
+        sees = self.access.sees
         if entity_id:
             row = self.store.get(kind.name, entity_id)
-        else:
-            row = self.store.by_name(kind.name, name or "")
-            if row is None and name:  # users go by user_name; a reference may give <name>
-                rows = self.store.list(kind.name)
-                row = next((r for r in rows if parse(r.doc).findtext("name") == name), None)
-        return row.id if row is not None else None
+            return row.id if row is not None and sees(principal, row) else None
+        rows = self.store.named(kind.name, name or "")
+        if not rows and name:  # users go by user_name; a reference may give <name>
+            rows = [r for r in self.store.list(kind.name) if parse(r.doc).findtext("name") == name]
+        return next((row.id for row in rows if sees(principal, row)), None)
+
+    def finder(self, principal: Principal) -> Lookup:
+        """``lookup`` for one principal, as the document helpers take it."""
+
+        def find(kind: Kind, entity_id: str | None, name: str | None) -> str | None:
+            return self.lookup(principal, kind, entity_id, name)
+
+        return find
 
     def user_exists(self, user: str) -> bool:
         users = self.model.top_kinds.get("users")

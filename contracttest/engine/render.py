@@ -8,6 +8,7 @@ RSDL paths under the entity. Only elements the schema allows are added.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable
 
@@ -21,6 +22,15 @@ from contracttest.xmlsafe import Element, parse
 _HERE = "\x01"  # the entity's href in a decoration template
 DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 READ_ONLY = frozenset({"actions", "link", "status", "creation_status", "href"})
+
+
+#: Characters XML 1.0 cannot hold (a client may put them in a name, a path or a header).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` with every character XML cannot hold replaced by U+FFFD."""
+    return _NOT_XML.sub("\ufffd", text)
 
 
 def to_bytes(element: Element) -> bytes:
@@ -196,8 +206,8 @@ class Renderer:
 
     def fault(self, reason: str, detail: str) -> Element:
         element = etree.Element("fault")
-        sub(element, "reason", reason)
-        sub(element, "detail", detail)
+        sub(element, "reason", xml_text(reason))
+        sub(element, "detail", xml_text(detail))
         return element
 
     def version(self, parent: Element, tag: str = "version") -> Element:

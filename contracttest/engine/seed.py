@@ -12,7 +12,8 @@ import uuid
 
 from lxml import etree
 
-from contracttest.engine.auth import ADMIN, USER
+from contracttest.engine.access import Access
+from contracttest.engine.auth import ADMIN, SYSTEM, USER
 from contracttest.engine.documents import Fault
 from contracttest.engine.operations import Operations
 from contracttest.engine.served import BLANK_TEMPLATE, ROOT_TAG
@@ -82,7 +83,8 @@ def seed(operations: Operations) -> None:
             root = _document(operations, kind.element, kind.entity_type, fields)
             fixed = entity_id or str(uuid.uuid5(_NAMESPACE, f"{collection}/{fields[:60]}"))
             try:
-                row = operations.writes.create(kind, collection, root, ADMIN, fixed)
+                owner = Access.seed_owner(collection, fields, ADMIN)
+                row = operations.writes.create(kind, collection, root, SYSTEM, fixed, owner=owner)
             except Fault:
                 continue  # a contract whose schema rejects the seed: leave it out
             if collection == "hosts":
@@ -96,7 +98,7 @@ def _host_nic(operations: Operations, host_path: str) -> None:
     root = _document(operations, kind.element, kind.entity_type, HOST_NIC)
     nic_id = str(uuid.uuid5(_NAMESPACE, f"{host_path}/nics/eth0"))
     try:
-        operations.writes.create(kind, f"{host_path}/nics", root, ADMIN, nic_id)
+        operations.writes.create(kind, f"{host_path}/nics", root, SYSTEM, nic_id)
     except Fault:
         return
 

@@ -46,16 +46,38 @@ class Store:
     """Entities in SQLite; ``path`` None keeps them in memory."""
 
     def __init__(self, folder: Path | None = None) -> None:
+        """Open (or create) the store; ``StoreError`` names the folder or file that is unusable."""
+        from contracttest.errors import StoreError
+
         self.location = ":memory:" if folder is None else str(folder / FILE_NAME)
         if folder is not None:
-            folder.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.location, check_same_thread=False, isolation_level=None)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except FileExistsError:
+                raise StoreError(
+                    str(folder), "not a folder (the engine keeps its state in one)"
+                ) from None
+            except OSError as exc:
+                problem = f"cannot create the data folder: {exc.strerror or exc}"
+                raise StoreError(str(folder), problem) from None
+        db: sqlite3.Connection | None = None
+        try:
+            db = sqlite3.connect(self.location, check_same_thread=False, isolation_level=None)
+            if folder is not None:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(_SCHEMA)
+            db.execute(f"SELECT {_COLUMNS} FROM entities LIMIT 0")  # another program's table?
+        except sqlite3.Error as exc:
+            if db is not None:
+                db.close()
+            if Path(self.location).is_dir():
+                raise StoreError(self.location, "a folder, not a database file") from None
+            problem = f"not usable as the engine's database: {exc} (move it aside to start afresh)"
+            raise StoreError(self.location, problem) from None
+        self._db = db
         self.lock = threading.RLock()
         self._depth = 0
-        if folder is not None:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -96,6 +118,15 @@ class Store:
                 (collection, name),
             ).fetchone()
         return Row(*found) if found else None
+
+    def named(self, collection: str, name: str) -> list[Row]:
+        """Every entity of a collection with ``name``, oldest first."""
+        with self.lock:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM entities WHERE collection = ? AND name = ? ORDER BY seq",
+                (collection, name),
+            ).fetchall()
+        return [Row(*row) for row in rows]
 
     def list(self, collection: str) -> list[Row]:
         with self.lock:

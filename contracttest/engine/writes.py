@@ -17,7 +17,7 @@ from lxml import etree
 
 from contracttest.engine import documents as doc
 from contracttest.engine.documents import Fault
-from contracttest.engine.http import HttpResponse
+from contracttest.engine.http import HttpResponse, valid_host
 from contracttest.engine.lifecycle import ASYNC_CREATED, REMOVAL_REFUSED, initial_status
 from contracttest.engine.model import Kind, Template, View
 from contracttest.engine.render import sub, to_bytes
@@ -27,6 +27,7 @@ from contracttest.xmlsafe import Element, XMLProblem, parse
 
 if TYPE_CHECKING:
     from contracttest.engine.app import Call
+    from contracttest.engine.auth import Principal
     from contracttest.engine.operations import Operations, Place
 
 
@@ -42,7 +43,7 @@ class Writes:
         kind = self.model.kind(template)
         if kind is None or kind.generated:
             raise Fault(405, body=False)
-        place = self.ops.locate(call, template, call.target.segments)
+        place = self.ops.locate(call, template, call.target.segments, write=True)
         root = doc.read_body(call.request.body, link, self.model)
         doc.require_parameters(root, link, kind.entity_type)
         item = self.model.list_item(link.body_type or "")
@@ -51,16 +52,18 @@ class Writes:
         view = self.model.view(kind)
         if view is not None:
             return self._add_to_view(call, link, kind, view, place, root)
-        attached = self._attached(kind, place.path, root)
+        attached = self._attached(call, kind, place.path, root)
         if attached is None:
             attached = self._attachment(call, kind, place.path, root)
-        row = self.create(kind, place.path, root, call.principal.user, attached)
+        row = self.create(kind, place.path, root, call.principal, attached)
         return self._created(call, kind, row, asynchronous=attached is None)
 
     def _created(
         self, call: Call, kind: Kind, row: Row, *, asynchronous: bool, path: str | None = None
     ) -> HttpResponse:
-        element = self.ops.renderer.entity(kind, row, path)
+        element = self.ops.access.restrict(
+            call.principal, self.ops.renderer.entity(kind, row, path)
+        )
         expect = (call.request.header("expect") or "").lower()
         if (
             asynchronous
@@ -80,13 +83,14 @@ class Writes:
         self, call: Call, kind: Kind, collection: str, items: Iterable[Element]
     ) -> HttpResponse:
         """Every item created; the list answered, located at the collection."""
-        rows = [self.create(kind, collection, item, call.principal.user) for item in items]
+        rows = [self.create(kind, collection, item, call.principal) for item in items]
         renderer = self.ops.renderer
         listing = renderer.listing(kind, [renderer.entity(kind, r) for r in rows])
+        self.ops.access.restrict(call.principal, listing)
         location = _location(call, etree.Element("x", href=renderer.href(collection)))
         return HttpResponse(201, to_bytes(listing), [("Location", location)])
 
-    def _attached(self, kind: Kind, collection: str, root: Element) -> str | None:
+    def _attached(self, call: Call, kind: Kind, collection: str, root: Element) -> str | None:
         """The id of the existing entity an add attaches, where the added entity has no path
         of its own to GET (a VM added to an affinity group): None for a new entity."""
         if kind.top_level or "GET" in self.model.links.get(kind.entity_template, {}):
@@ -95,7 +99,7 @@ class Writes:
         if target is None:
             return None
         given_id = root.get("id") or root.findtext("id")
-        found = self.ops.lookup(target, given_id, root.findtext("name"))
+        found = self.ops.lookup(call.principal, target, given_id, root.findtext("name"))
         if found is None:
             raise Fault(400, "Operation Failed", f"Entity not found: {kind.entity_type}")
         if self.store.get(collection, found) is not None:
@@ -111,16 +115,21 @@ class Writes:
         if found is None:
             return None
         reference, target = found
-        entity_id = reference.get("id") or reference.findtext("id")
+        given_id = reference.get("id") or reference.findtext("id")
         name = reference.findtext("name")
-        if not entity_id and name:
-            entity_id = self.ops.lookup(target, None, name)
-        if not entity_id and _describes(reference):
+        entity_id = self.ops.lookup(call.principal, target, given_id, name)
+        if entity_id is None and given_id:
+            raise Fault(
+                400, "Operation Failed", f"Entity not found: {target.entity_type}: id={given_id}"
+            )
+        if entity_id is None and _describes(reference):
+            if not self.ops.access.adds(call.principal, target.name):
+                raise self.ops.access.forbidden()
             entity = copy.deepcopy(reference)
             add = self.model.links.get(target.template, {}).get("POST")
             if add is not None:
                 doc.require_parameters(entity, add, target.entity_type)
-            entity_id = self.create(target, target.name, entity, call.principal.user).id
+            entity_id = self.create(target, target.name, entity, call.principal).id
             for child in list(reference):
                 reference.remove(child)
             reference.attrib.clear()
@@ -150,10 +159,12 @@ class Writes:
         """Attach the existing entity the body names, or create one that belongs here; it
         is answered as it is seen here (``vms/<vm>/disks/<id>``)."""
         owner_id = place.last.id
-        existing = self._named(view.top, link, root)
+        existing = self._named(call, view.top, link, root)
         if existing is None:
+            if not self.ops.access.adds(call.principal, view.top.name):
+                raise self.ops.access.forbidden()
             _join(root, view, owner_id)
-            row = self.create(view.top, view.top.name, root, call.principal.user)
+            row = self.create(view.top, view.top.name, root, call.principal)
             path = f"{place.address}/{row.id}"
             return self._created(call, kind, row, asynchronous=True, path=path)
         if self.ops.belongs(view, existing, owner_id, place.path):
@@ -161,7 +172,9 @@ class Writes:
                 409, "Operation Failed", f"[{view.top.entity_type} {existing.id} is already here.]"
             )
         row = existing
-        if view.item is not None:  # a list of owners: join it
+        if view.item is not None:  # a list of owners: join it (which changes the entity)
+            if not self.ops.access.changes(call.principal, existing):
+                raise self.ops.access.forbidden()
             stored = parse(existing.doc)
             _join(stored, view, owner_id)
             row = existing._replace(doc=doc.compact(stored))
@@ -174,7 +187,7 @@ class Writes:
         path = f"{place.address}/{row.id}"
         return self._created(call, kind, row, asynchronous=False, path=path)
 
-    def _named(self, top: Kind, link: Link, root: Element) -> Row | None:
+    def _named(self, call: Call, top: Kind, link: Link, root: Element) -> Row | None:
         """The existing entity an add names: by id, or by name where the link takes
         ``<element>.id|name`` (a reference, not a new entity)."""
         given_id = root.get("id") or root.findtext("id")
@@ -184,37 +197,59 @@ class Writes:
         name = root.findtext("name") if by_reference else None
         if not given_id and not name:
             return None
-        found = self.ops.lookup(top, given_id, name)
+        found = self.ops.lookup(call.principal, top, given_id, name)
         if found is None:
             what = f"id={given_id}" if given_id else f"name={name}"
             raise Fault(400, "Operation Failed", f"Entity not found: {top.entity_type}: {what}")
         return self.store.get(top.name, found)
 
     def create(
-        self, kind: Kind, collection: str, root: Element, owner: str, entity_id: str | None = None
+        self,
+        kind: Kind,
+        collection: str,
+        root: Element,
+        principal: Principal,
+        entity_id: str | None = None,
+        *,
+        owner: str | None = None,
     ) -> Row:
+        """Store a new entity created by ``principal`` (owned by it unless ``owner`` says)."""
         doc.strip_read_only(root)
         doc.drop_unknown(root, kind.entity_type, self.model)
         doc.check_values(root, kind.entity_type, self.model)
-        doc.resolve_references(root, kind.entity_type, self.model, self.ops.lookup)
+        doc.resolve_references(root, kind.entity_type, self.model, self.ops.finder(principal))
         if self.model.child_type(kind.entity_type, "status") is not None:
             allowed = self.model.status_values(kind.entity_type)
             sub(root, "status", initial_status(kind.element, allowed))
         name = doc.name_of(root)
-        if kind.top_level and name and self.store.by_name(collection, name) is not None:
+        if kind.top_level and name and self._clash(principal, collection, name, None):
             raise Fault(
                 409,
                 "Operation Failed",
                 f"[Cannot add {kind.entity_type}. The name {name} is already in use.]",
             )
-        row = Row(collection, entity_id or str(uuid.uuid4()), name, owner, doc.compact(root))
+        row = Row(
+            collection,
+            entity_id or str(uuid.uuid4()),
+            name,
+            owner or principal.user,
+            doc.compact(root),
+        )
         self.store.insert(row)
         return row
+
+    def _clash(self, principal: Principal, collection: str, name: str, own: str | None) -> bool:
+        """Whether another entity the principal sees holds ``name``: names it cannot see
+        clash with nothing, so a name is no way to learn what exists."""
+        return any(
+            row.id != own and self.ops.access.sees(principal, row)
+            for row in self.store.named(collection, name)
+        )
 
     # -- update ------------------------------------------------------------------------
 
     def update(self, call: Call, template: Template) -> HttpResponse:
-        place = self.ops.locate(call, template, call.target.segments)
+        place = self.ops.locate(call, template, call.target.segments, write=True)
         step = place.last
         if step.row is None:
             raise Fault(405, body=False)
@@ -226,28 +261,33 @@ class Writes:
                 root.remove(child)
         doc.drop_unknown(root, step.kind.entity_type, self.model)
         doc.check_values(root, step.kind.entity_type, self.model)
-        doc.resolve_references(root, step.kind.entity_type, self.model, self.ops.lookup)
+        finder = self.ops.finder(call.principal)
+        doc.resolve_references(root, step.kind.entity_type, self.model, finder)
         stored = parse(step.row.doc)
         doc.merge(stored, root)
         name = doc.name_of(stored)
-        if step.kind.top_level and name and name != step.row.name:
-            clash = self.store.by_name(step.row.collection, name)
-            if clash is not None and clash.id != step.row.id:
-                raise Fault(
-                    409,
-                    "Operation Failed",
-                    f"[Cannot edit {step.kind.entity_type}. The name {name} is already in use.]",
-                )
+        if (
+            step.kind.top_level
+            and name
+            and name != step.row.name
+            and self._clash(call.principal, step.row.collection, name, step.row.id)
+        ):
+            raise Fault(
+                409,
+                "Operation Failed",
+                f"[Cannot edit {step.kind.entity_type}. The name {name} is already in use.]",
+            )
         row = step.row._replace(doc=doc.compact(stored), name=name)
         self.store.update(row.collection, row.id, row.doc, name)
-        return HttpResponse(200, to_bytes(step._replace(row=row).render(self.ops.renderer)))
+        element = step._replace(row=row).render(self.ops.renderer)
+        return HttpResponse(200, to_bytes(self.ops.access.restrict(call.principal, element)))
 
     # -- remove ------------------------------------------------------------------------
 
     def delete(self, call: Call, template: Template) -> HttpResponse:
         if template and template[-1] != "{id}":
             return self._delete_listed(call, template)
-        place = self.ops.locate(call, template, call.target.segments)
+        place = self.ops.locate(call, template, call.target.segments, write=True)
         step = place.last
         if step.row is None:
             raise Fault(405, body=False)
@@ -277,7 +317,7 @@ class Writes:
     def _delete_listed(self, call: Call, template: Template) -> HttpResponse:
         """``DELETE`` of a collection (3.6's gluster bricks): the entities the body names,
         never the owner of the collection."""
-        place = self.ops.locate(call, template, call.target.segments)
+        place = self.ops.locate(call, template, call.target.segments, write=True)
         kind = self.model.kind(template)
         try:
             root = parse(call.request.body) if call.request.body.strip() else None
@@ -336,6 +376,8 @@ def _names_the_entity(parameter: str, tag: str) -> bool:
 
 
 def _location(call: Call, element: Element) -> str:
+    """The absolute URL of what was created, on the host the client named when that is a
+    host name and port (the server refuses any other); else the path alone."""
     host = call.request.header("host")
     href = element.get("href", "")
-    return f"http://{host}{href}" if host else href
+    return f"http://{host}{href}" if host and valid_host(host) else href
