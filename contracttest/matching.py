@@ -12,9 +12,9 @@ import difflib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from urllib.parse import parse_qsl, urlsplit
 
+from contracttest.memo import Memo
 from contracttest.xmlsafe import Element, XMLProblem, parse
 
 MATCHERS = ("method", "path", "query", "body")
@@ -41,10 +41,17 @@ def canonical_body(body: bytes, content_type: str = "") -> object:
     do not count), a form as sorted pairs, JSON as sorted JSON; anything else as bytes."""
     if not body:
         return b""
-    return _canonical(body, content_type.split(";", 1)[0].strip().lower())
+    key = (body, content_type.split(";", 1)[0].strip().lower())
+    found = _MEANINGS.get(key)
+    if found is None:
+        found = _MEANINGS.put(key, _canonical(*key), len(body))
+    return found
 
 
-@lru_cache(maxsize=4096)
+#: Bodies' meanings, memoised (polling repeats bodies), bounded by the bodies' bytes.
+_MEANINGS: Memo[tuple[bytes, str], object] = Memo(32 << 20, largest=1 << 20)
+
+
 def _canonical(body: bytes, media: str) -> object:
     head = body.lstrip()[:1]
     if head == b"<":

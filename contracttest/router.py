@@ -12,10 +12,12 @@ from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import parse_qsl, unquote
 
+from contracttest.memo import Memo
 from contracttest.rsdl import Contract, Link
 
 KNOWN_PREFIXES = ("/ovirt-engine/api/v4", "/ovirt-engine/api", "/api")
-_CACHE_LIMIT = 200_000
+#: Bytes of keys each of the router's memos may hold (paths, segments, names).
+MEMO_BYTES = 8 << 20
 _UNSEEN = object()
 
 
@@ -47,15 +49,25 @@ class Target(NamedTuple):
         return "/".join(self.segments)
 
 
-@lru_cache(maxsize=8192)
+_SPLIT: Memo[tuple[str, str], Target] = Memo(MEMO_BYTES, largest=2048)
+
+
 def split_uri(uri: str, prefix: str) -> Target:
     """Take any request URI (any host, any known API prefix) apart.
 
-    Memoised: polling and replays send the same URIs again and again.
+    Memoised (bounded by bytes): polling and replays send the same URIs again and again.
 
     The longest matching prefix wins: ``/ovirt-engine/api/v4/vms`` is ``vms`` under
     ``/ovirt-engine/api/v4``, whatever the contract's own prefix.
     """
+    key = (uri, prefix)
+    found = _SPLIT.get(key)
+    if found is None:
+        found = _SPLIT.put(key, _split_uri(uri, prefix), len(uri) + len(prefix))
+    return found
+
+
+def _split_uri(uri: str, prefix: str) -> Target:
     path, query = _path_and_query(uri)
     base = ""
     for candidate in _prefixes(prefix):
@@ -154,11 +166,12 @@ class Router:
         self._root.links.setdefault("GET", []).append(contract.root_link)
         self._start: States = (self._root,)
         #: Relative path -> the trie nodes it reaches, best first (literal before variable).
-        self._states: dict[str, States] = {}
-        self._steps: dict[tuple[States, str], States] = {}
-        #: Verdicts derived from routes, memoised by their users (keys are theirs).
-        self.cache: dict[tuple[object, ...], object] = {}
-        self._at: dict[tuple[str, ...], object] = {}
+        self._states: Memo[str, States] = Memo(MEMO_BYTES)
+        self._steps: Memo[tuple[States, str], States] = Memo(MEMO_BYTES)
+        #: Verdicts derived from routes, memoised by their users (keys are theirs; their
+        #: size is what ``put`` is told).
+        self.cache: Memo[tuple[object, ...], object] = Memo(MEMO_BYTES)
+        self._at: Memo[tuple[str, ...], object] = Memo(MEMO_BYTES)
 
     def links_at(self, segments: tuple[str, ...] | list[str]) -> dict[str, list[Link]] | None:
         """The links of every method at a concrete path; None when no template matches it."""
@@ -167,9 +180,7 @@ class Router:
         if found is _UNSEEN:
             node = self._walk(self._root, key, 0)
             found = node.links if node is not None else None
-            if len(self._at) > _CACHE_LIMIT:
-                self._at.clear()
-            self._at[key] = found
+            self._at.put(key, found, sum(map(len, key)) + 8 * len(key))
         return found  # type: ignore[return-value]
 
     def route(self, method: str, segments: tuple[str, ...] | list[str]) -> Link | None:
@@ -216,10 +227,7 @@ class Router:
         parents = self.reach(head) if head else self._start
         name = unquote(last.partition(";")[0]) if ";" in last or "%" in last else last
         states = self.step(parents, name) if name else parents
-        if len(self._states) > _CACHE_LIMIT:
-            self._states.clear()
-        self._states[path] = states
-        return states
+        return self._states.put(path, states, len(path))
 
     def step(self, states: States, name: str) -> States:
         """The nodes one more segment ``name`` reaches from ``states``, memoised."""
@@ -232,9 +240,7 @@ class Router:
                 for child in (node.literal.get(name), node.variable)
                 if child is not None
             )
-            if len(self._steps) > _CACHE_LIMIT:
-                self._steps.clear()
-            self._steps[key] = found
+            self._steps.put(key, found, len(name))
         return found
 
     def _walk(self, node: _Node, segments: tuple[str, ...] | list[str], i: int) -> _Node | None:

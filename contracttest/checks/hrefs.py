@@ -153,7 +153,7 @@ class HrefChecker:
                 if in_actions
                 else self._sub_collection(rel, "", href, owner)
             )
-            self.router.cache[key] = verdict
+            self.router.cache.put(key, verdict, len(owner.tag) + len(rel))
         if verdict is not None:
             assert isinstance(verdict, tuple)
             self.problems.append((element, href, verdict, ""))

@@ -86,6 +86,8 @@ def compiled_type(schema: Schema, type_name: str) -> Compiled | None:
 
 #: How many valid texts are remembered per simple type (true/false, sizes, states...).
 _VALID_TEXTS = 4096
+#: The longest text remembered (so the memo stays within 4096 * 256 characters a type).
+_VALID_TEXT_SIZE = 256
 
 
 def _valid_texts(schema: Schema, type_name: str) -> set[str]:
@@ -157,7 +159,7 @@ class Walk:
                     if text not in valid:
                         if check(text) is not None:
                             note((type_name, str(tag), "value"), child, text)
-                        elif len(valid) < _VALID_TEXTS:
+                        elif len(valid) < _VALID_TEXTS and len(text) <= _VALID_TEXT_SIZE:
                             valid.add(text)
             elif sub.plain and not len(child):
                 keys = child.keys()

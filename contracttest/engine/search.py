@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -20,6 +19,7 @@ _TOKEN = re.compile(r'"[^"]*"|!=|<=|>=|=|<|>|[^\s=!<>"]+')
 _OPERATORS = frozenset({"=", "!=", "<", ">", "<=", ">="})
 _PREFIX = re.compile(r"^\s*[A-Za-z_]+\s*:\s*")
 _PAGE = re.compile(r"[0-9]{1,9}")
+_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}(?:\.[A-Za-z_][A-Za-z0-9_-]{0,63}){0,7}")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 
@@ -40,11 +40,7 @@ class Condition:
         if not case_sensitive:
             actual, expected = actual.lower(), expected.lower()
         if self.operator in ("=", "!="):
-            same = (
-                _wildcard(expected).fullmatch(actual) is not None
-                if "*" in expected
-                else (actual == expected)
-            )
+            same = glob_match(expected, actual) if "*" in expected else actual == expected
             return same if self.operator == "=" else not same
         left, right = _comparable(actual), _comparable(expected)
         if type(left) is not type(right):
@@ -109,7 +105,7 @@ def parse_search(text: str) -> Query:
         if word == "sortby":
             if i + 1 >= len(tokens):
                 raise SearchError("'sortby' needs a field name")
-            sort_by = tokens[i + 1]
+            sort_by = _field_name(tokens[i + 1])
             i += 2
             if i < len(tokens) and tokens[i].lower() in ("asc", "desc"):
                 descending = tokens[i].lower() == "desc"
@@ -130,7 +126,7 @@ def parse_search(text: str) -> Query:
             operator = tokens[i + 1] if i + 1 < len(tokens) else ""
             if operator not in _OPERATORS or i + 2 >= len(tokens):
                 raise SearchError(f"expected FIELD=VALUE at {' '.join(tokens[i : i + 3])!r}")
-            current.append(Condition(tokens[i], operator, _unquote(tokens[i + 2])))
+            current.append(Condition(_field_name(tokens[i]), operator, _unquote(tokens[i + 2])))
             i += 3
     if current:
         groups.append(tuple(current))
@@ -146,10 +142,32 @@ def _comparable(value: str) -> float | str:
     return float(value) if _NUMBER.fullmatch(value) else value
 
 
-@lru_cache(maxsize=256)
-def _wildcard(pattern: str) -> re.Pattern[str]:
-    """``web*`` as a pattern: ``*`` is the only wildcard, as in the engine's search."""
-    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")), re.DOTALL)
+def _field_name(token: str) -> str:
+    """A field as the engine's search language names one (``name``, ``cluster.name``)."""
+    if _FIELD.fullmatch(token) is None:
+        shown = token if len(token) <= 40 else f"{token[:40]}..."
+        raise SearchError(f"{shown!r} is not a field name")
+    return token
+
+
+def glob_match(pattern: str, text: str) -> bool:
+    """Whether ``text`` matches ``pattern``, whose only wildcard is ``*`` (any run of
+    characters), as in the engine's search. Linear: each literal part is found once, leftmost,
+    after the one before it (no backtracking, whatever the pattern)."""
+    parts = pattern.split("*")
+    if len(parts) == 1:
+        return pattern == text
+    head, *middle, tail = parts
+    if len(text) < len(head) + len(tail) or not text.startswith(head) or not text.endswith(tail):
+        return False
+    position, end = len(head), len(text) - len(tail)
+    for part in middle:
+        if part:
+            found = text.find(part, position, end)
+            if found < 0:
+                return False
+            position = found + len(part)
+    return True
 
 
 def _sort_key(value: str | None) -> tuple[int, float | str]:

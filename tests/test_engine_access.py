@@ -1,0 +1,429 @@
+"""Authorization of the embedded engine, generated from the contract, over real HTTP.
+
+Two worlds are stored in a fresh engine: one entity in every collection and sub-collection of
+the contract (views included) owned by the admin, and the same owned by the non-admin user;
+the admin's also in views of shared (seeded) owners. Then every RSDL link (path template and
+method) is instantiated on the admin's world and sent by the user: with ``follow`` on every
+GET, a body on every write. The user must learn nothing of the admin's world:
+
+* every answer is the answer the same request gets with every id replaced by an unknown one
+  (status and body, ids aside): what the user may not see does not exist for it;
+* no answer holds an id of the admin's world that the request did not carry;
+* nothing of the admin's world changes.
+
+On the user's own world, every add that attaches or refers names an entity of the admin's
+(by id, by name) and gets exactly what naming an unknown one gets. And the admin still sees
+everything: every GET link on the user's world answers 200.
+"""
+
+from __future__ import annotations
+
+import http.client
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+import contracttest
+from contracttest.engine import Engine, EngineServer, open_engine
+from contracttest.engine.access import EVERYONE
+from contracttest.engine.model import EngineModel, Kind, Template, View, generic
+from contracttest.engine.store import Row
+from contracttest.rsdl import Link
+
+ADMIN = "admin@internal"
+USER = "user@internal"
+PASSWORD = "ovirt"
+BUNDLED = Path(contracttest.__file__).parent / "contracts" / "v4"
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+@dataclass
+class World:
+    """One owner's entities: the id at every generic entity template, where each is stored."""
+
+    owner: str
+    tag: str
+    ids: dict[Template, str] = field(default_factory=dict)
+    stored: dict[Template, str] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # id -> name
+
+    def path(self, template: Template) -> list[str] | None:
+        """A link's template with this world's ids, or None where it has none."""
+        segments: list[str] = []
+        for k, segment in enumerate(template):
+            if segment != "{id}":
+                segments.append(segment)
+                continue
+            found = self.ids.get(template[: k + 1])
+            if found is None:
+                return None
+            segments.append(found)
+        return segments
+
+
+def _document(kind: Kind, name: str, view: View | None = None, owner: str = "") -> bytes:
+    root = etree.Element(kind.element)
+    etree.SubElement(root, "name").text = name
+    if view is not None:
+        if view.item is None:
+            etree.SubElement(root, view.field, id=owner)
+        else:
+            etree.SubElement(etree.SubElement(root, view.field), view.item, id=owner)
+    return etree.tostring(root)
+
+
+def populate(engine: Engine, owner: str, tag: str, shared: bool = False) -> World:
+    """One entity of ``owner`` in every collection the contract has, stored as the engine
+    stores them (a view's entity in its top-level collection, referring to its owner)."""
+    model = engine.model
+    world = World(owner, tag)
+    store = engine.store
+    kinds = sorted(
+        (kind for kind in model.kinds.values() if not kind.generated),
+        key=lambda kind: (len(kind.template), kind.template),
+    )
+    with store.transaction():
+        for n, kind in enumerate(kinds):
+            entity = (*kind.template, "{id}")
+            entity_id = str(uuid.uuid4())
+            name = f"{tag}-{n}"
+            if kind.top_level:
+                store.insert(Row(kind.name, entity_id, name, owner, _document(kind, name)))
+                world.stored[entity] = f"{kind.name}/{entity_id}"
+            else:
+                parent = kind.template[:-1]
+                owner_id = world.ids.get(parent)
+                if owner_id is None:
+                    continue
+                view = model.view(kind)
+                if view is not None:
+                    doc = _document(view.top, name, view, owner_id)
+                    store.insert(Row(view.top.name, entity_id, name, owner, doc))
+                    world.stored[entity] = f"{view.top.name}/{entity_id}"
+                else:
+                    collection = f"{world.stored[parent]}/{kind.name}"
+                    store.insert(Row(collection, entity_id, name, owner, _document(kind, name)))
+                    world.stored[entity] = f"{collection}/{entity_id}"
+            world.ids[entity] = entity_id
+            world.names[entity_id] = name
+        if shared:  # the admin's entities in views of shared (seeded) owners too
+            for kind in kinds:
+                view = model.view(kind)
+                owner_kind = model.kind(kind.template[:-2])
+                if view is None or owner_kind is None or not owner_kind.top_level:
+                    continue
+                for row in store.list(owner_kind.name):
+                    if row.owner == EVERYONE:
+                        entity_id = str(uuid.uuid4())
+                        name = f"{tag}-shared-{len(world.names)}"
+                        doc = _document(view.top, name, view, row.id)
+                        store.insert(Row(view.top.name, entity_id, name, owner, doc))
+                        world.names[entity_id] = name
+    return world
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes
+    headers: list[tuple[str, str]]
+
+    def normal(self, *swaps: tuple[str, str]) -> tuple[int, bytes]:
+        """Status and body with every id made alike (and the given names swapped)."""
+        body = _UUID.sub("ID", self.body.decode("utf-8", "replace"))
+        for old, new in swaps:
+            body = body.replace(old, new)
+        return self.status, body.encode()
+
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace") + repr(self.headers)
+
+
+class Client:
+    def __init__(self, server: EngineServer, prefix: str, user: str) -> None:
+        self.host, self.port = server.address
+        self.prefix = prefix
+        import base64
+
+        self.auth = "Basic " + base64.b64encode(f"{user}:{PASSWORD}".encode()).decode()
+        self.connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
+
+    def send(self, method: str, path: str, body: bytes | None = None) -> Reply:
+        headers = {"Authorization": self.auth, "Content-Type": "application/xml"}
+        if body is not None:
+            headers["Expect"] = "201-created"
+        for attempt in range(2):
+            try:
+                self.connection.request(method, f"{self.prefix}/{path}", body, headers)
+                response = self.connection.getresponse()
+                data = response.read()
+                return Reply(response.status, data, response.getheaders())
+            except (http.client.HTTPException, ConnectionError):
+                self.connection.close()
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+@dataclass
+class Setup:
+    engine: Engine
+    admin_world: World
+    user_world: World
+    admin: Client
+    user: Client
+
+    @property
+    def model(self) -> EngineModel:
+        return self.engine.model
+
+    def private_ids(self) -> set[str]:
+        return set(self.admin_world.names)
+
+    def snapshot(self) -> list[Row]:
+        """Everything not the user's: what no request of the user may change."""
+        store = self.engine.store
+        with store.lock:
+            rows = store._db.execute(
+                "SELECT collection, id, name, owner, doc FROM entities WHERE owner != ? "
+                "AND collection != 'jobs' ORDER BY collection, id",
+                (USER,),
+            ).fetchall()
+        return [Row(*row) for row in rows]
+
+
+def _contracts() -> list[tuple[str, Path, Path]]:
+    found = [("v4", BUNDLED / "rsdl.xml", BUNDLED / "api.xsd")]
+    corpus = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+    import os
+
+    corpus = Path(os.environ.get("CONTRACTTEST_CORPUS", corpus))
+    v3 = (
+        corpus / "rsdl" / "rsdl_3.6_pysdk_e99bbd10.xml",
+        corpus / "xsd" / "api_3.6_pysdk_e99bbd10.xsd",
+    )
+    if v3[0].exists():
+        found.append(("v3.6", *v3))
+    return found
+
+
+@pytest.fixture(scope="module", params=_contracts(), ids=lambda c: c[0])
+def setup(request: pytest.FixtureRequest) -> Iterator[Setup]:
+    _, rsdl, xsd = request.param
+    engine = open_engine(rsdl, xsd)
+    admin_world = populate(engine, ADMIN, "adm", shared=True)
+    user_world = populate(engine, USER, "usr")
+    with EngineServer(engine.handle) as server:
+        admin = Client(server, engine.prefix, ADMIN)
+        user = Client(server, engine.prefix, USER)
+        try:
+            yield Setup(engine, admin_world, user_world, admin, user)
+        finally:
+            admin.close()
+            user.close()
+    engine.close()
+
+
+def _links(model: EngineModel) -> list[tuple[Template, Link]]:
+    return sorted(
+        ((generic(link.segments), link) for link in model.contract.links),
+        key=lambda pair: (pair[0], pair[1].method),
+    )
+
+
+def _follow(model: EngineModel, template: Template) -> str:
+    """``follow`` naming every sub-collection and reference of the entity at ``template``."""
+    kind = model.kind(template[:-1]) if template and template[-1] == "{id}" else None
+    kind = kind or model.kind(template)
+    if kind is None:
+        return ""
+    names = [segment for segment, _ in model.shape(kind.entity_template).subcollections]
+    entity = model.complex_type(kind.entity_type)
+    names += sorted(entity.children) if entity is not None else []
+    return "follow=" + ",".join(dict.fromkeys(names))
+
+
+def _body(model: EngineModel, link: Link, name: str, entity_id: str | None = None) -> bytes:
+    if link.is_action or link.method == "DELETE":
+        return b"<action/>"
+    names = model.schema.element_names(link.body_type or "") if link.body_type else ()
+    tag = names[0] if names else "action"
+    root = etree.Element(tag)
+    if entity_id:
+        root.set("id", entity_id)
+    etree.SubElement(root, "name").text = name
+    return etree.tostring(root)
+
+
+def _fresh() -> str:
+    return f"probe-{uuid.uuid4().hex[:8]}"
+
+
+def _ghost(segments: list[str], world: World) -> list[str]:
+    return [str(uuid.uuid4()) if s in world.names else s for s in segments]
+
+
+def _leaks(reply: Reply, private: set[str], asked: str) -> set[str]:
+    return {found for found in _UUID.findall(reply.text()) if found in private} - set(
+        _UUID.findall(asked)
+    )
+
+
+def test_a_filtered_user_learns_nothing_of_another_users_world(setup: Setup) -> None:
+    model = setup.model
+    private = setup.private_ids()
+    before = setup.snapshot()
+    covered: set[tuple[Template, str]] = set()
+    problems: list[str] = []
+    for template, link in _links(model):
+        segments = setup.admin_world.path(template)
+        if segments is None or not any(s in private for s in segments):
+            continue
+        ghost = _ghost(segments, setup.admin_world)
+        path, ghost_path = "/".join(segments), "/".join(ghost)
+        body = None if link.method == "GET" else _body(model, link, "probe")
+        if link.method == "GET":
+            follow = _follow(model, template)
+            path, ghost_path = f"{path}?{follow}", f"{ghost_path}?{follow}"
+        seen = setup.user.send(link.method, path, body)
+        unknown = setup.user.send(link.method, ghost_path, body)
+        covered.add((template, link.method))
+        if seen.normal() != unknown.normal():
+            problems.append(
+                f"{link.method} {path}: {seen.status} {seen.body[:200]!r}, "
+                f"an unknown id gets {unknown.status} {unknown.body[:200]!r}"
+            )
+        leaked = _leaks(seen, private, path)
+        if leaked:
+            problems.append(f"{link.method} {path} shows the admin's {sorted(leaked)[:3]}")
+    assert not problems, "\n".join(problems[:20])
+    assert setup.snapshot() == before
+    links = {(template, link.method) for template, link in _links(model) if "{id}" in template}
+    print(f"\naccess: {len(covered)} (path, method) pairs of {len(links)} with ids tried")
+    assert len(covered) >= 0.9 * len(links)
+
+
+def test_views_of_shared_owners_show_a_user_nothing_of_another_users(setup: Setup) -> None:
+    """A data centre everyone sees, holding the admin's private cluster: the user's listing
+    of the view, and its follow, leave it out."""
+    model = setup.model
+    private = setup.private_ids()
+    tried = 0
+    for kind in model.kinds.values():
+        owner_kind = model.kind(kind.template[:-2]) if len(kind.template) == 3 else None
+        if model.view(kind) is None or owner_kind is None or not owner_kind.top_level:
+            continue
+        for row in setup.engine.store.list(owner_kind.name):
+            if row.owner != EVERYONE:
+                continue
+            path = f"{owner_kind.name}/{row.id}/{kind.name}"
+            for asked in (path, f"{owner_kind.name}/{row.id}?{_follow(model, kind.template[:-1])}"):
+                reply = setup.user.send("GET", asked)
+                tried += 1
+                assert reply.status == 200, (asked, reply.status, reply.body[:300])
+                assert not _leaks(reply, private, asked), asked
+                admin = setup.admin.send("GET", asked)
+                assert admin.status == 200
+    assert tried
+
+
+def test_the_user_cannot_attach_or_name_what_it_cannot_see(setup: Setup) -> None:
+    """Every add under the user's own entities names an admin's entity (by id, then by
+    name): the answer is the one an unknown id or name gets, and nothing of the admin's
+    changes."""
+    model = setup.model
+    private = setup.private_ids()
+    before = setup.snapshot()
+    problems: list[str] = []
+    tried = 0
+    for template, link in _links(model):
+        if link.method != "POST" or link.is_action or not template or template[-1] == "{id}":
+            continue
+        segments = setup.user_world.path(template)
+        kind = model.kind(template)
+        if segments is None or kind is None:
+            continue
+        target = model.view(kind)
+        top = target.top if target is not None else model.reference_kinds.get(kind.entity_type)
+        if top is None:
+            continue
+        theirs = setup.admin_world.ids.get((*top.template, "{id}"))
+        if theirs is None:
+            continue
+        path = "/".join(segments)
+        name = setup.admin_world.names[theirs]
+        ghost_name = f"ghost-{uuid.uuid4().hex[:8]}"
+        for mine, unknown in (
+            (_body(model, link, _fresh(), theirs), _body(model, link, _fresh(), str(uuid.uuid4()))),
+            (_body(model, link, name), _body(model, link, ghost_name)),
+        ):
+            first = setup.user.send("POST", path, unknown)
+            second = setup.user.send("POST", path, mine)
+            tried += 1
+            if first.status != second.status:
+                problems.append(
+                    f"POST {path} {mine!r}: {second.status} {second.body[:200]!r}; "
+                    f"unknown: {first.status} {first.body[:200]!r}"
+                )
+            leaked = _leaks(second, private, path + mine.decode())
+            if leaked:
+                problems.append(f"POST {path} shows the admin's {sorted(leaked)[:3]}")
+    assert not problems, "\n".join(problems[:20])
+    assert setup.snapshot() == before
+    assert tried
+
+
+def test_the_admin_still_sees_everything(setup: Setup) -> None:
+    model = setup.model
+    failures = []
+    tried = 0
+    for template, link in _links(model):
+        if link.method != "GET":
+            continue
+        segments = setup.user_world.path(template)
+        if segments is None or "{id}" not in template:
+            continue
+        path = "/".join(segments)
+        reply = setup.admin.send("GET", path)
+        tried += 1
+        if reply.status != 200:
+            failures.append(f"GET {path}: {reply.status}")
+        elif template[-1] != "{id}" and model.kind(template) is not None:
+            continue
+    assert not failures, failures[:10]
+    assert tried
+    listing = setup.admin.send("GET", "vms")
+    assert setup.user_world.ids[("vms", "{id}")].encode() in listing.body
+
+
+@pytest.mark.parametrize(
+    "collection", ["users", "groups", "roles", "tags", "datacenters", "clusters", "hosts"]
+)
+def test_administrative_collections_are_the_admins(setup: Setup, collection: str) -> None:
+    kind = setup.model.top_kinds.get(collection)
+    if kind is None:
+        pytest.skip(f"no {collection} in this contract")
+    body = f"<{kind.element}><name>not-{uuid.uuid4().hex[:6]}</name></{kind.element}>".encode()
+    if collection == "users":
+        body = (
+            b"<user><user_name>intruder@internal</user_name><domain><name>internal-authz</name>"
+            b"</domain></user>"
+        )
+    reply = setup.user.send("POST", collection, body)
+    assert reply.status == 403, reply
+    assert b"User is not authorized to perform this action." in reply.body
+    shared = next(
+        (row for row in setup.engine.store.list(collection) if row.owner == EVERYONE), None
+    )
+    if shared is not None:  # seen, not changed
+        assert setup.user.send("GET", f"{collection}/{shared.id}").status == 200
+        assert setup.user.send("PUT", f"{collection}/{shared.id}", body).status == 403
+        assert setup.user.send("DELETE", f"{collection}/{shared.id}").status == 403
