@@ -291,7 +291,6 @@ def test_sort_with_a_nan_value_keeps_numbers_in_order() -> None:
 # -- wildcards in linear time, field names only --------------------------------------------
 
 
-
 @settings(max_examples=300, deadline=None)
 @given(st.text("ab*", max_size=10), st.text("ab", max_size=12))
 def test_glob_match_agrees_with_a_regular_expression(pattern: str, text: str) -> None:
