@@ -17,7 +17,7 @@ from contracttest.rsdl import Contract, Link
 
 KNOWN_PREFIXES = ("/ovirt-engine/api/v4", "/ovirt-engine/api", "/api")
 #: Bytes of keys each of the router's memos may hold (paths, segments, names).
-MEMO_BYTES = 8 << 20
+MEMO_BYTES = 4 << 20
 _UNSEEN = object()
 
 

@@ -176,6 +176,11 @@ class EngineServer:
         shown = f"[{host}]" if ":" in host else host
         return f"{'https' if self.tls else 'http'}://{shown}:{port}"
 
+    @property
+    def open_connections(self) -> int:
+        """Connections open now (waiting, being served or closing)."""
+        return len(self._connections)
+
     # -- the loop ------------------------------------------------------------------------
 
     def serve_forever(self) -> None:
@@ -366,15 +371,11 @@ class EngineServer:
         try:
             while True:
                 keep = self._exchange(connection, event)
-                if not keep or connection.h11.our_state is not h11.DONE:
+                if not keep or connection.h11.their_state is not h11.DONE:
                     connection.closing = True
                     break
-                if connection.h11.their_state is not h11.DONE:
-                    connection.closing = True
-                    break
-                connection.h11.start_next_cycle()
-                following = connection.h11.next_event()  # a pipelined request, already here
-                if not isinstance(following, h11.Request):
+                following = self._next_cycle(connection)
+                if following is None:
                     break
                 event = following
         except (_Closed, OSError, h11.ProtocolError):
@@ -388,6 +389,20 @@ class EngineServer:
             self._linger(connection)
             connection.lingered = dropped
         self._give_back(connection)
+
+    def _next_cycle(self, connection: _Connection) -> h11.Request | None:
+        """A fresh reader for the connection's next request, with what the client already
+        sent after the last one (pipelining); that request when it is all here."""
+        leftover = bytes(connection.h11.trailing_data[0])
+        connection.h11 = h11.Connection(h11.SERVER, self.limits.head_bytes)
+        if not leftover:
+            return None
+        connection.h11.receive_data(leftover)
+        event = connection.h11.next_event()  # a protocol error: the caller closes
+        if isinstance(event, h11.Request):
+            return event
+        connection.deadline = time.monotonic() + self.limits.head_seconds
+        return None
 
     def _exchange(self, connection: _Connection, event: h11.Request) -> bool:
         """One request answered; whether the connection may go on."""
@@ -443,10 +458,7 @@ class EngineServer:
             self._drain(connection)
             raise _TooLarge(close=False)
         if connection.h11.they_are_waiting_for_100_continue:
-            self._write(
-                connection,
-                connection.h11.send(h11.InformationalResponse(status_code=100, headers=[])),
-            )
+            self._write(connection, b"HTTP/1.1 100 Continue\r\n\r\n")
         parts: list[bytes] = []
         size = 0
         for data in self._body_events(connection):
@@ -492,45 +504,30 @@ class EngineServer:
     def _send(
         self, connection: _Connection, event: h11.Request, response: HttpResponse, *, close: bool
     ) -> bool:
+        """Write the answer (h11 reads requests; answers are written here, from values the
+        engine made, each header checked); whether the connection may go on."""
+        keep = not close and _keeps_alive(event)
         body = response.body
-        headers: list[tuple[str, str]] = [
-            ("Date", formatdate(usegmt=True)),
-            ("Server", "contracttest-engine"),
+        lines = [
+            f"HTTP/1.1 {response.status} {_reason(response.status)}\r\n"
+            f"Date: {_date()}\r\nServer: contracttest-engine\r\n"
         ]
         if response.content_type is not None and (body or response.status >= 400):
-            headers.append(("Content-Type", response.content_type))
-        headers.extend(response.headers)
-        headers.append(("Content-Length", str(len(body))))
-        if close:
-            headers.append(("Connection", "close"))
-        conn = connection.h11
-        try:
-            data = (
-                conn.send(
-                    h11.Response(
-                        status_code=response.status,
-                        headers=headers,
-                        reason=_reason(response.status),
-                    )
-                )
-                or b""
-            )
-        except h11.LocalProtocolError as exc:  # a header the application should not have set
-            self._log(f"answer refused by HTTP: {exc}")
-            data = (
-                conn.send(
-                    h11.Response(
-                        status_code=500, headers=[("Content-Length", "0"), ("Connection", "close")]
-                    )
-                )
-                or b""
-            )
-            body = b""
-        if event.method != b"HEAD" and body:
-            data += conn.send(h11.Data(data=body)) or b""
-        data += conn.send(h11.EndOfMessage()) or b""
+            lines.append(f"Content-Type: {response.content_type}\r\n")
+        for name, value in response.headers:
+            if _HEADER_NAME.fullmatch(name) is None or _NOT_IN_VALUE.search(value) is not None:
+                self._log(f"a {name!r} header the engine made is not HTTP: left out")
+                continue
+            lines.append(f"{name}: {value}\r\n")
+        lines.append(f"Content-Length: {len(body)}\r\n")
+        if not keep:
+            lines.append("Connection: close\r\n")
+        lines.append("\r\n")
+        data = "".join(lines).encode("latin-1", "replace")
+        if event.method != b"HEAD":
+            data += body
         self._write(connection, data)
-        return not close and conn.our_state is h11.DONE
+        return keep
 
     def _write(self, connection: _Connection, data: bytes) -> None:
         connection.sock.settimeout(self.limits.send_seconds)
@@ -585,6 +582,30 @@ class _TooLarge(Exception):
     def __init__(self, *, close: bool) -> None:
         super().__init__("body too large")
         self.close = close
+
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_NOT_IN_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+_DATE = [0, ""]
+
+
+def _date() -> str:
+    """The ``Date`` header's value, made once a second."""
+    now = int(time.time())
+    if _DATE[0] != now:
+        _DATE[:] = [now, formatdate(now, usegmt=True)]
+    return str(_DATE[1])
+
+
+def _keeps_alive(event: h11.Request) -> bool:
+    """HTTP/1.1 without ``Connection: close`` (an HTTP/1.0 client gets one answer)."""
+    if event.http_version != b"1.1":
+        return False
+    return not any(
+        name == b"connection" and b"close" in value.lower() for name, value in event.headers
+    )
 
 
 def _framing(event: h11.Request) -> int | None:

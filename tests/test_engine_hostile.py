@@ -1,0 +1,631 @@
+"""The embedded engine attacked: each denial-of-service class with the bound it proves, strict
+HTTP, and a fuzz property over raw requests. All over real sockets on loopback.
+
+Bounds are asserted on what the engine holds (bytes it keeps, connections it keeps open,
+work a search does), not on the clock, where they can be; where time is the bound, it is a
+generous one (the defects it catches took minutes or forever), so a busy machine passes.
+"""
+
+from __future__ import annotations
+
+import base64
+import socket
+import threading
+import time
+import tracemalloc
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+
+import h11
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from contracttest import router
+from contracttest.engine import Engine, EngineServer, HttpRequest, open_engine
+from contracttest.engine.server import Limits
+from contracttest.xmlsafe import parse
+
+ADMIN = "Basic " + base64.b64encode(b"admin@internal:ovirt").decode()
+PREFIX = "/ovirt-engine/api"
+VM = (
+    "<vm><name>{name}</name><cluster><name>Default</name></cluster>"
+    "<template><name>Blank</name></template></vm>"
+)
+#: A request that is stalled is one that takes longer than this (nothing here should).
+PATIENCE = 10.0
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[Engine]:
+    engine = open_engine()
+    yield engine
+    engine.close()
+
+
+@contextmanager
+def serving(engine: Engine, **limits: float) -> Iterator[EngineServer]:
+    with EngineServer(engine.handle, limits=Limits(**limits)) as server:  # type: ignore[arg-type]
+        yield server
+
+
+@pytest.fixture(scope="module")
+def server(engine: Engine) -> Iterator[EngineServer]:
+    with serving(engine) as server:
+        yield server
+
+
+# -- a raw client ------------------------------------------------------------------------
+
+
+class Answer:
+    def __init__(self, status: int, headers: dict[str, str], body: bytes, closed: bool) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.closed = closed  # the server closed after it
+
+    def __repr__(self) -> str:
+        return f"<{self.status} {self.headers} {self.body[:200]!r}>"
+
+
+def connect(server: EngineServer, timeout: float = PATIENCE) -> socket.socket:
+    return socket.create_connection(server.address, timeout=timeout)
+
+
+def read_answer(sock: socket.socket, method: str = "GET") -> Answer:
+    """One response off the socket, framed as HTTP says (h11 as the client)."""
+    client = h11.Connection(h11.CLIENT)
+    client.send(h11.Request(method=method, target="/", headers=[("Host", "x")]))
+    client.send(h11.EndOfMessage())
+    status, headers, body = 0, {}, b""
+    while True:
+        event = client.next_event()
+        if event is h11.NEED_DATA:
+            client.receive_data(sock.recv(65536))
+            continue
+        if isinstance(event, h11.InformationalResponse):
+            continue
+        if isinstance(event, h11.Response):
+            status = event.status_code
+            headers = {k.decode().lower(): v.decode("latin-1") for k, v in event.headers}
+        elif isinstance(event, h11.Data):
+            body += bytes(event.data)
+        elif isinstance(event, h11.EndOfMessage):
+            break
+        elif isinstance(event, h11.ConnectionClosed):
+            raise AssertionError("the connection closed before an answer")
+    return Answer(status, headers, body, client.their_state is h11.MUST_CLOSE)
+
+
+def exchange(server: EngineServer, raw: bytes, method: str = "GET") -> Answer:
+    with connect(server) as sock:
+        sock.sendall(raw)
+        return read_answer(sock, method)
+
+
+def closed_by_server(sock: socket.socket) -> bool:
+    """Whether the server closed the connection (EOF, or a reset) before PATIENCE."""
+    sock.settimeout(PATIENCE)
+    try:
+        while sock.recv(65536):
+            pass
+    except ConnectionResetError:
+        pass
+    return True
+
+
+def head(method: str, path: str, *lines: str, auth: bool = True) -> bytes:
+    fields = ["Host: localhost", *([f"Authorization: {ADMIN}"] if auth else []), *lines]
+    return (f"{method} {PREFIX}{path} HTTP/1.1\r\n" + "".join(f"{f}\r\n" for f in fields)).encode()
+
+
+class Probe:
+    """Another client, asking the API root again and again: the longest wait it had."""
+
+    def __init__(self, server: EngineServer) -> None:
+        self.server = server
+        self.longest = 0.0
+        self.answers = 0
+        self.failures: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        raw = head("GET", "/clusters") + b"\r\n"
+        while not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                answer = exchange(self.server, raw)
+                if answer.status != 200:
+                    self.failures.append(f"{answer.status}")
+            except OSError as exc:
+                self.failures.append(repr(exc))
+            self.longest = max(self.longest, time.monotonic() - started)
+            self.answers += 1
+            time.sleep(0.02)
+
+    def __enter__(self) -> Probe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(PATIENCE)
+
+    def assert_served(self, within: float) -> None:
+        assert not self.failures, self.failures[:5]
+        assert self.answers > 0
+        assert self.longest < within, f"another client waited {self.longest:.2f} s"
+
+
+def measured_peak(block: Callable[[], None]) -> int:
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        block()
+        return tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+
+
+# -- denial of service: search ---------------------------------------------------------------
+
+
+def test_the_worst_search_is_linear_and_others_are_served(
+    engine: Engine, server: EngineServer
+) -> None:
+    """``name=*a*a*...*b`` over a long name: a backtracking matcher takes minutes (exponential
+    in the stars); here each search is one pass, and another client is served throughout."""
+    name = "a" * 200
+    body = VM.format(name=name)
+    created = exchange(
+        server,
+        head("POST", "/vms", "Content-Type: application/xml", f"Content-Length: {len(body)}")
+        + b"\r\n"
+        + body.encode(),
+        "POST",
+    )
+    assert created.status in (201, 202), created
+    hostile = "name=" + "*a" * 40 + "*b"
+    raw = head("GET", f"/vms?search={hostile.replace('=', '%3D')}") + b"\r\n"
+    with Probe(server) as probe:
+        started = time.monotonic()
+        answers = [exchange(server, raw) for _ in range(5)]
+        took = time.monotonic() - started
+    assert [a.status for a in answers] == [200] * 5
+    assert all(b"<vm " not in a.body for a in answers)  # no name ends in b
+    assert took < PATIENCE
+    probe.assert_served(within=PATIENCE / 2)
+
+
+# -- denial of service: bodies ----------------------------------------------------------------
+
+
+def test_an_unauthenticated_body_is_never_read(server: EngineServer) -> None:
+    """A client without credentials declares 2 MiB: it is answered 401 at once, from its head,
+    and the connection closes (the body is dropped as it comes, never held)."""
+    with connect(server) as sock:
+        sock.sendall(
+            head(
+                "POST",
+                "/vms",
+                "Content-Type: application/xml",
+                "Content-Length: 2097152",
+                auth=False,
+            )
+            + b"\r\n"
+        )
+        answer = read_answer(sock, "POST")  # before a byte of the body was sent
+        assert answer.status == 401
+        assert answer.closed
+        with suppress(OSError):
+            sock.sendall(b"x" * 65536)
+        assert closed_by_server(sock)
+
+
+@pytest.mark.parametrize("size", ["-40000000", "-1", "+10", "0x10", " 5", "1" * 21])
+def test_a_chunk_size_that_is_not_hex_digits_is_400(server: EngineServer, size: str) -> None:
+    with connect(server) as sock:
+        sock.sendall(
+            head("POST", "/vms", "Content-Type: application/xml", "Transfer-Encoding: chunked")
+            + f"\r\n{size}\r\n<vm/>\r\n0\r\n\r\n".encode()
+        )
+        answer = read_answer(sock, "POST")
+    assert answer.status == 400, answer
+
+
+def test_a_huge_chunk_is_413_once_the_limit_is_passed(server: EngineServer) -> None:
+    """A chunk declared at 2**76 bytes is read only up to the body limit."""
+    with connect(server) as sock:
+        sock.sendall(
+            head("POST", "/vms", "Transfer-Encoding: chunked") + b"\r\nfffffffffffffffffff\r\n"
+        )
+        with suppress(OSError):
+            for _ in range(40):
+                sock.sendall(b"x" * 65536)
+        answer = read_answer(sock, "POST")
+        assert answer.status == 413, answer
+        assert answer.closed
+
+
+def test_hostile_bodies_hold_bounded_memory(server: EngineServer) -> None:
+    """Forty clients at once: unauthenticated ones declaring and sending megabytes, chunked
+    bodies that grow past the limit, negative chunk sizes. What the engine allocates stays
+    within its limit per busy worker, not per client."""
+
+    def attack(k: int) -> None:
+        with connect(server) as sock:
+            if k % 3 == 0:  # unauthenticated, declared large, sent anyway
+                sock.sendall(head("POST", "/vms", "Content-Length: 2000000", auth=False) + b"\r\n")
+                with suppress(OSError):
+                    for _ in range(30):
+                        sock.sendall(b"<" * 65536)
+            elif k % 3 == 1:  # authenticated, chunked, growing past 2 MiB
+                sock.sendall(head("POST", "/vms", "Transfer-Encoding: chunked") + b"\r\n")
+                with suppress(OSError):
+                    for _ in range(40):
+                        sock.sendall(b"10000\r\n" + b"x" * 0x10000 + b"\r\n")
+            else:  # a negative chunk size
+                sock.sendall(
+                    head("POST", "/vms", "Transfer-Encoding: chunked")
+                    + b"\r\n-40000000\r\n"
+                    + b"y" * 65536
+                )
+            with suppress(OSError, AssertionError):
+                answer = read_answer(sock, "POST")
+                assert answer.status in (400, 401, 413), answer
+
+    def run() -> None:
+        threads = [threading.Thread(target=attack, args=(k,)) for k in range(40)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(PATIENCE * 3)
+
+    peak = measured_peak(run)
+    limits = Limits()
+    # at most every worker holding a body at the limit (and its join), plus heads
+    bound = limits.workers * 2 * limits.body_bytes + limits.connections * limits.head_bytes
+    assert peak < bound, f"{peak / 2**20:.1f} MiB"
+    assert peak < 48 * 2**20, f"{peak / 2**20:.1f} MiB"
+
+
+# -- denial of service: unique URLs ------------------------------------------------------------
+
+
+def test_unique_long_urls_keep_the_memos_bounded(engine: Engine) -> None:
+    """Thousands of unique long URLs (never repeated): the URI and routing memos stay within
+    their byte bounds, and what the engine keeps does not grow with the URLs."""
+    routes = engine.model.contract.router
+    memos = [router._SPLIT, routes._at, routes._states, routes._steps, routes.cache]
+
+    def run() -> None:
+        for k in range(6000):
+            segment = f"{k:08d}" + "z" * 1500
+            uri = f"{PREFIX}/vms/{segment}/nics/{segment}?search=name%3D{segment}"
+            request = HttpRequest("GET", uri, {"authorization": ADMIN, "host": "localhost"})
+            assert engine.handle(request).status == 404
+
+    peak = measured_peak(run)  # unbounded, the memos alone would keep about 50 MB
+    assert all(memo.size <= memo.limit for memo in memos)
+    assert peak < 24 * 2**20, f"{peak / 2**20:.1f} MiB"
+
+
+# -- denial of service: connections -------------------------------------------------------------
+
+
+def test_idle_connections_are_capped_and_others_are_served(engine: Engine) -> None:
+    """More idle connections than the cap: the longest idle are closed to admit new ones, so
+    another client always gets in; the engine never holds more than the cap."""
+    with serving(engine, connections=100) as server, Probe(server) as probe:
+        idle = []
+        for _ in range(400):
+            idle.append(connect(server))
+            assert server.open_connections <= 100
+        time.sleep(0.2)
+        assert server.open_connections <= 100
+        for sock in idle:
+            sock.close()
+    probe.assert_served(within=PATIENCE / 2)
+
+
+def test_thousands_of_idle_connections_closed_at_once(
+    engine: Engine, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """2,000 idle keep-alive connections, then all closed at once: no thread per connection,
+    no traceback per connection, and another client served throughout."""
+    with serving(engine) as server, Probe(server) as probe:
+        idle = []
+        for k in range(2000):
+            sock = connect(server)
+            if k % 2:  # half of them after a request (keep-alive), half never a byte
+                sock.sendall(head("GET", "") + b"\r\n")
+                read_answer(sock)
+            idle.append(sock)
+        threads_before = threading.active_count()
+        for sock in idle:
+            sock.close()
+        deadline = time.monotonic() + PATIENCE
+        while server.open_connections and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.open_connections == 0
+        assert threading.active_count() <= threads_before
+    probe.assert_served(within=PATIENCE / 2)
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_slow_heads_are_cut_off(engine: Engine) -> None:
+    """Clients that send a head a byte at a time (slowloris) cost no worker and are answered
+    408 and closed when the head has not arrived in time; another client is served."""
+    with serving(engine, head_seconds=1.0) as server, Probe(server) as probe:
+        slow = [connect(server) for _ in range(60)]
+        for sock in slow:
+            sock.sendall(b"GET / HTTP/1.1\r\nHo")
+        for sock in slow:
+            answer = read_answer(sock)
+            assert answer.status == 408
+            sock.close()
+    probe.assert_served(within=PATIENCE / 2)
+
+
+def test_an_idle_keep_alive_connection_is_closed(engine: Engine) -> None:
+    with serving(engine, idle_seconds=0.5) as server, connect(server) as sock:
+        sock.sendall(head("GET", "") + b"\r\n")
+        assert read_answer(sock).status == 200
+        assert closed_by_server(sock)
+
+
+def test_a_slow_body_is_cut_off(engine: Engine) -> None:
+    with serving(engine, body_seconds=0.5) as server, connect(server) as sock:
+        sock.sendall(head("POST", "/vms", "Content-Length: 100") + b"\r\n<vm>")
+        answer = read_answer(sock, "POST")
+        assert answer.status == 408
+        assert answer.closed
+
+
+# -- strict HTTP -----------------------------------------------------------------------------------
+
+
+def test_a_request_cut_off_in_its_headers_is_never_executed(
+    engine: Engine, server: EngineServer
+) -> None:
+    tag = f"doomed-{uuid.uuid4().hex[:8]}"
+    body = f"<tag><name>{tag}</name></tag>"
+    created = exchange(
+        server,
+        head("POST", "/tags", "Content-Type: application/xml", f"Content-Length: {len(body)}")
+        + b"\r\n"
+        + body.encode(),
+        "POST",
+    )
+    assert created.status == 201, created
+    tag_id = parse(created.body).get("id")
+    with connect(server) as sock:
+        sock.sendall(head("DELETE", f"/tags/{tag_id}"))  # no blank line: the head never ends
+        sock.shutdown(socket.SHUT_WR)
+        answer = read_answer(sock, "DELETE")
+    assert answer.status == 400
+    assert exchange(server, head("GET", f"/tags/{tag_id}") + b"\r\n").status == 200
+
+
+@pytest.mark.parametrize(
+    ("lines", "status"),
+    [
+        (["Content-Length: 5", "Transfer-Encoding: chunked"], 400),
+        (["Transfer-Encoding: xchunked"], 501),
+        (["Transfer-Encoding: chunked, gzip"], 501),
+        (["Content-Length: 5", "Content-Length: 6"], 400),
+        (["Content-Length: -5"], 400),
+    ],
+    ids=["length-and-chunked", "xchunked", "chunked-not-last", "two-lengths", "negative"],
+)
+def test_ambiguous_framing_is_refused_and_the_connection_closed(
+    server: EngineServer, lines: list[str], status: int
+) -> None:
+    with connect(server) as sock:
+        sock.sendall(head("POST", "/tags", *lines) + b"\r\n5\r\n<tag>\r\n0\r\n\r\n")
+        answer = read_answer(sock, "POST")
+        assert answer.status == status, answer
+        assert answer.closed
+        assert closed_by_server(sock)
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        b"example.com\r\n\tevil: x",  # folded onto the next line
+        b"a b",
+        b"evil.com/path",
+        b"host:port:more",
+        b"\xe9vil.com",
+        b"",
+    ],
+)
+def test_a_host_that_is_not_a_host_is_400(server: EngineServer, host: bytes) -> None:
+    raw = (
+        f"GET {PREFIX} HTTP/1.1\r\nAuthorization: {ADMIN}\r\n".encode()
+        + b"Host: "
+        + host
+        + b"\r\n\r\n"
+    )
+    assert exchange(server, raw).status == 400
+
+
+def test_location_is_built_from_a_valid_host_only(server: EngineServer) -> None:
+    body = f"<tag><name>loc-{uuid.uuid4().hex[:8]}</name></tag>".encode()
+    raw = (
+        f"POST {PREFIX}/tags HTTP/1.1\r\nHost: engine.example:8443\r\nAuthorization: {ADMIN}\r\n"
+        f"Content-Type: application/xml\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    answer = exchange(server, raw, "POST")
+    assert answer.status == 201
+    assert answer.headers["location"].startswith(f"http://engine.example:8443{PREFIX}/tags/")
+    http10 = (
+        f"POST {PREFIX}/tags HTTP/1.0\r\nAuthorization: {ADMIN}\r\n"
+        f"Content-Type: application/xml\r\nContent-Length: {len(body) + 1}\r\n\r\n"
+    ).encode() + body.replace(b"loc-", b"loc1-")
+    answer = exchange(server, http10, "POST")
+    assert answer.status == 201
+    assert answer.headers["location"].startswith(f"{PREFIX}/tags/")  # no host named: the path
+
+
+# -- a client's mistake is a 4xx ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        b"Basic \xe9\xe9\xe9",
+        b"Basic " + base64.b64encode(b"admin@internal\x00:ovirt"),
+        b"Basic " + base64.b64encode(b"\xff\xfe:\xff"),
+        b"Basic " + base64.b64encode("adm\u00efn@internal:ovirt".encode()),
+        b"Basic " + base64.b64encode(b"\x00\x01\x02:\x7f"),
+        b"Bearer \xe9",
+    ],
+)
+def test_odd_credentials_are_401(server: EngineServer, authorization: bytes) -> None:
+    raw = f"GET {PREFIX}/vms HTTP/1.1\r\nHost: x\r\n".encode()
+    answer = exchange(server, raw + b"Authorization: " + authorization + b"\r\n\r\n")
+    assert answer.status == 401, answer
+
+
+@pytest.mark.parametrize(
+    "search", ["a[b=x", "@x=x", "..=x", "name=x or a(=y", "a/b=1", "sortby x["]
+)
+def test_a_search_field_that_is_not_a_name_is_400(server: EngineServer, search: str) -> None:
+    from urllib.parse import quote
+
+    answer = exchange(server, head("GET", f"/vms?search={quote(search)}") + b"\r\n")
+    assert answer.status == 400, answer
+
+
+# -- fuzz: raw requests -------------------------------------------------------------------------
+
+METHODS = st.sampled_from(["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "TRACE"])
+PATHS = st.sampled_from(
+    [
+        "", "/vms", "/vms/{vm}", "/vms/{vm}/nics", "/vms/{vm}/start", "/clusters", "/tags",
+        "/hosts/{vm}", "/vms/%00", "/vms;max=1", "/../etc", "/affinitylabels/{vm}/vms", "?rsdl",
+        "/vms/{vm}/diskattachments",
+    ]
+)  # fmt: skip
+SEARCHES = st.one_of(
+    st.just(""),
+    st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30),
+    st.lists(
+        st.sampled_from(["name", "=", "*a", "b*", "and", "or", "sortby", "page", "1", '"', "["])
+    ).map(" ".join),
+)
+HEADER_VALUES = st.text(
+    st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"), max_size=40
+)
+CREDENTIALS = st.one_of(
+    st.just(ADMIN),
+    st.just("Basic " + base64.b64encode(b"user@internal:ovirt").decode()),
+    st.binary(max_size=24).map(lambda b: "Basic " + base64.b64encode(b).decode()),
+    HEADER_VALUES.map(lambda v: "Basic " + v),
+    HEADER_VALUES.map(lambda v: "Bearer " + v),
+    st.just(""),
+)
+BODIES = st.one_of(
+    st.just(b""),
+    st.sampled_from(
+        [
+            b"<vm><name>fuzz</name><cluster><name>Default</name></cluster></vm>",
+            b"<action/>",
+            b"<vm id='x'/>",
+            b'<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>',
+            b"<tag><name>\xff</name></tag>",
+        ]
+    ),
+    st.binary(max_size=200),
+)
+EXTRA_HEADERS = st.lists(
+    st.tuples(
+        st.sampled_from(
+            ["Version", "Filter", "Prefer", "Expect", "Accept", "Content-Type", "Cookie",
+             "Correlation-Id", "X-Odd", "All-Content", "Connection"]
+        ),
+        HEADER_VALUES,
+    ),
+    max_size=4,
+)  # fmt: skip
+
+
+@st.composite
+def raw_requests(draw: st.DrawFn, vm: str) -> tuple[bytes, str, bool]:
+    """A well-formed HTTP/1.1 request (framing by length or by chunks) with drawn contents."""
+    from urllib.parse import quote
+
+    method = draw(METHODS)
+    path = draw(PATHS).replace("{vm}", vm)
+    search = draw(SEARCHES)
+    if search:
+        path += ("&" if "?" in path else "?") + "search=" + quote(search)
+    body = draw(BODIES) if method not in ("GET", "HEAD", "TRACE") else b""
+    lines = ["Host: localhost"]
+    credentials = draw(CREDENTIALS)
+    if credentials:
+        lines.append(f"Authorization: {credentials}")
+    for name, value in draw(EXTRA_HEADERS):
+        if name == "Connection" and value.strip().lower() not in ("close", "keep-alive"):
+            continue
+        if name == "Expect" and "100-continue" in value.lower():
+            continue
+        lines.append(f"{name}: {value.strip()}")
+    chunked = bool(body) and draw(st.booleans())
+    if chunked:
+        lines.append("Transfer-Encoding: chunked")
+        cut = draw(st.integers(0, len(body)))
+        parts = [part for part in (body[:cut], body[cut:]) if part]
+        payload = b"".join(f"{len(p):x}\r\n".encode() + p + b"\r\n" for p in parts) + b"0\r\n\r\n"
+    else:
+        if body or method in ("POST", "PUT"):
+            lines.append(f"Content-Length: {len(body)}")
+        payload = body
+    raw = f"{method} {PREFIX}{path} HTTP/1.1\r\n".encode()
+    raw += b"".join(line.encode("latin-1") + b"\r\n" for line in lines) + b"\r\n" + payload
+    return raw, method, True
+
+
+@pytest.fixture(scope="module")
+def fuzz_vm(server: EngineServer) -> str:
+    body = VM.format(name="fuzz-target").encode()
+    answer = exchange(
+        server,
+        head(
+            "POST",
+            "/vms",
+            "Content-Type: application/xml",
+            f"Content-Length: {len(body)}",
+            "Expect: 201-created",
+        )
+        + b"\r\n"
+        + body,
+        "POST",
+    )
+    vm_id = parse(answer.body).get("id")
+    assert vm_id
+    return vm_id
+
+
+@settings(
+    max_examples=250,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_no_raw_request_gets_a_5xx_a_hang_or_a_dropped_connection(
+    server: EngineServer, fuzz_vm: str, data: st.DataObject
+) -> None:
+    raw, method, _ = data.draw(raw_requests(fuzz_vm))
+    with connect(server) as sock:
+        sock.sendall(raw)
+        answer = read_answer(sock, method)  # a timeout or an early close fails here
+        assert answer.status < 500, (raw[:300], answer)
+        if not answer.closed:  # kept open: the connection goes on serving
+            sock.sendall(head("GET", "") + b"\r\n")
+            assert read_answer(sock).status == 200
