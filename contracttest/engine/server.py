@@ -54,6 +54,7 @@ class Limits:
     body_seconds: float = 30.0  # to send a whole body, once admitted
     drain_bytes: int = 64 * 1024 * 1024  # an admitted body over the limit is read and dropped
     idle_seconds: float = 60.0  # keep-alive without a request
+    keep_seconds: float = 0.05  # a worker waits for the next request on what it just served
     send_seconds: float = 30.0  # for the client to take an answer
     linger_bytes: int = 1024 * 1024  # read and dropped after a closing answer, so it arrives
     linger_seconds: float = 2.0
@@ -235,7 +236,7 @@ class EngineServer:
     def _evict(self) -> bool:
         """Make room: close a closing connection, else the one idle longest, else the oldest
         whose head is still arriving; a connection a worker serves is never closed."""
-        waiting = [c for c in self._connections.values() if not c.busy]
+        waiting = [c for c in list(self._connections.values()) if not c.busy]
         if not waiting:
             return False
         self._close(min(waiting, key=lambda c: (not c.closing, c.waiting_on_head(), c.since)))
@@ -301,13 +302,8 @@ class EngineServer:
 
     def _refuse(self, connection: _Connection, status: int, detail: str) -> None:
         """Answer a request that cannot be read, from the loop, and close."""
-        body = _fault(_SYNTAX, detail) if status < 500 else b""
-        head = (
-            f"HTTP/1.1 {status} {_reason(status)}\r\nContent-Type: application/xml\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-        ).encode()
         with contextlib.suppress(OSError):
-            connection.sock.send(head + body)
+            connection.sock.send(_refusal(status, detail))
         self._linger(connection)
 
     def _linger(self, connection: _Connection) -> None:
@@ -374,10 +370,14 @@ class EngineServer:
                 if not keep or connection.h11.their_state is not h11.DONE:
                     connection.closing = True
                     break
-                following = self._next_cycle(connection)
+                following = self._next_cycle(connection) or self._await_next(connection)
                 if following is None:
                     break
                 event = following
+        except h11.RemoteProtocolError as exc:  # the next request on the connection
+            with contextlib.suppress(OSError, _Closed):
+                self._write(connection, _refusal(exc.error_status_hint, _protocol_detail(exc)))
+            connection.closing = True
         except (_Closed, OSError, h11.ProtocolError):
             connection.closing = True
             connection.lingered = self.limits.linger_bytes + 1  # just close
@@ -388,7 +388,25 @@ class EngineServer:
             dropped = connection.lingered
             self._linger(connection)
             connection.lingered = dropped
+        elif self._rearm(connection):
+            return
         self._give_back(connection)
+
+    def _rearm(self, connection: _Connection) -> bool:
+        """Put a kept-alive connection back among those that wait, from the worker (epoll
+        and the selector's map take that from any thread; the loop thread need not wake)."""
+        tls = isinstance(connection.sock, ssl.SSLSocket) and connection.sock.pending()
+        if tls or self._stopping.is_set():
+            return False  # the loop sees to it
+        connection.since = time.monotonic()
+        connection.busy = False  # from here the loop may close it: then registering fails
+        try:
+            connection.sock.setblocking(False)
+            self._selector.register(connection.sock, selectors.EVENT_READ, connection)
+        except (OSError, ValueError, KeyError):
+            connection.busy = True
+            return False
+        return True
 
     def _next_cycle(self, connection: _Connection) -> h11.Request | None:
         """A fresh reader for the connection's next request, with what the client already
@@ -399,6 +417,26 @@ class EngineServer:
             return None
         connection.h11.receive_data(leftover)
         event = connection.h11.next_event()  # a protocol error: the caller closes
+        if isinstance(event, h11.Request):
+            return event
+        connection.deadline = time.monotonic() + self.limits.head_seconds
+        return None
+
+    def _await_next(self, connection: _Connection) -> h11.Request | None:
+        """The next request on a connection just answered, when its client sends it within
+        ``keep_seconds`` (a busy client does): served by this worker, with no trip through the
+        loop. Anything else (nothing, part of a head) goes back to the loop."""
+        if connection.closing or self.limits.keep_seconds <= 0:
+            return None
+        connection.sock.settimeout(self.limits.keep_seconds)
+        try:
+            data = connection.sock.recv(65536)
+        except (TimeoutError, BlockingIOError, ssl.SSLWantReadError):
+            return None
+        if not data:
+            raise _Closed  # the client closed its keep-alive connection
+        connection.h11.receive_data(data)
+        event = connection.h11.next_event()
         if isinstance(event, h11.Request):
             return event
         connection.deadline = time.monotonic() + self.limits.head_seconds
@@ -659,14 +697,18 @@ def _reason(status: int) -> str:
     return _REASONS.get(status, "Unknown")
 
 
+def _refusal(status: int, detail: str, reason: str = _SYNTAX) -> bytes:
+    """A whole answer refusing a request, closing the connection."""
+    body = _fault(reason, detail)
+    return (
+        f"HTTP/1.1 {status} {_reason(status)}\r\nContent-Type: application/xml\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode() + body
+
+
 def _quick_close(sock: socket.socket, status: int, detail: str) -> None:
-    body = _fault("Service Unavailable", detail)
     with contextlib.suppress(OSError):
         sock.setblocking(False)
-        sock.send(
-            f"HTTP/1.1 {status} {_reason(status)}\r\nContent-Type: application/xml\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
-            + body
-        )
+        sock.send(_refusal(status, detail, "Service Unavailable"))
     with contextlib.suppress(OSError):
         sock.close()
