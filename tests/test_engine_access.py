@@ -39,6 +39,7 @@ ADMIN = "admin@internal"
 USER = "user@internal"
 PASSWORD = "ovirt"
 BUNDLED = Path(contracttest.__file__).parent / "contracts" / "v4"
+BLANK = "00000000-0000-0000-0000-000000000000"
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -427,3 +428,29 @@ def test_administrative_collections_are_the_admins(setup: Setup, collection: str
         assert setup.user.send("GET", f"{collection}/{shared.id}").status == 200
         assert setup.user.send("PUT", f"{collection}/{shared.id}", body).status == 403
         assert setup.user.send("DELETE", f"{collection}/{shared.id}").status == 403
+
+
+def test_a_filtered_user_is_not_shown_its_vms_host(setup: Setup) -> None:
+    """As the real engine's ``removeRestrictedInfo``: the VM's host and placement policy are
+    the admin's to see; the cluster and template references stay."""
+    engine = setup.engine
+    vms = setup.model.top_kinds.get("vms")
+    host = next(iter(engine.store.list("hosts")), None)
+    if vms is None or host is None:
+        pytest.skip("no VMs or hosts in this contract")
+    mine = setup.user_world.ids[("vms", "{id}")]
+    row = engine.store.get("vms", mine)
+    assert row is not None
+    doc = row.doc.replace(
+        b"</vm>",
+        f'<host id="{host.id}"/><placement_policy><affinity>pinned</affinity></placement_policy>'
+        f'<template id="{BLANK}"/></vm>'.encode(),
+    )
+    engine.store.update("vms", mine, doc, row.name)
+    seen = etree.fromstring(setup.user.send("GET", f"vms/{mine}").body)
+    assert seen.find("host") is None and seen.find("placement_policy") is None
+    assert seen.find("template").get("id") == BLANK  # a shared reference stays
+    listed = etree.fromstring(setup.user.send("GET", "vms").body)
+    assert not listed.xpath("//vm/host")
+    admin = etree.fromstring(setup.admin.send("GET", f"vms/{mine}").body)
+    assert admin.find("host") is not None and admin.find("placement_policy") is not None
