@@ -121,6 +121,24 @@ def head(method: str, path: str, *lines: str, auth: bool = True) -> bytes:
     return (f"{method} {PREFIX}{path} HTTP/1.1\r\n" + "".join(f"{f}\r\n" for f in fields)).encode()
 
 
+def add(server: EngineServer, path: str, body: str) -> Answer:
+    """POST ``body`` as the admin, with ``Expect: 201-created``."""
+    data = body.encode()
+    return exchange(
+        server,
+        head(
+            "POST",
+            path,
+            "Content-Type: application/xml",
+            "Expect: 201-created",
+            f"Content-Length: {len(data)}",
+        )
+        + b"\r\n"
+        + data,
+        "POST",
+    )
+
+
 class Probe:
     """Another client, asking the API root again and again: the longest wait it had."""
 
@@ -179,15 +197,7 @@ def test_the_worst_search_is_linear_and_others_are_served(
 ) -> None:
     """``name=*a*a*...*b`` over a long name: a backtracking matcher takes minutes (exponential
     in the stars); here each search is one pass, and another client is served throughout."""
-    name = "a" * 200
-    body = VM.format(name=name)
-    created = exchange(
-        server,
-        head("POST", "/vms", "Content-Type: application/xml", f"Content-Length: {len(body)}")
-        + b"\r\n"
-        + body.encode(),
-        "POST",
-    )
+    created = add(server, "/vms", VM.format(name="a" * 200))
     assert created.status in (201, 202), created
     hostile = "name=" + "*a" * 40 + "*b"
     raw = head("GET", f"/vms?search={hostile.replace('=', '%3D')}") + b"\r\n"
@@ -392,15 +402,7 @@ def test_a_slow_body_is_cut_off(engine: Engine) -> None:
 def test_a_request_cut_off_in_its_headers_is_never_executed(
     engine: Engine, server: EngineServer
 ) -> None:
-    tag = f"doomed-{uuid.uuid4().hex[:8]}"
-    body = f"<tag><name>{tag}</name></tag>"
-    created = exchange(
-        server,
-        head("POST", "/tags", "Content-Type: application/xml", f"Content-Length: {len(body)}")
-        + b"\r\n"
-        + body.encode(),
-        "POST",
-    )
+    created = add(server, "/tags", f"<tag><name>doomed-{uuid.uuid4().hex[:8]}</name></tag>")
     assert created.status == 201, created
     tag_id = parse(created.body).get("id")
     with connect(server) as sock:
@@ -593,20 +595,7 @@ def raw_requests(draw: st.DrawFn, vm: str) -> tuple[bytes, str, bool]:
 
 @pytest.fixture(scope="module")
 def fuzz_vm(server: EngineServer) -> str:
-    body = VM.format(name="fuzz-target").encode()
-    answer = exchange(
-        server,
-        head(
-            "POST",
-            "/vms",
-            "Content-Type: application/xml",
-            f"Content-Length: {len(body)}",
-            "Expect: 201-created",
-        )
-        + b"\r\n"
-        + body,
-        "POST",
-    )
+    answer = add(server, "/vms", VM.format(name="fuzz-target"))
     vm_id = parse(answer.body).get("id")
     assert vm_id
     return vm_id
