@@ -454,3 +454,23 @@ def test_a_filtered_user_is_not_shown_its_vms_host(setup: Setup) -> None:
     assert not listed.xpath("//vm/host")
     admin = etree.fromstring(setup.admin.send("GET", f"vms/{mine}").body)
     assert admin.find("host") is not None and admin.find("placement_policy") is not None
+
+
+def test_a_name_the_user_cannot_see_clashes_with_nothing(setup: Setup) -> None:
+    """Creating a VM named as the admin's (which the user cannot see) answers as a new name
+    does; the user's own name does clash."""
+    if "vms" not in setup.model.top_kinds:
+        pytest.skip("no VMs in this contract")
+    theirs = setup.admin_world.names[setup.admin_world.ids[("vms", "{id}")]]
+
+    def vm(name: str) -> bytes:
+        return (
+            f"<vm><name>{name}</name><cluster><name>Default</name></cluster>"
+            f"<template><name>Blank</name></template></vm>"
+        ).encode()
+
+    fresh = setup.user.send("POST", "vms", vm(f"fresh-{uuid.uuid4().hex[:8]}"))
+    taken = setup.user.send("POST", "vms", vm(theirs))
+    assert fresh.status == taken.status == 201, (fresh, taken)
+    again = setup.user.send("POST", "vms", vm(theirs))
+    assert again.status == 409  # its own VM holds the name now

@@ -450,7 +450,11 @@ class EngineServer:
             self._send(connection, event, refused.response, close=True)
             return False
         framing = _framing(event)
-        early = self.admit(request) if self.admit is not None else None
+        try:
+            early = self.admit(request) if self.admit is not None else None
+        except Exception as exc:  # as for the application: a bug, answered and logged
+            self._log(f"{type(exc).__name__}: {exc}")
+            return self._send(connection, event, HttpResponse(500, content_type=None), close=True)
         if early is not None:
             if framing is None:
                 self._drain(connection)  # only the end of the message: nothing to read
