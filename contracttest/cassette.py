@@ -81,7 +81,7 @@ def _exchange(item: object, index: int, name: str) -> Exchange:
     code = status.get("code") if isinstance(status, dict) else status
     try:
         code = int(code)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise CassetteError(name, f"interaction {index} has no numeric response status") from None
     if "method" not in request or "uri" not in request:
         raise CassetteError(name, f"interaction {index} request lacks method or uri")

@@ -19,6 +19,8 @@ XS = "{http://www.w3.org/2001/XMLSchema}"
 UNBOUNDED = -1
 
 _INTEGER = re.compile(r"\s*[+-]?\d+\s*")
+#: More digits than any bounded XSD integer type has (unsignedLong: 20).
+_BOUNDED_DIGITS = 20
 _BOOLEAN = re.compile(r"\s*(?:true|false|1|0)\s*")
 _DECIMAL = re.compile(r"\s*(?:[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?INF|NaN)\s*")
 _DATETIME = re.compile(r"\s*-?\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?\s*")
@@ -146,9 +148,15 @@ def _integer_check(base: str, low: int | None, high: int | None) -> ValueCheck:
     )
     fullmatch = _INTEGER.fullmatch
 
+    bounded = low is not None or high is not None
+
     def check(text: str) -> str | None:
         if not fullmatch(text):
             return shown
+        if not bounded:
+            return None  # any number of digits: no conversion needed
+        if len(text.strip().lstrip("+-").lstrip("0")) > _BOUNDED_DIGITS:
+            return shown  # beyond every bounded XSD integer, and never converted
         value = int(text)
         if (low is not None and value < low) or (high is not None and value > high):
             return shown
@@ -284,7 +292,7 @@ class _SchemaReader:
         raw = el.get(attribute, "1").strip()
         if raw == "unbounded" and attribute == "maxOccurs":
             return UNBOUNDED
-        if not raw.isdigit():
+        if not raw.isdigit() or len(raw) > 9:
             raise ContractError(
                 self.source, f"element {name!r} has {attribute}={raw!r}, which is not a count"
             )

@@ -39,5 +39,8 @@ _HOST = re.compile(
 
 
 def valid_host(value: str) -> bool:
-    """Whether a ``Host`` header names a host (and port) and nothing else."""
-    return len(value) <= 300 and _HOST.fullmatch(value) is not None
+    """Whether a ``Host`` header names a host (and a port up to 65535) and nothing else."""
+    if len(value) > 300 or _HOST.fullmatch(value) is None:
+        return False
+    _, colon, port = value.rpartition(":")
+    return not colon or "]" in port or int(port) <= 65535

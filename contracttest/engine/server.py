@@ -1,25 +1,27 @@
-"""The engine's HTTP server: strict HTTP/1.1 (h11), every resource bounded.
+"""The engine's HTTP server: strict HTTP/1.1, every resource bounded, no thread per client.
 
-One loop thread owns the listening socket and every connection that waits: it accepts, reads
-request heads without blocking, sweeps timeouts and closes. A fixed pool of workers serves a
-request once its whole head has arrived: it asks the application whether the request may send
-its body (``admit``: authentication and the other checks that need no body), reads the body
-only then, answers, and hands the connection back to the loop. So a slow or idle client costs
-a socket and at most one head's bytes, never a thread; an unauthenticated client never makes
-the engine hold a body.
+One loop thread owns the listening socket and every connection that waits on its client: it
+accepts, reads request heads and admitted bodies without blocking, writes what a client has
+not taken yet, sweeps timeouts and closes. A fixed pool of workers runs the application: a
+worker takes a request whose head is whole, asks the application whether it may send its body
+(``admit``: authentication and the other checks that need no body), and answers it at once,
+or hands the connection back to the loop to gather the body and then takes it again. Answers
+are written without blocking; what the socket does not take, the loop writes later. So a slow,
+idle or non-reading client costs a socket and its bytes, never a worker, and a client without
+credentials never makes the engine hold a body.
 
-Bounds (``Limits``): open connections (the longest-idle one is closed to admit a new one),
-head size and the time to send it, body size and the time to send it, idle keep-alive time,
-time to take an answer, workers. HTTP is h11's strict reading of RFC 9112, plus: a request with
-both ``Content-Length`` and ``Transfer-Encoding`` is refused and the connection closed, and a
-``Host`` that is not a host name, address and port is refused. A request whose head or body is
-cut off is never executed. Whatever the application raises, the client gets an answer.
+A connection is in one state at a time (``State``): waiting for a head, being served by a
+worker, sending its body, taking its answer, or closing (the answer sent, what the client
+still sends read and dropped so that it is not reset before it reads the answer). ``Limits``
+bounds each: connections (the longest-idle one is closed to admit a new one), head size and
+time, body size and time, the time to take an answer and the bytes waiting to be taken,
+idle keep-alive time, workers. This module is long because that state machine is one piece.
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
+import enum
 import selectors
 import socket
 import ssl
@@ -27,21 +29,21 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from email.utils import formatdate
 from types import TracebackType
 
 import h11
 
-from contracttest.engine.http import HttpRequest, HttpResponse, valid_host
-from contracttest.engine.render import DECLARATION
+from contracttest.engine import wire
+from contracttest.engine.http import HttpRequest, HttpResponse
 
 App = Callable[[HttpRequest], HttpResponse]
 #: Whether a request may send its body: None to read it, else the answer it gets at once.
 Admit = Callable[[HttpRequest], HttpResponse | None]
 MAX_BODY = 2 * 1024 * 1024
+_AGAIN = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 
 
 @dataclass(frozen=True)
@@ -54,66 +56,62 @@ class Limits:
     body_seconds: float = 30.0  # to send a whole body, once admitted
     drain_bytes: int = 64 * 1024 * 1024  # an admitted body over the limit is read and dropped
     idle_seconds: float = 60.0  # keep-alive without a request
-    keep_seconds: float = 0.05  # a worker waits for the next request on what it just served
+    keep_seconds: float = 0.05  # a worker waits for the next request of a client it served
     send_seconds: float = 30.0  # for the client to take an answer
-    linger_bytes: int = 1024 * 1024  # read and dropped after a closing answer, so it arrives
+    waiting_bytes: int = 128 * 1024 * 1024  # answers not taken yet, all connections together
+    linger_bytes: int = 1024 * 1024  # read and dropped after a closing answer
     linger_seconds: float = 2.0
 
 
-def _fault(reason: str, detail: str) -> bytes:
-    return (
-        DECLARATION
-        + (
-            f"<fault>\n  <reason>{reason}</reason>\n  <detail>{detail}</detail>\n</fault>\n"
-        ).encode()
-    )
-
-
-_SYNTAX = "Request syntactically incorrect."
-_TOO_LARGE = _fault(
-    "Request Entity Too Large", "The request body is larger than the engine accepts."
-)
-
-
-class _Refused(Exception):
-    """The request cannot be served: answer ``status`` with a fault and close."""
-
-    def __init__(self, status: int, detail: str, reason: str = _SYNTAX) -> None:
-        super().__init__(detail)
-        self.response = HttpResponse(status, _fault(reason, detail))
-
-
-class _Closed(Exception):
-    """The client went away: nothing more to say."""
+class State(enum.Enum):
+    HEAD = "head"  # waiting for a request head (idle, or part of one here)
+    BUSY = "busy"  # a worker has it
+    BODY = "body"  # its admitted body is arriving
+    WRITE = "write"  # its answer is being taken
+    CLOSING = "closing"  # answered for the last time
 
 
 class _Connection:
     __slots__ = (
         "address",
-        "busy",
-        "closing",
+        "after",
+        "body",
         "deadline",
+        "drain",
+        "event",
         "h11",
         "handshaking",
         "lingered",
+        "outgoing",
+        "request",
         "since",
+        "size",
         "sock",
+        "state",
+        "trusted",
     )
 
     def __init__(self, sock: socket.socket, address: object, limits: Limits) -> None:
         self.sock = sock
         self.address = address
         self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.head_bytes)
+        self.state = State.HEAD
         self.since = time.monotonic()  # last activity
-        self.deadline: float | None = None  # when a started head must be complete
-        self.busy = False  # a worker has it
-        self.closing = False  # answered for the last time: read and drop until EOF
+        self.deadline: float | None = None  # when the current state must have ended
         self.lingered = 0
         self.handshaking = isinstance(sock, ssl.SSLSocket)
         if self.handshaking:
             self.deadline = self.since + limits.head_seconds
+        self.outgoing = memoryview(b"")  # what the client has not taken yet
+        self.after = False  # after the answer: True to go on, False to close
+        self.event: h11.Request | None = None  # the request whose body is arriving
+        self.request: HttpRequest | None = None
+        self.body: list[bytes] = []
+        self.size = 0
+        self.drain = False  # the body is over the limit: read and dropped, then 413
+        self.trusted = False  # its last request was admitted (authenticated)
 
-    def waiting_on_head(self) -> bool:
+    def head_started(self) -> bool:
         return self.handshaking or bool(self.h11.trailing_data[0])
 
 
@@ -121,9 +119,9 @@ class EngineServer:
     """Serve ``app`` on ``host:port`` (0 = a free port) until stopped.
 
     ``admit`` (default: ``app.__self__.admit`` when ``app`` is a bound method of an object
-    that has one) answers a request from its head alone, before its body is read. As a context
-    manager it serves from a background thread: ``with EngineServer(app) as server: ...``.
-    With ``tls`` (a server-side ``ssl.SSLContext``) every connection is HTTPS.
+    that has one) answers a request from its head alone, before its body is read. With
+    ``tls`` (a server-side ``ssl.SSLContext``) every connection is HTTPS. As a context manager
+    it serves from a background thread: ``with EngineServer(app) as server: ...``.
     """
 
     def __init__(
@@ -138,11 +136,10 @@ class EngineServer:
         tls: ssl.SSLContext | None = None,
     ) -> None:
         self.app = app
-        self.tls = tls
-        owner = getattr(app, "__self__", None)
-        self.admit: Admit | None = admit or getattr(owner, "admit", None)
+        self.admit: Admit | None = admit or getattr(getattr(app, "__self__", None), "admit", None)
         self.verbose = verbose
         self.limits = limits or Limits()
+        self.tls = tls
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._listener = socket.socket(family, socket.SOCK_STREAM)
         try:
@@ -161,10 +158,13 @@ class EngineServer:
         self._selector.register(self._wake_r, selectors.EVENT_READ, "wake")
         self._connections: dict[socket.socket, _Connection] = {}
         self._returned: deque[_Connection] = deque()
+        self._waiting = 0  # bytes of answers not taken yet
+        self._waiting_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(self.limits.workers, thread_name_prefix="engine-worker")
         self._stopping = threading.Event()
-        self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
+        #: A worker's next step with the connection it serves (``_dispatch`` from a worker).
+        self._next = threading.local()
 
     @property
     def address(self) -> tuple[str, int]:
@@ -179,44 +179,56 @@ class EngineServer:
 
     @property
     def open_connections(self) -> int:
-        """Connections open now (waiting, being served or closing)."""
+        """Connections open now (in any state)."""
         return len(self._connections)
 
     # -- the loop ------------------------------------------------------------------------
 
     def serve_forever(self) -> None:
-        self._stopped.clear()
         next_sweep = time.monotonic() + 0.5
+        while not self._stopping.is_set():
+            for key, mask in self._selector.select(timeout=0.25):
+                if key.data is None:
+                    self._accept()
+                elif key.data == "wake":
+                    with contextlib.suppress(OSError):
+                        while self._wake_r.recv(4096):
+                            pass
+                else:
+                    self._ready(key.data, mask)
+            self._take_back()
+            now = time.monotonic()
+            if now >= next_sweep:
+                self._sweep(now)
+                next_sweep = now + 0.5
+
+    def _ready(self, connection: _Connection, mask: int) -> None:
+        """One connection's event, whatever its state; nothing it does stops the loop."""
         try:
-            while not self._stopping.is_set():
-                for key, _ in self._selector.select(timeout=0.25):
-                    if key.data is None:
-                        self._accept()
-                    elif key.data == "wake":
-                        with contextlib.suppress(OSError):
-                            while self._wake_r.recv(4096):
-                                pass
-                    else:
-                        self._readable(key.data)
-                self._take_back()
-                now = time.monotonic()
-                if now >= next_sweep:
-                    self._sweep(now)
-                    next_sweep = now + 0.5
-        finally:
-            self._stopped.set()
+            if connection.state is State.WRITE:
+                if mask & selectors.EVENT_WRITE:
+                    self._flush(connection)
+            elif connection.state is State.CLOSING:
+                self._drop_input(connection)
+            elif connection.state is State.BODY:
+                self._read_body(connection)
+            elif connection.state is State.HEAD:
+                self._read_head(connection)
+        except Exception as exc:  # a bug in the server itself: logged, that connection closed
+            self._log(f"{type(exc).__name__}: {exc}")
+            self._close(connection)
 
     def _accept(self) -> None:
         for _ in range(64):
             try:
                 sock, address = self._listener.accept()
-            except (BlockingIOError, InterruptedError):
+            except _AGAIN:
                 return
             except OSError as exc:  # out of descriptors: those open now must finish first
                 self._log(f"accept: {exc}")
                 return
             if len(self._connections) >= self.limits.connections and not self._evict():
-                _quick_close(sock, 503, "The engine has too many open connections.")
+                _quick_close(sock)
                 continue
             sock.setblocking(False)
             with contextlib.suppress(OSError):
@@ -235,348 +247,440 @@ class EngineServer:
 
     def _evict(self) -> bool:
         """Make room: close a closing connection, else the one idle longest, else the oldest
-        whose head is still arriving; a connection a worker serves is never closed."""
-        waiting = [c for c in list(self._connections.values()) if not c.busy]
+        whose request is under way; one a worker serves is never closed."""
+        order = {State.CLOSING: 0, State.HEAD: 1, State.BODY: 2, State.WRITE: 3}
+        waiting = [c for c in list(self._connections.values()) if c.state is not State.BUSY]
         if not waiting:
             return False
-        self._close(min(waiting, key=lambda c: (not c.closing, c.waiting_on_head(), c.since)))
+        oldest = min(waiting, key=lambda c: (order[c.state], c.head_started(), c.since))
+        self._close(oldest)
         return True
 
-    def _readable(self, connection: _Connection) -> None:
-        if connection.handshaking and not self._handshake(connection):
-            return
+    def _receive(self, connection: _Connection) -> bytes | None:
+        """What the client sent (b"" at its end), None when nothing is there yet."""
+        if connection.handshaking:
+            assert isinstance(connection.sock, ssl.SSLSocket)
+            try:
+                connection.sock.do_handshake()
+            except _AGAIN:
+                return None
+            connection.handshaking = False
+            connection.deadline = None
         try:
             data = connection.sock.recv(65536)
-        except (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+        except _AGAIN:
+            return None
+        connection.since = time.monotonic()
+        return data
+
+    def _read_head(self, connection: _Connection) -> None:
+        try:
+            data = self._receive(connection)
+        except OSError:
+            self._close(connection)
+            return
+        if data is None:
+            return
+        if not data and not connection.head_started():
+            self._close(connection)  # a keep-alive connection the client closed
+            return
+        connection.h11.receive_data(data)
+        self._next_request(connection, from_loop=True)
+
+    def _next_request(self, connection: _Connection, *, from_loop: bool) -> None:
+        """After new bytes: dispatch a whole head, refuse a bad one, or wait for the rest."""
+        try:
+            event = connection.h11.next_event()
+        except (h11.RemoteProtocolError, ValueError) as exc:
+            detail = wire.protocol_detail(exc) if isinstance(exc, h11.RemoteProtocolError) else ""
+            status = exc.error_status_hint if isinstance(exc, h11.RemoteProtocolError) else 400
+            self._refuse(connection, status, detail or "Malformed request.", from_loop)
+            return
+        if isinstance(event, h11.Request):
+            connection.deadline = None
+            self._dispatch(connection, self._admission, event, from_loop=from_loop)
+        elif isinstance(event, h11.ConnectionClosed):
+            self._refuse(connection, 400, "The request ended before its headers did.", from_loop)
+        elif not wire.request_line_may_be_valid(connection.h11.trailing_data[0]):
+            self._refuse(connection, 400, "Illegal request line.", from_loop)
+        else:
+            if connection.deadline is None:
+                connection.deadline = time.monotonic() + self.limits.head_seconds
+            connection.state = State.HEAD
+            if from_loop:  # after an answer it was written from the loop: read again
+                self._selector.modify(connection.sock, selectors.EVENT_READ, connection)
+            else:
+                self._park(connection)
+
+    def _dispatch(
+        self,
+        connection: _Connection,
+        task: Callable[..., None],
+        *args: object,
+        from_loop: bool,
+    ) -> None:
+        """Give a connection to a worker (from a worker: go on with it in this one)."""
+        if not from_loop:  # noted, not called: a worker serving one client's requests one
+            connection.state = State.BUSY  # after another must not nest a call for each
+            self._next.task = (task, connection, args)
+            return
+        self._unregister(connection)
+        connection.state = State.BUSY
+        try:
+            self._pool.submit(self._work, task, connection, *args)
+        except RuntimeError:  # the pool is shutting down
+            self._close(connection)
+
+    def _read_body(self, connection: _Connection) -> None:
+        try:
+            data = self._receive(connection)
+        except OSError:
+            self._close(connection)
+            return
+        if data is None:
+            return
+        connection.h11.receive_data(data)
+        self._gather(connection, ended=not data, from_loop=True)
+
+    def _gather(self, connection: _Connection, *, ended: bool, from_loop: bool) -> None:
+        """Take in what arrived of an admitted body; when it is whole, serve the request."""
+        limits = self.limits
+        assert connection.event is not None and connection.request is not None
+        while True:
+            try:
+                event = connection.h11.next_event()
+            except h11.RemoteProtocolError as exc:
+                self._refuse(connection, 400, wire.protocol_detail(exc), from_loop)
+                return
+            if isinstance(event, h11.Data):
+                connection.size += len(event.data)
+                if connection.drain:
+                    continue
+                if connection.size > limits.body_bytes:
+                    self._answer(connection, self._too_large(connection, keep=False), from_loop)
+                    return
+                connection.body.append(bytes(event.data))
+            elif isinstance(event, h11.EndOfMessage):
+                if connection.drain:
+                    self._answer(connection, self._too_large(connection, keep=True), from_loop)
+                    return
+                body = b"".join(connection.body)
+                connection.body = []
+                connection.deadline = None
+                self._dispatch(connection, self._respond, body, from_loop=from_loop)
+                return
+            elif event is h11.NEED_DATA:
+                buffered = connection.h11.trailing_data[0]
+                if ended:
+                    self._refuse(
+                        connection, 400, "The body ended before its declared end.", from_loop
+                    )
+                elif wire.framing(connection.event) == -1 and wire.bare_line_feed(buffered):
+                    self._refuse(connection, 400, "Chunks end their lines with CRLF.", from_loop)
+                else:
+                    connection.state = State.BODY
+                    if connection.deadline is None:
+                        connection.deadline = time.monotonic() + limits.body_seconds
+                    if not from_loop:
+                        self._park(connection)
+                return
+            else:
+                self._refuse(connection, 400, "The request body is malformed.", from_loop)
+                return
+
+    def _flush(self, connection: _Connection) -> None:
+        """Write what the client takes now; when all is taken, go on or close."""
+        try:
+            sent = connection.sock.send(connection.outgoing)
+        except _AGAIN:
             return
         except OSError:
             self._close(connection)
             return
+        self._taken(sent)
+        connection.outgoing = connection.outgoing[sent:]
         connection.since = time.monotonic()
-        if connection.closing:
-            connection.lingered += len(data)
-            if not data or connection.lingered > self.limits.linger_bytes:
-                self._close(connection)
+        if len(connection.outgoing):
             return
-        if not data and not connection.waiting_on_head():
-            self._close(connection)  # a keep-alive connection the client closed
-            return
-        connection.h11.receive_data(data)
-        try:
-            event = connection.h11.next_event()
-        except h11.RemoteProtocolError as exc:
-            self._refuse(connection, exc.error_status_hint, _protocol_detail(exc))
-            return
-        if isinstance(event, h11.Request):
-            connection.deadline = None
-            self._dispatch(connection, event)
-        elif isinstance(event, h11.ConnectionClosed) or not data:
-            # the stream ended inside a head: a cut-off request is never executed
-            self._refuse(connection, 400, "The request ended before its headers did.")
-        elif not _request_line_may_be_valid(connection.h11.trailing_data[0]):
-            self._refuse(connection, 400, "Illegal request line.")  # no need to wait for more
-        elif connection.deadline is None:
-            connection.deadline = connection.since + self.limits.head_seconds
+        self._after_answer(connection, from_loop=True)
 
-    def _handshake(self, connection: _Connection) -> bool:
-        """Go on with a TLS handshake; whether it is done."""
-        assert isinstance(connection.sock, ssl.SSLSocket)
+    def _drop_input(self, connection: _Connection) -> None:
         try:
-            connection.sock.do_handshake()
-        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
-            return False
-        except (OSError, ValueError):
-            self._close(connection)  # not TLS, or a failed handshake
-            return False
-        connection.handshaking = False
-        connection.deadline = None
-        return True
-
-    def _dispatch(self, connection: _Connection, request: h11.Request) -> None:
-        self._selector.unregister(connection.sock)
-        connection.busy = True
-        try:
-            self._pool.submit(self._serve, connection, request)
-        except RuntimeError:  # the pool is shutting down
+            data = self._receive(connection)
+        except OSError:
             self._close(connection)
-
-    def _refuse(self, connection: _Connection, status: int, detail: str) -> None:
-        """Answer a request that cannot be read, from the loop, and close."""
-        with contextlib.suppress(OSError):
-            connection.sock.send(_refusal(status, detail))
-        self._linger(connection)
-
-    def _linger(self, connection: _Connection) -> None:
-        """Stop writing, then read and drop what the client still sends (so it is not
-        reset before it reads the answer) until it closes or the linger bounds run out."""
-        with contextlib.suppress(OSError):
-            connection.sock.shutdown(socket.SHUT_WR)
-        connection.closing = True
-        connection.lingered = 0
-        connection.deadline = time.monotonic() + self.limits.linger_seconds
+            return
+        if data is None:
+            return
+        connection.lingered += len(data)
+        if not data or connection.lingered > self.limits.linger_bytes:
+            self._close(connection)
 
     def _take_back(self) -> None:
         while self._returned:
             connection = self._returned.popleft()
-            connection.busy = False
-            connection.since = time.monotonic()
-            done = connection.closing and connection.lingered > self.limits.linger_bytes
-            if self._stopping.is_set() or done:
+            if self._stopping.is_set() or connection.state is State.BUSY:
                 self._close(connection)
-                continue
-            try:
-                connection.sock.setblocking(False)
-                self._selector.register(connection.sock, selectors.EVENT_READ, connection)
-            except (OSError, ValueError, KeyError):
-                self._close(connection)
-                continue
-            pending = isinstance(connection.sock, ssl.SSLSocket) and connection.sock.pending()
-            if pending and not connection.closing:
-                self._readable(connection)  # decrypted bytes the selector cannot see
+            else:
+                self._register(connection)
 
     def _sweep(self, now: float) -> None:
-        limits = self.limits
         for connection in list(self._connections.values()):
-            if connection.busy:
-                continue
-            if connection.deadline is not None and now >= connection.deadline:
-                if connection.closing:
-                    self._close(connection)
-                else:
-                    self._refuse(connection, 408, "The request head took too long to arrive.")
-            elif not connection.closing and now - connection.since >= limits.idle_seconds:
+            try:
+                self._expire(connection, now)
+            except Exception as exc:  # a bug in the server itself: logged, that one closed
+                self._log(f"{type(exc).__name__}: {exc}")
                 self._close(connection)
 
-    def _close(self, connection: _Connection) -> None:
-        if self._connections.pop(connection.sock, None) is None:
+    def _expire(self, connection: _Connection, now: float) -> None:
+        state = connection.state
+        if state is not State.BUSY:
+            if connection.deadline is not None and now >= connection.deadline:
+                if state is State.HEAD:
+                    self._refuse(connection, 408, "The request head took too long.", True)
+                elif state is State.BODY:
+                    self._refuse(connection, 408, "The request body took too long.", True)
+                else:  # an answer not taken, or a linger over
+                    self._close(connection)
+            elif state is State.HEAD and now - connection.since >= self.limits.idle_seconds:
+                self._close(connection)
+
+    # -- registration (from the loop, or from a worker: epoll takes both) --------------------
+
+    def _events(self, connection: _Connection) -> int:
+        return selectors.EVENT_WRITE if connection.state is State.WRITE else selectors.EVENT_READ
+
+    def _register(self, connection: _Connection) -> None:
+        try:
+            self._selector.register(connection.sock, self._events(connection), connection)
+        except KeyError:
+            self._selector.modify(connection.sock, self._events(connection), connection)
+        except (OSError, ValueError):
+            self._close(connection)
             return
-        if not connection.busy:
-            with contextlib.suppress(KeyError, ValueError, OSError):
-                self._selector.unregister(connection.sock)
-        with contextlib.suppress(OSError):
-            connection.sock.close()
+        pending = isinstance(connection.sock, ssl.SSLSocket) and connection.sock.pending()
+        if pending and connection.state in (State.HEAD, State.BODY):
+            self._ready(connection, selectors.EVENT_READ)  # decrypted bytes select cannot see
+
+    def _unregister(self, connection: _Connection) -> None:
+        with contextlib.suppress(KeyError, ValueError, OSError):
+            self._selector.unregister(connection.sock)
+
+    def _park(self, connection: _Connection) -> None:
+        """From a worker: the connection waits on its client again, watched by the loop."""
+        connection.since = time.monotonic()
+        if self._stopping.is_set():
+            self._give_back(connection)
+            return
+        tls = isinstance(connection.sock, ssl.SSLSocket) and connection.sock.pending()
+        if tls:
+            self._give_back(connection)  # the loop reads what is decrypted already
+            return
+        # the state is set: from here the loop may close it, and then registering fails
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            self._selector.register(connection.sock, self._events(connection), connection)
 
     def _give_back(self, connection: _Connection) -> None:
         self._returned.append(connection)
         with contextlib.suppress(OSError):
             self._wake_w.send(b"x")
 
+    def _close(self, connection: _Connection) -> None:
+        if self._connections.pop(connection.sock, None) is None:
+            return
+        self._unregister(connection)  # while the socket is open, its descriptor is its own
+        self._taken(len(connection.outgoing))
+        connection.outgoing = memoryview(b"")
+        with contextlib.suppress(OSError):
+            connection.sock.close()
+
     # -- a worker --------------------------------------------------------------------------
 
-    def _serve(self, connection: _Connection, event: h11.Request) -> None:
+    def _work(self, task: Callable[..., None], connection: _Connection, *args: object) -> None:
+        self._next.task = (task, connection, args)
         try:
-            while True:
-                keep = self._exchange(connection, event)
-                if not keep or connection.h11.their_state is not h11.DONE:
-                    connection.closing = True
-                    break
-                following = self._next_cycle(connection) or self._await_next(connection)
-                if following is None:
-                    break
-                event = following
-        except h11.RemoteProtocolError as exc:  # the next request on the connection
-            with contextlib.suppress(OSError, _Closed):
-                self._write(connection, _refusal(exc.error_status_hint, _protocol_detail(exc)))
-            connection.closing = True
-        except (_Closed, OSError, h11.ProtocolError):
-            connection.closing = True
-            connection.lingered = self.limits.linger_bytes + 1  # just close
-        except Exception as exc:  # a bug in the server itself: log it, close the connection
-            self._log(f"{type(exc).__name__}: {exc}")
-            connection.closing = True
-        if connection.closing:
-            dropped = connection.lingered
-            self._linger(connection)
-            connection.lingered = dropped
-        elif self._rearm(connection):
+            while self._next.task is not None:
+                task, connection, args = self._next.task
+                self._next.task = None
+                task(connection, *args)
+        except _Done:
             return
-        self._give_back(connection)
+        except Exception as exc:  # a bug in the server itself: logged, the connection closed
+            self._log(f"{type(exc).__name__}: {exc}")
+            connection.state = State.BUSY
+            self._give_back(connection)
 
-    def _rearm(self, connection: _Connection) -> bool:
-        """Put a kept-alive connection back among those that wait, from the worker (epoll
-        and the selector's map take that from any thread; the loop thread need not wake)."""
-        tls = isinstance(connection.sock, ssl.SSLSocket) and connection.sock.pending()
-        if tls or self._stopping.is_set():
-            return False  # the loop sees to it
-        connection.since = time.monotonic()
-        connection.busy = False  # from here the loop may close it: then registering fails
+    def _admission(self, connection: _Connection, event: h11.Request) -> None:
+        """A whole head: refuse it, answer it from the head, or go on to its body."""
         try:
-            connection.sock.setblocking(False)
-            self._selector.register(connection.sock, selectors.EVENT_READ, connection)
-        except (OSError, ValueError, KeyError):
-            connection.busy = True
-            return False
-        return True
-
-    def _next_cycle(self, connection: _Connection) -> h11.Request | None:
-        """A fresh reader for the connection's next request, with what the client already
-        sent after the last one (pipelining); that request when it is all here."""
-        leftover = bytes(connection.h11.trailing_data[0])
-        connection.h11 = h11.Connection(h11.SERVER, self.limits.head_bytes)
-        if not leftover:
-            return None
-        connection.h11.receive_data(leftover)
-        event = connection.h11.next_event()  # a protocol error: the caller closes
-        if isinstance(event, h11.Request):
-            return event
-        connection.deadline = time.monotonic() + self.limits.head_seconds
-        return None
-
-    def _await_next(self, connection: _Connection) -> h11.Request | None:
-        """The next request on a connection just answered, when its client sends it within
-        ``keep_seconds`` (a busy client does): served by this worker, with no trip through the
-        loop. Anything else (nothing, part of a head) goes back to the loop."""
-        if connection.closing or self.limits.keep_seconds <= 0:
-            return None
-        connection.sock.settimeout(self.limits.keep_seconds)
-        try:
-            data = connection.sock.recv(65536)
-        except (TimeoutError, BlockingIOError, ssl.SSLWantReadError):
-            return None
-        if not data:
-            raise _Closed  # the client closed its keep-alive connection
-        connection.h11.receive_data(data)
-        event = connection.h11.next_event()
-        if isinstance(event, h11.Request):
-            return event
-        connection.deadline = time.monotonic() + self.limits.head_seconds
-        return None
-
-    def _exchange(self, connection: _Connection, event: h11.Request) -> bool:
-        """One request answered; whether the connection may go on."""
-        try:
-            request = self._head(event)
-        except _Refused as refused:
-            self._send(connection, event, refused.response, close=True)
-            return False
-        framing = _framing(event)
+            request = wire.read_head(event, self.limits.head_bytes)
+        except wire.Refused as refused:
+            self._answer(connection, (refused.answer, False), from_loop=False)
+            return
+        declared = wire.framing(event)
         try:
             early = self.admit(request) if self.admit is not None else None
         except Exception as exc:  # as for the application: a bug, answered and logged
             self._log(f"{type(exc).__name__}: {exc}")
-            return self._send(connection, event, HttpResponse(500, content_type=None), close=True)
+            early = HttpResponse(500, content_type=None)
+        connection.trusted = early is None
         if early is not None:
-            if framing is None:
-                self._drain(connection)  # only the end of the message: nothing to read
-                return self._send(connection, event, early, close=False)
-            return self._send(connection, event, early, close=True)  # the body stays unread
+            keep = declared is None and wire.keeps_alive(event)  # else the body stays unread
+            if declared is None:
+                connection.h11.next_event()  # the end of a message without a body
+            self._answer(connection, self._bytes(event, early, keep), from_loop=False)
+            return
+        connection.event, connection.request = event, request
+        connection.body, connection.size, connection.deadline = [], 0, None
+        connection.drain = declared is not None and declared > self.limits.body_bytes
+        if connection.drain and declared is not None and declared > self.limits.drain_bytes:
+            self._answer(connection, self._too_large(connection, keep=False), from_loop=False)
+            return
+        waiting = declared is not None and connection.h11.they_are_waiting_for_100_continue
+        if waiting and not self._write_now(connection, b"HTTP/1.1 100 Continue\r\n\r\n"):
+            self._answer(connection, (b"", False), from_loop=False)
+            return
+        self._gather(connection, ended=False, from_loop=False)
+
+    def _respond(self, connection: _Connection, body: bytes) -> None:
+        event, head = connection.event, connection.request
+        assert event is not None and head is not None
+        connection.event = connection.request = None
+        request = HttpRequest(head.method, head.uri, head.headers, body)
         try:
-            body = self._body(connection, framing)
-        except _Refused as refused:
-            return self._send(connection, event, refused.response, close=True)
-        except _TooLarge as large:
-            return self._send(connection, event, HttpResponse(413, _TOO_LARGE), close=large.close)
-        try:
-            response = self.app(HttpRequest(request.method, request.uri, request.headers, body))
+            response = self.app(request)
         except Exception as exc:  # the application answers its own errors; this is a bug
             self._log(f"{type(exc).__name__}: {exc}")
             response = HttpResponse(500, content_type=None)
         if self.verbose:
             self._log(f"{connection.address} {request.method} {request.uri} {response.status}")
-        return self._send(connection, event, response, close=False)
+        self._answer(connection, self._bytes(event, response, wire.keeps_alive(event)), False)
 
-    def _head(self, event: h11.Request) -> HttpRequest:
-        headers: dict[str, str] = {}
-        for name, value in event.headers:
-            key = name.decode("ascii").lower()
-            text = value.decode("iso-8859-1")
-            headers[key] = f"{headers[key]}, {text}" if key in headers else text
-        if "transfer-encoding" in headers and "content-length" in headers:
-            raise _Refused(400, "Content-Length and Transfer-Encoding together.")
-        host = headers.get("host")
-        if host is not None and not valid_host(host):
-            raise _Refused(400, "The Host header is not a host name and port.")
-        method = event.method.decode("ascii")
-        return HttpRequest(method, event.target.decode("iso-8859-1"), headers)
+    def _bytes(self, event: h11.Request, response: HttpResponse, keep: bool) -> tuple[bytes, bool]:
+        data = wire.answer_bytes(
+            response, head_only=event.method == b"HEAD", keep=keep, log=self._log
+        )
+        return data, keep
 
-    def _body(self, connection: _Connection, framing: int | None) -> bytes:
-        limits = self.limits
-        if framing is None:
-            self._drain(connection)
-            return b""
-        if framing > limits.body_bytes:
-            if framing > limits.drain_bytes:
-                raise _TooLarge(close=True)
-            self._drain(connection)
-            raise _TooLarge(close=False)
-        if connection.h11.they_are_waiting_for_100_continue:
-            self._write(connection, b"HTTP/1.1 100 Continue\r\n\r\n")
-        parts: list[bytes] = []
-        size = 0
-        for data in self._body_events(connection):
-            size += len(data)
-            if size > limits.body_bytes:
-                raise _TooLarge(close=True)
-            parts.append(data)
-        return b"".join(parts)
+    def _too_large(self, connection: _Connection, *, keep: bool) -> tuple[bytes, bool]:
+        event = connection.event
+        assert event is not None
+        keep = keep and wire.keeps_alive(event)
+        return self._bytes(event, HttpResponse(413, wire.TOO_LARGE), keep)
 
-    def _drain(self, connection: _Connection) -> None:
-        for _ in self._body_events(connection):
-            pass
+    # -- answering (from a worker or from the loop) -----------------------------------------
 
-    def _body_events(self, connection: _Connection) -> Iterator[bytes]:
-        deadline = time.monotonic() + self.limits.body_seconds
-        while True:
+    def _refuse(self, connection: _Connection, status: int, detail: str, from_loop: bool) -> None:
+        self._answer(connection, (wire.refusal(status, detail), False), from_loop)
+
+    def _answer(self, connection: _Connection, answer: tuple[bytes, bool], from_loop: bool) -> None:
+        """Write an answer as far as the client takes it now; the loop writes the rest."""
+        data, keep = answer
+        connection.after = keep
+        connection.event = connection.request = None
+        sent = 0
+        with contextlib.suppress(*_AGAIN):
             try:
-                event = connection.h11.next_event()
-            except h11.RemoteProtocolError as exc:
-                raise _Refused(400, _protocol_detail(exc)) from None
-            if isinstance(event, h11.Data):
-                yield bytes(event.data)
-            elif isinstance(event, h11.EndOfMessage):
-                return
-            elif event is h11.NEED_DATA:
-                data = self._recv(connection, deadline)
-                connection.h11.receive_data(data)
-                if not data:
-                    raise _Refused(400, "The request body ended before its declared length.")
+                sent = connection.sock.send(data) if data else 0
+            except OSError:
+                connection.after = False
+                data = b""
+        connection.outgoing = memoryview(data)[sent:]
+        connection.since = time.monotonic()
+        if len(connection.outgoing):
+            if not self._owe(len(connection.outgoing)):
+                self._log("answers waiting for their clients are over the limit: one dropped")
+                connection.outgoing = memoryview(b"")
+                connection.after = False
             else:
-                raise _Refused(400, "The request body is malformed.")
+                connection.state = State.WRITE
+                connection.deadline = connection.since + self.limits.send_seconds
+                if from_loop:
+                    self._selector.modify(connection.sock, selectors.EVENT_WRITE, connection)
+                else:
+                    self._park(connection)
+                return
+        self._after_answer(connection, from_loop=from_loop)
 
-    def _recv(self, connection: _Connection, deadline: float) -> bytes:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise _Refused(408, "The request body took too long to arrive.")
-        connection.sock.settimeout(remaining)
+    def _after_answer(self, connection: _Connection, *, from_loop: bool) -> None:
+        """The answer is taken: the next request (already here, or soon), else wait or close."""
+        connection.deadline = None
+        if not connection.after or connection.h11.their_state is not h11.DONE:
+            self._start_closing(connection, from_loop)
+            return
+        leftover = bytes(connection.h11.trailing_data[0])
+        connection.h11 = h11.Connection(
+            h11.SERVER, max_incomplete_event_size=self.limits.head_bytes
+        )
+        connection.state = State.HEAD
+        if leftover:  # pipelined
+            connection.h11.receive_data(leftover)
+            self._next_request(connection, from_loop=from_loop)
+        elif from_loop:
+            self._selector.modify(connection.sock, selectors.EVENT_READ, connection)
+        elif connection.trusted and self._await_next(connection):
+            self._next_request(connection, from_loop=False)
+        else:
+            self._park(connection)
+
+    def _await_next(self, connection: _Connection) -> bool:
+        """Whether the next request of a client this worker just served arrives within
+        ``keep_seconds`` (a busy client's does): then this worker serves it, with no trip
+        through the loop. Only for a client that was admitted (it has credentials)."""
+        if self.limits.keep_seconds <= 0 or self._stopping.is_set():
+            return False
         try:
-            return connection.sock.recv(65536)
-        except TimeoutError:
-            raise _Refused(408, "The request body took too long to arrive.") from None
+            if isinstance(connection.sock, ssl.SSLSocket) and connection.sock.pending():
+                ready = True
+            else:
+                ready = bool(_wait_readable(connection.sock, self.limits.keep_seconds))
+            data = connection.sock.recv(65536) if ready else None
+        except _AGAIN:
+            return False
+        except OSError:
+            data = b""
+        if data is None:
+            return False
+        if not data:
+            connection.after = False
+            connection.state = State.BUSY
+            self._give_back(connection)  # closed by its client: the loop closes it
+            raise _Done
+        connection.h11.receive_data(data)
+        return True
 
-    def _send(
-        self, connection: _Connection, event: h11.Request, response: HttpResponse, *, close: bool
-    ) -> bool:
-        """Write the answer (h11 reads requests; answers are written here, from values the
-        engine made, each header checked); whether the connection may go on."""
-        keep = not close and _keeps_alive(event)
-        body = response.body
-        lines = [
-            f"HTTP/1.1 {response.status} {_reason(response.status)}\r\n"
-            f"Date: {_date()}\r\nServer: contracttest-engine\r\n"
-        ]
-        if response.content_type is not None and (body or response.status >= 400):
-            lines.append(f"Content-Type: {response.content_type}\r\n")
-        for name, value in response.headers:
-            if _HEADER_NAME.fullmatch(name) is None or _NOT_IN_VALUE.search(value) is not None:
-                self._log(f"a {name!r} header the engine made is not HTTP: left out")
-                continue
-            lines.append(f"{name}: {value}\r\n")
-        lines.append(f"Content-Length: {len(body)}\r\n")
-        if not keep:
-            lines.append("Connection: close\r\n")
-        lines.append("\r\n")
-        data = "".join(lines).encode("latin-1", "replace")
-        if event.method != b"HEAD":
-            data += body
-        self._write(connection, data)
-        return keep
+    def _start_closing(self, connection: _Connection, from_loop: bool) -> None:
+        """Stop writing, then read and drop what the client still sends (so it is not reset
+        before it reads the answer) until it closes or the linger bounds run out."""
+        with contextlib.suppress(OSError):
+            connection.sock.shutdown(socket.SHUT_WR)
+        connection.state = State.CLOSING
+        connection.lingered = 0
+        connection.deadline = time.monotonic() + self.limits.linger_seconds
+        if from_loop:
+            with contextlib.suppress(KeyError, ValueError, OSError):
+                self._selector.modify(connection.sock, selectors.EVENT_READ, connection)
+        else:
+            self._park(connection)
 
-    def _write(self, connection: _Connection, data: bytes) -> None:
-        connection.sock.settimeout(self.limits.send_seconds)
+    def _write_now(self, connection: _Connection, data: bytes) -> bool:
+        """A few bytes (``100 Continue``) that a socket with room takes at once."""
         try:
-            connection.sock.sendall(data)
-        except TimeoutError:
-            raise _Closed from None
+            return connection.sock.send(data) == len(data)
+        except (*_AGAIN, OSError):
+            return False
+
+    def _owe(self, size: int) -> bool:
+        with self._waiting_lock:
+            if self._waiting + size > self.limits.waiting_bytes:
+                return False
+            self._waiting += size
+            return True
+
+    def _taken(self, size: int) -> None:
+        if size:
+            with self._waiting_lock:
+                self._waiting = max(0, self._waiting - size)
 
     def _log(self, message: str) -> None:
         print(f"contracttest engine: {message}", file=sys.stderr)
@@ -599,7 +703,7 @@ class EngineServer:
             self._thread = None
         self._pool.shutdown(wait=True, cancel_futures=True)
         for connection in list(self._connections.values()):
-            connection.busy = False
+            connection.state = State.CLOSING
             self._close(connection)
         self._returned.clear()
         for sock in (self._listener, self._wake_r, self._wake_w):
@@ -620,99 +724,21 @@ class EngineServer:
         self.stop()
 
 
-class _TooLarge(Exception):
-    def __init__(self, *, close: bool) -> None:
-        super().__init__("body too large")
-        self.close = close
+class _Done(Exception):
+    """The worker is done with a connection it gave back."""
 
 
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-_NOT_IN_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+def _wait_readable(sock: socket.socket, seconds: float) -> bool:
+    with selectors.DefaultSelector() as one:
+        one.register(sock, selectors.EVENT_READ)
+        return bool(one.select(seconds))
 
 
-_DATE = [0, ""]
-
-
-def _date() -> str:
-    """The ``Date`` header's value, made once a second."""
-    now = int(time.time())
-    if _DATE[0] != now:
-        _DATE[:] = [now, formatdate(now, usegmt=True)]
-    return str(_DATE[1])
-
-
-def _keeps_alive(event: h11.Request) -> bool:
-    """HTTP/1.1 without ``Connection: close`` (an HTTP/1.0 client gets one answer)."""
-    if event.http_version != b"1.1":
-        return False
-    return not any(
-        name == b"connection" and b"close" in value.lower() for name, value in event.headers
-    )
-
-
-def _framing(event: h11.Request) -> int | None:
-    """The body's declared length (-1: chunked), None when there is no body."""
-    length: int | None = None
-    for name, value in event.headers:
-        if name == b"transfer-encoding":
-            return -1
-        if name == b"content-length":
-            length = int(value)
-    return length if length else None
-
-
-_REQUEST_LINE = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^\x00-\x20\x7f]+ HTTP/[0-9]\.[0-9]\r?")
-
-
-def _request_line_may_be_valid(buffer: bytes | bytearray) -> bool:
-    """Whether the first line of a head, once complete, may be a request line."""
-    line, newline, _ = bytes(buffer).lstrip(b"\r\n").partition(b"\n")
-    return not newline or _REQUEST_LINE.fullmatch(line) is not None
-
-
-def _protocol_detail(exc: h11.RemoteProtocolError) -> str:
-    text = str(exc).split(":")[0].strip() or "malformed request"
-    return text[:1].upper() + text[1:] + "."
-
-
-_REASONS = {
-    100: "Continue",
-    200: "OK",
-    201: "Created",
-    202: "Accepted",
-    204: "No Content",
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    408: "Request Timeout",
-    409: "Conflict",
-    413: "Content Too Large",
-    431: "Request Header Fields Too Large",
-    500: "Internal Server Error",
-    501: "Not Implemented",
-    503: "Service Unavailable",
-    505: "HTTP Version Not Supported",
-}
-
-
-def _reason(status: int) -> str:
-    return _REASONS.get(status, "Unknown")
-
-
-def _refusal(status: int, detail: str, reason: str = _SYNTAX) -> bytes:
-    """A whole answer refusing a request, closing the connection."""
-    body = _fault(reason, detail)
-    return (
-        f"HTTP/1.1 {status} {_reason(status)}\r\nContent-Type: application/xml\r\n"
-        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-    ).encode() + body
-
-
-def _quick_close(sock: socket.socket, status: int, detail: str) -> None:
+def _quick_close(sock: socket.socket) -> None:
     with contextlib.suppress(OSError):
         sock.setblocking(False)
-        sock.send(_refusal(status, detail, "Service Unavailable"))
+        sock.send(
+            wire.refusal(503, "The engine has too many open connections.", "Service Unavailable")
+        )
     with contextlib.suppress(OSError):
         sock.close()
