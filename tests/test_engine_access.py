@@ -52,6 +52,8 @@ class World:
     ids: dict[Template, str] = field(default_factory=dict)
     stored: dict[Template, str] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # id -> name
+    #: (template, the collection's path under a shared owner, the entity's id there)
+    under_shared: list[tuple[Template, tuple[str, str, str], str]] = field(default_factory=list)
 
     def path(self, template: Template) -> list[str] | None:
         """A link's template with this world's ids, or None where it has none."""
@@ -112,19 +114,27 @@ def populate(engine: Engine, owner: str, tag: str, shared: bool = False) -> Worl
                     world.stored[entity] = f"{collection}/{entity_id}"
             world.ids[entity] = entity_id
             world.names[entity_id] = name
-        if shared:  # the admin's entities in views of shared (seeded) owners too
+        if shared:  # the admin's entities under shared (seeded) owners too
             for kind in kinds:
-                view = model.view(kind)
                 owner_kind = model.kind(kind.template[:-2])
-                if view is None or owner_kind is None or not owner_kind.top_level:
+                if len(kind.template) != 3 or owner_kind is None or not owner_kind.top_level:
                     continue
+                view = model.view(kind)
                 for row in store.list(owner_kind.name):
-                    if row.owner == EVERYONE:
-                        entity_id = str(uuid.uuid4())
-                        name = f"{tag}-shared-{len(world.names)}"
+                    if row.owner != EVERYONE:
+                        continue
+                    entity_id = str(uuid.uuid4())
+                    name = f"{tag}-shared-{len(world.names)}"
+                    if view is not None:
                         doc = _document(view.top, name, view, row.id)
                         store.insert(Row(view.top.name, entity_id, name, owner, doc))
-                        world.names[entity_id] = name
+                    else:
+                        collection = f"{owner_kind.name}/{row.id}/{kind.name}"
+                        doc = _document(kind, name)
+                        store.insert(Row(collection, entity_id, name, owner, doc))
+                    world.names[entity_id] = name
+                    where = (owner_kind.name, row.id, kind.name)
+                    world.under_shared.append((kind.template, where, entity_id))
     return world
 
 
@@ -312,28 +322,34 @@ def test_a_filtered_user_learns_nothing_of_another_users_world(setup: Setup) -> 
     assert len(covered) >= 0.9 * len(links)
 
 
-def test_views_of_shared_owners_show_a_user_nothing_of_another_users(setup: Setup) -> None:
-    """A data centre everyone sees, holding the admin's private cluster: the user's listing
-    of the view, and its follow, leave it out."""
+def test_what_hangs_under_shared_owners_is_seen_by_its_own_owner(setup: Setup) -> None:
+    """A cluster every user sees, holding the admin's affinity group (a sub-collection) or a
+    data centre holding the admin's private cluster (a view): the user's listing, ``follow``
+    and every method on the entity answer as if it did not exist."""
     model = setup.model
     private = setup.private_ids()
-    tried = 0
-    for kind in model.kinds.values():
-        owner_kind = model.kind(kind.template[:-2]) if len(kind.template) == 3 else None
-        if model.view(kind) is None or owner_kind is None or not owner_kind.top_level:
-            continue
-        for row in setup.engine.store.list(owner_kind.name):
-            if row.owner != EVERYONE:
-                continue
-            path = f"{owner_kind.name}/{row.id}/{kind.name}"
-            for asked in (path, f"{owner_kind.name}/{row.id}?{_follow(model, kind.template[:-1])}"):
-                reply = setup.user.send("GET", asked)
-                tried += 1
-                assert reply.status == 200, (asked, reply.status, reply.body[:300])
-                assert not _leaks(reply, private, asked), asked
-                admin = setup.admin.send("GET", asked)
-                assert admin.status == 200
-    assert tried
+    before = setup.snapshot()
+    problems: list[str] = []
+    for template, (owner, owner_id, segment), entity_id in setup.admin_world.under_shared:
+        collection = f"{owner}/{owner_id}/{segment}"
+        follow = _follow(model, template[:-1])
+        for asked in (collection, f"{owner}/{owner_id}?{follow}"):
+            reply = setup.user.send("GET", asked)
+            if reply.status != 200 or _leaks(reply, private, asked):
+                problems.append(f"GET {asked}: {reply.status}, shows the admin's")
+            if setup.admin.send("GET", asked).status != 200:
+                problems.append(f"the admin cannot GET {asked}")
+        entity = f"{collection}/{entity_id}"
+        ghost = f"{collection}/{uuid.uuid4()}"
+        methods = model.links.get((*template, "{id}"), {})
+        for method in sorted(methods):
+            body = None if method in ("GET", "DELETE") else _body(model, methods[method], "x")
+            seen, unknown = (setup.user.send(method, path, body) for path in (entity, ghost))
+            if seen.normal() != unknown.normal():
+                problems.append(f"{method} {entity}: {seen.status}, unknown: {unknown.status}")
+    assert not problems, "\n".join(problems[:20])
+    assert setup.snapshot() == before
+    assert setup.admin_world.under_shared
 
 
 def test_the_user_cannot_attach_or_name_what_it_cannot_see(setup: Setup) -> None:
@@ -474,3 +490,42 @@ def test_a_name_the_user_cannot_see_clashes_with_nothing(setup: Setup) -> None:
     assert fresh.status == taken.status == 201, (fresh, taken)
     again = setup.user.send("POST", "vms", vm(theirs))
     assert again.status == 409  # its own VM holds the name now
+
+
+def test_a_user_the_admin_adds_sees_itself(setup: Setup) -> None:
+    users = setup.model.top_kinds.get("users")
+    if users is None:
+        pytest.skip("no users in this contract")
+    name = f"jane{uuid.uuid4().hex[:6]}@internal"
+    body = f"<user><user_name>{name}</user_name><domain><name>internal-authz</name></domain></user>"
+    added = setup.admin.send("POST", "users", body.encode())
+    assert added.status == 201, added
+    jane_id = etree.fromstring(added.body).get("id")
+    server = setup.user  # the same server, as jane
+    jane = Client.__new__(Client)
+    jane.__dict__.update(server.__dict__)
+    import base64
+
+    jane.auth = "Basic " + base64.b64encode(f"{name}:{PASSWORD}".encode()).decode()
+    jane.connection = http.client.HTTPConnection(server.host, server.port, timeout=30)
+    try:
+        listed = etree.fromstring(jane.send("GET", "users").body)
+        assert [user.get("id") for user in listed] == [jane_id]
+        assert jane.send("GET", f"users/{jane_id}").status == 200
+        assert jane.send("DELETE", f"users/{jane_id}").status == 403
+        root = etree.fromstring(jane.send("GET", "").body)
+        found = root.find("authenticated_user")
+        assert found is None or found.get("id") == jane_id
+    finally:
+        jane.close()
+
+
+def test_a_user_detaches_a_shared_entity_from_its_own(setup: Setup) -> None:
+    """The root tag (shared) on the user's own VM: attaching and detaching change the VM."""
+    if ("vms", "{id}", "tags") not in setup.model.kinds or "tags" not in setup.model.top_kinds:
+        pytest.skip("no VM tags in this contract")
+    mine = setup.user_world.ids[("vms", "{id}")]
+    attached = setup.user.send("POST", f"vms/{mine}/tags", f'<tag id="{BLANK}"/>'.encode())
+    assert attached.status == 201, attached
+    assert setup.user.send("DELETE", f"vms/{mine}/tags/{BLANK}").status == 200
+    assert setup.user.send("DELETE", f"tags/{BLANK}").status == 403  # the tag is not its own

@@ -618,3 +618,120 @@ def test_no_raw_request_gets_a_5xx_a_hang_or_a_dropped_connection(
         if not answer.closed:  # kept open: the connection goes on serving
             sock.sendall(head("GET", "") + b"\r\n")
             assert read_answer(sock).status == 200
+
+
+# -- what helper attacks found next: slow clients, big numbers, strictness, grants ---------------
+
+
+def test_slow_and_non_reading_clients_hold_no_worker(engine: Engine) -> None:
+    """Two workers only; clients that send their body slowly (to the SSO endpoint, which
+    needs no credentials, and with credentials to the API) or never read their answers
+    (pipelined ``?rsdl``, over a megabyte each): another client is still served at once."""
+    with serving(engine, workers=2) as server:
+        stalled = []
+        for _ in range(4):
+            sock = connect(server)
+            sock.sendall(
+                b"POST /ovirt-engine/sso/oauth/token HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n"
+                b"grant"
+            )
+            stalled.append(sock)
+        for _ in range(4):
+            sock = connect(server)
+            sock.sendall(head("POST", "/vms", "Content-Length: 100") + b"\r\n<vm>")
+            stalled.append(sock)
+        for _ in range(4):
+            sock = connect(server)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.sendall((head("GET", "?rsdl") + b"\r\n") * 20)
+            stalled.append(sock)
+        time.sleep(0.3)
+        with Probe(server) as probe:
+            time.sleep(1.0)
+        probe.assert_served(within=2.0)
+        for sock in stalled:
+            sock.close()
+
+
+@pytest.mark.parametrize("digits", [30, 5000])
+def test_a_number_too_long_is_an_invalid_value(server: EngineServer, digits: int) -> None:
+    created = add(server, "/vms", VM.format(name=f"big-{uuid.uuid4().hex[:8]}"))
+    vm_id = parse(created.body).get("id")
+    body = f"<vm><memory>{'9' * digits}</memory></vm>".encode()
+    answer = exchange(
+        server,
+        head(
+            "PUT", f"/vms/{vm_id}", "Content-Type: application/xml", f"Content-Length: {len(body)}"
+        )
+        + b"\r\n"
+        + body,
+        "PUT",
+    )
+    assert answer.status == 400, answer
+    assert parse(answer.body).findtext("reason") == "Invalid value"
+
+
+@pytest.mark.parametrize(
+    ("line", "status"),
+    [
+        (b"dElEtE /ovirt-engine/api/tags/x HTTP/1.1", 501),
+        (b"get /ovirt-engine/api HTTP/1.1", 501),
+        (b"BREW /ovirt-engine/api HTTP/1.1", 501),
+        (b"GET /ovirt-engine/api HTTP/2.0", 505),
+        (b"GET /ovirt-engine/api HTTP/1.2", 505),
+    ],
+)
+def test_methods_and_versions_http_does_not_define_are_refused(
+    server: EngineServer, line: bytes, status: int
+) -> None:
+    answer = exchange(server, line + f"\r\nHost: x\r\nAuthorization: {ADMIN}\r\n\r\n".encode())
+    assert answer.status == status, answer
+
+
+def test_a_head_over_the_limit_is_431_even_in_one_piece(server: EngineServer) -> None:
+    raw = head("GET", "", f"X-Padding: {'p' * 20000}") + b"\r\n"
+    assert exchange(server, raw).status == 431
+
+
+def test_an_absolute_target_names_the_host(server: EngineServer) -> None:
+    body = f"<tag><name>abs-{uuid.uuid4().hex[:8]}</name></tag>".encode()
+    raw = (
+        f"POST http://good.example{PREFIX}/tags HTTP/1.1\r\nHost: evil.example\r\n"
+        f"Authorization: {ADMIN}\r\nContent-Type: application/xml\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    answer = exchange(server, raw, "POST")
+    assert answer.status == 201, answer
+    assert answer.headers["location"].startswith(f"http://good.example{PREFIX}/tags/")
+
+
+@pytest.mark.parametrize("host", [b"evil.example:99999", b"evil.example:65536"])
+def test_a_port_out_of_range_is_not_a_host(server: EngineServer, host: bytes) -> None:
+    raw = f"GET {PREFIX} HTTP/1.1\r\nAuthorization: {ADMIN}\r\nHost: ".encode() + host
+    assert exchange(server, raw + b"\r\n\r\n").status == 400
+
+
+def test_chunks_with_bare_line_feeds_are_400_at_once(server: EngineServer) -> None:
+    started = time.monotonic()
+    with connect(server) as sock:
+        sock.sendall(head("POST", "/tags", "Transfer-Encoding: chunked") + b"\r\n5\n<tag>\n0\n\n")
+        answer = read_answer(sock, "POST")
+    assert answer.status == 400, answer
+    assert time.monotonic() - started < PATIENCE / 2  # not the body timeout
+
+
+def test_sessions_and_tokens_are_bounded(engine: Engine) -> None:
+    """A client logging in again and again (a session each time, a token each time) does
+    not make the engine keep ever more."""
+    from contracttest.engine.auth import MAX_GRANTS
+
+    auth = engine.auth
+    admin = auth.login("admin@internal", "ovirt")
+    for _ in range(MAX_GRANTS + 2000):
+        auth.open_session(admin)
+    form = {"grant_type": "password", "username": "admin@internal", "password": "ovirt"}
+    for _ in range(MAX_GRANTS + 2000):
+        auth.issue_token(form)
+    sessions, tokens = auth.held
+    assert sessions <= MAX_GRANTS and tokens <= MAX_GRANTS

@@ -41,7 +41,7 @@ USER_COLLECTIONS = frozenset(
     {"vms", "templates", "instancetypes", "disks", "vmpools", "imagetransfers"}
 )
 #: Collections whose seeded entities are the admin's alone.
-PRIVATE_SEEDS = frozenset({"hosts"})
+PRIVATE_SEEDS = frozenset({"hosts", "users"})
 #: What the real engine removes from representations for a filtered user.
 RESTRICTED = {"vm": ("host", "placement_policy")}
 NOT_AUTHORIZED = "[User is not authorized to perform this action.]"
@@ -51,7 +51,11 @@ class Access:
     """The policy; stateless, so one serves every request."""
 
     def sees(self, principal: Principal, row: Row) -> bool:
-        return principal.admin or row.owner in (principal.user, EVERYONE)
+        return (
+            principal.admin
+            or row.owner in (principal.user, EVERYONE)
+            or (row.collection == "users" and row.name == principal.user)  # its own user
+        )
 
     def changes(self, principal: Principal, row: Row) -> bool:
         if principal.admin:
@@ -81,11 +85,6 @@ class Access:
         return element
 
     @staticmethod
-    def seed_owner(collection: str, fields: str, admin: str) -> str:
-        """Who owns an entity a fresh engine seeds: Everyone, the admin, or (a user) itself."""
-        if collection in PRIVATE_SEEDS:
-            return admin
-        if collection == "users":
-            start = fields.find("<user_name>") + len("<user_name>")
-            return fields[start : fields.find("</user_name>")]
-        return EVERYONE
+    def seed_owner(collection: str, admin: str) -> str:
+        """Who owns an entity a fresh engine seeds: Everyone, or the admin (hosts, users)."""
+        return admin if collection in PRIVATE_SEEDS else EVERYONE

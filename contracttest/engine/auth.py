@@ -19,6 +19,8 @@ ADMIN = "admin@internal"
 #: The non-admin user every fresh engine has: its view is filtered to what it created.
 USER = "user@internal"
 SSO_SCOPE = "ovirt-app-api"
+#: Live sessions and tokens kept at most (each): past it, expired ones go, then the oldest.
+MAX_GRANTS = 10_000
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,7 @@ class Authenticator:
         token = secrets.token_urlsafe(32)
         expires = self._clock() + self.token_ttl
         with self._lock:
+            self._make_room(self._tokens)
             self._tokens[token] = Grant(principal, expires)
         wall_expiry_ms = int((time.time() + self.token_ttl) * 1000)
         return {
@@ -130,6 +133,7 @@ class Authenticator:
     def open_session(self, principal: Principal) -> str:
         session = secrets.token_hex(16)
         with self._lock:
+            self._make_room(self._sessions)
             self._sessions[session] = Grant(principal, self._clock() + self.session_ttl)
         return session
 
@@ -143,6 +147,23 @@ class Authenticator:
                 return None
             self._sessions[session] = Grant(grant.principal, self._clock() + self.session_ttl)
         return grant.principal
+
+    def _make_room(self, grants: dict[str, Grant]) -> None:
+        """Bound what is kept (under the lock): drop the expired, then the oldest, so a client
+        that logs in again and again cannot make the engine hold ever more."""
+        if len(grants) < MAX_GRANTS:
+            return
+        now = self._clock()
+        for key in [key for key, grant in grants.items() if grant.expires <= now]:
+            del grants[key]
+        while len(grants) >= MAX_GRANTS * 9 // 10:  # a tenth at once: the scan is rare
+            del grants[next(iter(grants))]
+
+    @property
+    def held(self) -> tuple[int, int]:
+        """How many sessions and tokens are kept now."""
+        with self._lock:
+            return len(self._sessions), len(self._tokens)
 
     def end_session(self, session: str) -> None:
         with self._lock:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
+from contracttest.engine.access import EVERYONE
 from contracttest.engine.documents import Fault
 from contracttest.engine.model import Kind
 from contracttest.engine.search import SearchError, parse_search
@@ -38,8 +39,8 @@ class Listing:
             rows = self.ops.members(view, owner.id, place.path)
         else:
             rows = self.ops.store.list(place.path)
-        if (kind.top_level or view is not None) and call.filtered:
-            rows = [row for row in rows if self.ops.visible(call, row)]
+        if kind.top_level or view is not None or self.ops.shared(place.steps):
+            rows = self.ops.access.visible(call.principal, rows)
         rows = self._search(call, rows)
         limit = _integer(call.param("max"))
         if limit is not None and limit >= 0:
@@ -154,6 +155,8 @@ class Listing:
             rows = self.ops.access.visible(call.principal, self.ops.members(view, row.id, here))
         else:
             rows = self.ops.store.list(here)
+            if row.owner == EVERYONE:  # under what is shared: each seen by its own owner
+                rows = self.ops.access.visible(call.principal, rows)
         for child_row in rows:
             path = f"{here}/{child_row.id}" if view is not None else None
             child = self.ops.renderer.entity(sub_kind, child_row, path)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from lxml import etree
 
-from contracttest.engine.access import Access
+from contracttest.engine.access import EVERYONE, Access
 from contracttest.engine.auth import ADMIN, Principal
 from contracttest.engine.documents import Fault, Lookup
 from contracttest.engine.http import HttpResponse
@@ -77,7 +77,7 @@ class Operations:
 
     def perform(self, call: Call, documents: Documents) -> HttpResponse:
         segments = call.target.segments
-        method = call.request.method.upper()
+        method = call.request.method  # case-sensitive, as HTTP methods are
         if not segments:
             return documents.root(call, method, self)
         links = self.model.contract.router.links_at(segments)
@@ -108,14 +108,24 @@ class Operations:
     # -- paths -------------------------------------------------------------------------
 
     def locate(
-        self, call: Call, template: Template, segments: tuple[str, ...], *, write: bool = False
+        self,
+        call: Call,
+        template: Template,
+        segments: tuple[str, ...],
+        *,
+        write: bool = False,
+        spare_last: bool = False,
     ) -> Place:
         """Every entity named on the path, each checked to exist, be visible to the caller
         and (in a view) to belong to its owner; to ``write``, the caller must also be allowed
-        to change every entity of its own on the path (what a sub-entity belongs to).
+        to change every entity of its own on the path (what a sub-entity belongs to), but the
+        last one with ``spare_last`` (a detach decides about it).
 
         This is where every path of every request is authorized: what the caller may not see
-        answers as an unknown id does, what it sees but may not change answers 403."""
+        answers as an unknown id does, what it sees but may not change answers 403. A
+        sub-entity is seen with what it belongs to, except under what is shared with every
+        user: there each is seen by its own owner (the admin's affinity group in the shared
+        cluster is the admin's)."""
         steps: list[Step] = []
         governing: list[Row] = []
         path = ""
@@ -138,7 +148,7 @@ class Operations:
             top_level = kind.top_level or view is not None
             if (
                 row is None
-                or (top_level and not self.visible(call, row))
+                or ((top_level or self.shared(steps)) and not self.visible(call, row))
                 or (view is not None and not self.belongs(view, row, steps[-1].id, path))
             ):
                 raise self.not_found(f"{kind.entity_type} {entity_id} does not exist")
@@ -149,12 +159,18 @@ class Operations:
         if write:
             if not governing and not self.access.adds(call.principal, path.partition("/")[0]):
                 raise self.access.forbidden()  # a top-level collection of the admin's
-            if not all(self.access.changes(call.principal, row) for row in governing):
+            changed = governing[:-1] if spare_last and steps and governing else governing
+            if not all(self.access.changes(call.principal, row) for row in changed):
                 raise self.access.forbidden()
         return Place(steps, path, "/".join(segments))
 
     def visible(self, call: Call, row: Row) -> bool:
         return self.access.sees(call.principal, row)
+
+    def shared(self, steps: list[Step]) -> bool:
+        """Whether what the path reached last is shared with every user: what hangs under it
+        is then seen by its own owner."""
+        return bool(steps) and steps[-1].row is not None and steps[-1].row.owner == EVERYONE
 
     def members(self, view: View, owner_id: str, here: str) -> list[Row]:
         """The top-level entities a view shows for one owner: those that refer to it, and

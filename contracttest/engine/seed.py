@@ -83,7 +83,7 @@ def seed(operations: Operations) -> None:
             root = _document(operations, kind.element, kind.entity_type, fields)
             fixed = entity_id or str(uuid.uuid5(_NAMESPACE, f"{collection}/{fields[:60]}"))
             try:
-                owner = Access.seed_owner(collection, fields, ADMIN)
+                owner = Access.seed_owner(collection, ADMIN)
                 row = operations.writes.create(kind, collection, root, SYSTEM, fixed, owner=owner)
             except Fault:
                 continue  # a contract whose schema rejects the seed: leave it out

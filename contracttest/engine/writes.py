@@ -287,15 +287,20 @@ class Writes:
     def delete(self, call: Call, template: Template) -> HttpResponse:
         if template and template[-1] != "{id}":
             return self._delete_listed(call, template)
-        place = self.ops.locate(call, template, call.target.segments, write=True)
+        kind = self.model.kind(template[:-1])
+        view = self.model.view(kind) if kind is not None else None
+        segments = call.target.segments
+        # detaching changes the owner; the entity itself only when it leaves a list of its
+        # own or is removed, which is decided below
+        place = self.ops.locate(call, template, segments, write=True, spare_last=view is not None)
         step = place.last
         if step.row is None:
             raise Fault(405, body=False)
-        kind = self.model.kind(template[:-1])
-        view = self.model.view(kind) if kind is not None else None
         here = place.path.rpartition("/")[0] if view is None else self._view_path(place)
         if view is not None and self.store.delete_tree(here, step.id):
             return HttpResponse(200, content_type=None)  # an attachment: detached
+        if view is not None and not self.ops.access.changes(call.principal, step.row):
+            raise self.ops.access.forbidden()
         if view is not None and view.item is not None:  # a membership: leave the list
             stored = parse(step.row.doc)
             _leave(stored, view, place.steps[-2].id)
