@@ -31,6 +31,8 @@ from contracttest.schema import Schema
 DEFAULT_PASSWORD = "ovirt"
 SSO_TOKEN = "/ovirt-engine/sso/oauth/token"
 SSO_LOGOUT = "/ovirt-engine/services/sso-logout"
+#: The most a form to the SSO endpoints may hold (it comes without credentials).
+SSO_FORM_BYTES = 64 * 1024
 _CORRELATION = re.compile(r"[^0-9A-Za-z_-]")
 
 
@@ -101,15 +103,17 @@ class Engine:
             response = self._fault(Fault(500, "Internal error", "see the engine's log"))
         return self._answered(request, response)
 
-    def admit(self, request: HttpRequest) -> HttpResponse | None:
-        """Whether a request may send its body (its ``body`` is not read yet): None when it
-        may, else its answer, decided from the head alone (prefix, version, credentials), so
-        no unauthenticated client makes the engine hold a body."""
+    def admit(self, request: HttpRequest) -> HttpResponse | int | None:
+        """Whether a request may send its body (its ``body`` is not read yet), decided from
+        the head alone (prefix, version, credentials), so no unauthenticated client makes the
+        engine hold a body: None for an authenticated API request (any body up to the
+        server's limit), the most bytes the SSO endpoints' credential forms may have, or the
+        answer at once."""
         try:
-            self._gate(request, dry=True)
+            call = self._gate(request, dry=True)
         except Fault as fault:
             return self._answered(request, self._fault(fault))
-        return None
+        return SSO_FORM_BYTES if call is None else None
 
     def _answered(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         response.headers.append(("Correlation-Id", self._correlation(request)))

@@ -78,6 +78,8 @@ class Operations:
     def perform(self, call: Call, documents: Documents) -> HttpResponse:
         segments = call.target.segments
         method = call.request.method  # case-sensitive, as HTTP methods are
+        if method == "HEAD":  # wherever GET is, HEAD is (the server leaves out the body)
+            method = "GET"
         if not segments:
             return documents.root(call, method, self)
         links = self.model.contract.router.links_at(segments)

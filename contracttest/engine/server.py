@@ -40,8 +40,9 @@ from contracttest.engine import wire
 from contracttest.engine.http import HttpRequest, HttpResponse
 
 App = Callable[[HttpRequest], HttpResponse]
-#: Whether a request may send its body: None to read it, else the answer it gets at once.
-Admit = Callable[[HttpRequest], HttpResponse | None]
+#: Whether a request may send its body: None to read it (up to the limit), a smaller limit
+#: for a request without credentials that needs its body (a login form), else its answer.
+Admit = Callable[[HttpRequest], HttpResponse | int | None]
 MAX_BODY = 2 * 1024 * 1024
 _AGAIN = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 
@@ -59,6 +60,8 @@ class Limits:
     keep_seconds: float = 0.05  # a worker waits for the next request of a client it served
     send_seconds: float = 30.0  # for the client to take an answer
     waiting_bytes: int = 128 * 1024 * 1024  # answers not taken yet, all connections together
+    gathering_bytes: int = 64 * 1024 * 1024  # bodies arriving, all connections together
+    body_pieces: int = 16 * 1024  # reads or chunks a body may come in
     linger_bytes: int = 1024 * 1024  # read and dropped after a closing answer
     linger_seconds: float = 2.0
 
@@ -79,11 +82,16 @@ class _Connection:
         "deadline",
         "drain",
         "event",
+        "gathered",
         "h11",
         "handshaking",
+        "limit",
         "lingered",
         "outgoing",
+        "owed",
+        "pieces",
         "request",
+        "served",
         "since",
         "size",
         "sock",
@@ -106,8 +114,13 @@ class _Connection:
         self.after = False  # after the answer: True to go on, False to close
         self.event: h11.Request | None = None  # the request whose body is arriving
         self.request: HttpRequest | None = None
-        self.body: list[bytes] = []
+        self.body = bytearray()
         self.size = 0
+        self.gathered = 0  # bytes of the body counted against the gathering budget
+        self.pieces = 0
+        self.limit = limits.body_bytes  # the most this request's body may have
+        self.owed = 0  # bytes of the answer counted against the waiting budget
+        self.served = 0  # answers given on this connection
         self.drain = False  # the body is over the limit: read and dropped, then 413
         self.trusted = False  # its last request was admitted (authenticated)
 
@@ -159,7 +172,9 @@ class EngineServer:
         self._connections: dict[socket.socket, _Connection] = {}
         self._returned: deque[_Connection] = deque()
         self._waiting = 0  # bytes of answers not taken yet
-        self._waiting_lock = threading.Lock()
+        self._gathered = 0  # bytes of bodies arriving
+        self._budget_lock = threading.Lock()
+        self._queued = 0  # requests handed to the pool that no worker has taken yet
         self._pool = ThreadPoolExecutor(self.limits.workers, thread_name_prefix="engine-worker")
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -248,11 +263,16 @@ class EngineServer:
     def _evict(self) -> bool:
         """Make room: close a closing connection, else the one idle longest, else the oldest
         whose request is under way; one a worker serves is never closed."""
-        order = {State.CLOSING: 0, State.HEAD: 1, State.BODY: 2, State.WRITE: 3}
+        order = {State.CLOSING: 0, State.HEAD: 2, State.BODY: 3, State.WRITE: 4}
+
+        def rank(c: _Connection) -> tuple[int, float]:
+            idle = c.state is State.HEAD and c.served and not c.head_started()
+            return (1 if idle else order[c.state], c.since)  # then the oldest first
+
         waiting = [c for c in list(self._connections.values()) if c.state is not State.BUSY]
         if not waiting:
             return False
-        oldest = min(waiting, key=lambda c: (order[c.state], c.head_started(), c.since))
+        oldest = min(waiting, key=rank)
         self._close(oldest)
         return True
 
@@ -284,6 +304,10 @@ class EngineServer:
         if not data and not connection.head_started():
             self._close(connection)  # a keep-alive connection the client closed
             return
+        if not connection.head_started():
+            data = data.lstrip(b"\r\n")  # empty lines before a request line are ignored
+            if not data:
+                return
         connection.h11.receive_data(data)
         self._next_request(connection, from_loop=True)
 
@@ -293,7 +317,7 @@ class EngineServer:
             event = connection.h11.next_event()
         except (h11.RemoteProtocolError, ValueError) as exc:
             detail = wire.protocol_detail(exc) if isinstance(exc, h11.RemoteProtocolError) else ""
-            status = exc.error_status_hint if isinstance(exc, h11.RemoteProtocolError) else 400
+            status = wire.protocol_status(exc) if isinstance(exc, h11.RemoteProtocolError) else 400
             self._refuse(connection, status, detail or "Malformed request.", from_loop)
             return
         if isinstance(event, h11.Request):
@@ -326,6 +350,8 @@ class EngineServer:
             return
         self._unregister(connection)
         connection.state = State.BUSY
+        with self._budget_lock:
+            self._queued += 1
         try:
             self._pool.submit(self._work, task, connection, *args)
         except RuntimeError:  # the pool is shutting down
@@ -350,22 +376,35 @@ class EngineServer:
             try:
                 event = connection.h11.next_event()
             except h11.RemoteProtocolError as exc:
-                self._refuse(connection, 400, wire.protocol_detail(exc), from_loop)
+                status = wire.protocol_status(exc)
+                self._refuse(connection, status, wire.protocol_detail(exc), from_loop)
                 return
             if isinstance(event, h11.Data):
                 connection.size += len(event.data)
+                connection.pieces += 1
+                if connection.pieces > limits.body_pieces:
+                    self._refuse(connection, 400, "The body comes in too many pieces.", from_loop)
+                    return
                 if connection.drain:
                     continue
-                if connection.size > limits.body_bytes:
+                if connection.size > connection.limit:
                     self._answer(connection, self._too_large(connection, keep=False), from_loop)
                     return
-                connection.body.append(bytes(event.data))
+                if not self._gathering(connection, len(event.data)):
+                    busy = "The engine is receiving too much at once; send it again later."
+                    self._answer(connection, (wire.refusal(503, busy, "Busy"), False), from_loop)
+                    return
+                connection.body += event.data
             elif isinstance(event, h11.EndOfMessage):
+                trailer = sum(len(name) + len(value) + 4 for name, value in event.headers)
+                if trailer > limits.head_bytes:
+                    self._refuse(connection, 431, "The trailer is too large.", from_loop)
+                    return
                 if connection.drain:
                     self._answer(connection, self._too_large(connection, keep=True), from_loop)
                     return
-                body = b"".join(connection.body)
-                connection.body = []
+                body = bytes(connection.body)
+                self._release_body(connection)
                 connection.deadline = None
                 self._dispatch(connection, self._respond, body, from_loop=from_loop)
                 return
@@ -397,7 +436,6 @@ class EngineServer:
         except OSError:
             self._close(connection)
             return
-        self._taken(sent)
         connection.outgoing = connection.outgoing[sent:]
         connection.since = time.monotonic()
         if len(connection.outgoing):
@@ -489,14 +527,16 @@ class EngineServer:
         if self._connections.pop(connection.sock, None) is None:
             return
         self._unregister(connection)  # while the socket is open, its descriptor is its own
-        self._taken(len(connection.outgoing))
-        connection.outgoing = memoryview(b"")
+        self._release_answer(connection)
+        self._release_body(connection)
         with contextlib.suppress(OSError):
             connection.sock.close()
 
     # -- a worker --------------------------------------------------------------------------
 
     def _work(self, task: Callable[..., None], connection: _Connection, *args: object) -> None:
+        with self._budget_lock:
+            self._queued -= 1
         self._next.task = (task, connection, args)
         try:
             while self._next.task is not None:
@@ -524,6 +564,9 @@ class EngineServer:
             self._log(f"{type(exc).__name__}: {exc}")
             early = HttpResponse(500, content_type=None)
         connection.trusted = early is None
+        connection.limit = self.limits.body_bytes
+        if isinstance(early, int):  # no credentials, but a form to read: a small one
+            connection.limit, early = min(early, self.limits.body_bytes), None
         if early is not None:
             keep = declared is None and wire.keeps_alive(event)  # else the body stays unread
             if declared is None:
@@ -531,9 +574,12 @@ class EngineServer:
             self._answer(connection, self._bytes(event, early, keep), from_loop=False)
             return
         connection.event, connection.request = event, request
-        connection.body, connection.size, connection.deadline = [], 0, None
-        connection.drain = declared is not None and declared > self.limits.body_bytes
-        if connection.drain and declared is not None and declared > self.limits.drain_bytes:
+        self._release_body(connection)
+        connection.size = connection.pieces = 0
+        connection.deadline = None
+        connection.drain = declared is not None and declared > connection.limit
+        too_much = connection.limit if not connection.trusted else self.limits.drain_bytes
+        if connection.drain and declared is not None and declared > too_much:
             self._answer(connection, self._too_large(connection, keep=False), from_loop=False)
             return
         waiting = declared is not None and connection.h11.they_are_waiting_for_100_continue
@@ -588,11 +634,12 @@ class EngineServer:
         connection.outgoing = memoryview(data)[sent:]
         connection.since = time.monotonic()
         if len(connection.outgoing):
-            if not self._owe(len(connection.outgoing)):
+            if not self._owe(len(data)):  # the whole answer stays alive until it is taken
                 self._log("answers waiting for their clients are over the limit: one dropped")
                 connection.outgoing = memoryview(b"")
                 connection.after = False
             else:
+                connection.owed = len(data)
                 connection.state = State.WRITE
                 connection.deadline = connection.since + self.limits.send_seconds
                 if from_loop:
@@ -605,10 +652,12 @@ class EngineServer:
     def _after_answer(self, connection: _Connection, *, from_loop: bool) -> None:
         """The answer is taken: the next request (already here, or soon), else wait or close."""
         connection.deadline = None
+        connection.served += 1
+        self._release_answer(connection)
         if not connection.after or connection.h11.their_state is not h11.DONE:
             self._start_closing(connection, from_loop)
             return
-        leftover = bytes(connection.h11.trailing_data[0])
+        leftover = bytes(connection.h11.trailing_data[0]).lstrip(b"\r\n")
         connection.h11 = h11.Connection(
             h11.SERVER, max_incomplete_event_size=self.limits.head_bytes
         )
@@ -627,8 +676,8 @@ class EngineServer:
         """Whether the next request of a client this worker just served arrives within
         ``keep_seconds`` (a busy client's does): then this worker serves it, with no trip
         through the loop. Only for a client that was admitted (it has credentials)."""
-        if self.limits.keep_seconds <= 0 or self._stopping.is_set():
-            return False
+        if self.limits.keep_seconds <= 0 or self._stopping.is_set() or self._queued:
+            return False  # others wait for a worker: this one goes back to them
         try:
             if isinstance(connection.sock, ssl.SSLSocket) and connection.sock.pending():
                 ready = True
@@ -671,19 +720,38 @@ class EngineServer:
             return False
 
     def _owe(self, size: int) -> bool:
-        with self._waiting_lock:
+        with self._budget_lock:
             if self._waiting + size > self.limits.waiting_bytes:
                 return False
             self._waiting += size
             return True
 
-    def _taken(self, size: int) -> None:
-        if size:
-            with self._waiting_lock:
-                self._waiting = max(0, self._waiting - size)
+    def _release_answer(self, connection: _Connection) -> None:
+        """The answer is taken (or abandoned): its bytes go, and so does its count."""
+        connection.outgoing = memoryview(b"")
+        if connection.owed:
+            with self._budget_lock:
+                self._waiting -= connection.owed
+            connection.owed = 0
+
+    def _gathering(self, connection: _Connection, size: int) -> bool:
+        with self._budget_lock:
+            if self._gathered + size > self.limits.gathering_bytes:
+                return False
+            self._gathered += size
+        connection.gathered += size
+        return True
+
+    def _release_body(self, connection: _Connection) -> None:
+        connection.body = bytearray()
+        if connection.gathered:
+            with self._budget_lock:
+                self._gathered -= connection.gathered
+            connection.gathered = 0
 
     def _log(self, message: str) -> None:
-        print(f"contracttest engine: {message}", file=sys.stderr)
+        with self._budget_lock:  # one line at a time
+            sys.stderr.write(f"contracttest engine: {message}\n")
 
     # -- starting and stopping -------------------------------------------------------------
 

@@ -80,6 +80,13 @@ def refusal(status: int, detail: str, reason_text: str = SYNTAX) -> bytes:
     ).encode() + body
 
 
+def protocol_status(exc: h11.RemoteProtocolError) -> int:
+    """h11's status for what it refused, as a 4xx: a client's mistake is never a 5xx (h11
+    says 501 for a transfer coding it does not know)."""
+    status = exc.error_status_hint
+    return status if 400 <= status < 500 else 400
+
+
 def protocol_detail(exc: h11.RemoteProtocolError) -> str:
     """What h11 found wrong, without echoing the request."""
     text = str(exc).split(":")[0].strip() or "malformed request"
@@ -110,10 +117,10 @@ def read_head(event: h11.Request, head_bytes: int) -> HttpRequest:
     if size > head_bytes:
         raise Refused(431, "The request head is too large.")
     if event.http_version not in (b"1.0", b"1.1"):
-        raise Refused(505, "Only HTTP/1.1 (and 1.0) is served.")
+        raise Refused(400, "Only HTTP/1.1 (and 1.0) is served.")  # a client's mistake: 4xx
     method = event.method.decode("ascii")
     if method not in METHODS:
-        raise Refused(501, "The method is not one HTTP defines.")
+        raise Refused(400, "The method is not one HTTP defines (methods are case-sensitive).")
     if "transfer-encoding" in headers and "content-length" in headers:
         raise Refused(400, "Content-Length and Transfer-Encoding together.")
     target = event.target.decode("iso-8859-1")
