@@ -61,7 +61,7 @@ class Limits:
     send_seconds: float = 30.0  # for the client to take an answer
     waiting_bytes: int = 128 * 1024 * 1024  # answers not taken yet, all connections together
     gathering_bytes: int = 64 * 1024 * 1024  # bodies arriving, all connections together
-    body_pieces: int = 16 * 1024  # reads or chunks a body may come in
+    body_chunks: int = 4096  # chunks a chunked body may come in (each costs the loop work)
     linger_bytes: int = 1024 * 1024  # read and dropped after a closing answer
     linger_seconds: float = 2.0
 
@@ -381,9 +381,9 @@ class EngineServer:
                 return
             if isinstance(event, h11.Data):
                 connection.size += len(event.data)
-                connection.pieces += 1
-                if connection.pieces > limits.body_pieces:
-                    self._refuse(connection, 400, "The body comes in too many pieces.", from_loop)
+                connection.pieces += event.chunk_start
+                if connection.pieces > limits.body_chunks:
+                    self._refuse(connection, 400, "The body comes in too many chunks.", from_loop)
                     return
                 if connection.drain:
                     continue
@@ -622,6 +622,7 @@ class EngineServer:
     def _answer(self, connection: _Connection, answer: tuple[bytes, bool], from_loop: bool) -> None:
         """Write an answer as far as the client takes it now; the loop writes the rest."""
         data, keep = answer
+        self._release_body(connection)  # answered: whatever arrived of a body is not needed
         connection.after = keep
         connection.event = connection.request = None
         sent = 0
