@@ -680,15 +680,15 @@ class EngineServer:
         if self.limits.keep_seconds <= 0 or self._stopping.is_set() or self._queued:
             return False  # others wait for a worker: this one goes back to them
         try:
-            if isinstance(connection.sock, ssl.SSLSocket) and connection.sock.pending():
-                ready = True
-            else:
-                ready = bool(_wait_readable(connection.sock, self.limits.keep_seconds))
-            data = connection.sock.recv(65536) if ready else None
-        except _AGAIN:
-            return False
+            connection.sock.settimeout(self.limits.keep_seconds)
+            data: bytes | None = connection.sock.recv(65536)
+        except (TimeoutError, *_AGAIN):
+            data = None
         except OSError:
             data = b""
+        finally:
+            with contextlib.suppress(OSError):
+                connection.sock.setblocking(False)
         if data is None:
             return False
         if not data:
@@ -795,12 +795,6 @@ class EngineServer:
 
 class _Done(Exception):
     """The worker is done with a connection it gave back."""
-
-
-def _wait_readable(sock: socket.socket, seconds: float) -> bool:
-    with selectors.DefaultSelector() as one:
-        one.register(sock, selectors.EVENT_READ)
-        return bool(one.select(seconds))
 
 
 def _quick_close(sock: socket.socket) -> None:
