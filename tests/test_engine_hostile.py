@@ -880,3 +880,16 @@ def test_a_trailer_over_the_head_limit_is_431(server: EngineServer) -> None:
             + b"\r\n\r\n"
         )
         assert read_answer(sock, "POST").status == 431
+
+
+def test_the_loop_never_closes_a_connection_a_worker_holds(engine: Engine) -> None:
+    """A worker waiting for its client's next request holds the connection: a flood of new
+    connections at the limit evicts others, never that one."""
+    with serving(engine, connections=10, keep_seconds=1.0) as server, connect(server) as mine:
+        for _ in range(3):
+            mine.sendall(head("GET", "/clusters") + b"\r\n")
+            assert read_answer(mine).status == 200
+            flood = [connect(server) for _ in range(30)]  # while the worker waits on `mine`
+            time.sleep(0.2)
+            for sock in flood:
+                sock.close()

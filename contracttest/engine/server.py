@@ -662,15 +662,18 @@ class EngineServer:
         connection.h11 = h11.Connection(
             h11.SERVER, max_incomplete_event_size=self.limits.head_bytes
         )
-        connection.state = State.HEAD
+        # a worker keeps it BUSY while it may still serve it: the loop never closes (evicts,
+        # expires) a connection that a worker holds
         if leftover:  # pipelined
             connection.h11.receive_data(leftover)
             self._next_request(connection, from_loop=from_loop)
         elif from_loop:
+            connection.state = State.HEAD
             self._selector.modify(connection.sock, selectors.EVENT_READ, connection)
         elif connection.trusted and self._await_next(connection):
             self._next_request(connection, from_loop=False)
         else:
+            connection.state = State.HEAD
             self._park(connection)
 
     def _await_next(self, connection: _Connection) -> bool:
