@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import heapq
 import selectors
 import socket
 import ssl
@@ -234,7 +235,7 @@ class EngineServer:
             self._close(connection)
 
     def _accept(self) -> None:
-        for _ in range(64):
+        for _ in range(16):  # a few at a time: the connections there are get their turn too
             try:
                 sock, address = self._listener.accept()
             except _AGAIN:
@@ -262,7 +263,8 @@ class EngineServer:
 
     def _evict(self) -> bool:
         """Make room: close a closing connection, else the one idle longest, else the oldest
-        whose request is under way; one a worker serves is never closed."""
+        whose request is under way; one a worker serves is never closed, and one whose
+        request has come in but is not read yet is read instead (it is not idle)."""
         order = {State.CLOSING: 0, State.HEAD: 2, State.BODY: 3, State.WRITE: 4}
 
         def rank(c: _Connection) -> tuple[int, float]:
@@ -270,11 +272,13 @@ class EngineServer:
             return (1 if idle else order[c.state], c.since)  # then the oldest first
 
         waiting = [c for c in list(self._connections.values()) if c.state is not State.BUSY]
-        if not waiting:
-            return False
-        oldest = min(waiting, key=rank)
-        self._close(oldest)
-        return True
+        for candidate in heapq.nsmallest(16, waiting, key=rank):
+            if candidate.state is State.HEAD and _has_input(candidate.sock):
+                self._ready(candidate, selectors.EVENT_READ)
+                continue
+            self._close(candidate)
+            return True
+        return False
 
     def _receive(self, connection: _Connection) -> bytes | None:
         """What the client sent (b"" at its end), None when nothing is there yet."""
@@ -798,6 +802,16 @@ class EngineServer:
 
 class _Done(Exception):
     """The worker is done with a connection it gave back."""
+
+
+def _has_input(sock: socket.socket) -> bool:
+    """Whether bytes wait in the socket (a plain one; TLS connections are not looked into)."""
+    if isinstance(sock, ssl.SSLSocket):
+        return False
+    try:
+        return bool(sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+    except OSError:
+        return False
 
 
 def _quick_close(sock: socket.socket) -> None:
