@@ -128,6 +128,15 @@ class Probe(threading.Thread):
         return waits
 
 
+def ask_and_hold(address: tuple[str, int], raw: bytes, tally: Tally) -> socket.socket:
+    """A connection that asked ``raw`` (if anything) and took its answer, kept open."""
+    sock = socket.create_connection(address, timeout=60)
+    if raw:
+        sock.sendall(raw)
+        tally.add(status_of(sock)[0])
+    return sock
+
+
 def in_threads(count: int, work: object) -> None:
     threads = [threading.Thread(target=work, args=(k,), daemon=True) for k in range(count)]  # type: ignore[arg-type]
     for thread in threads:
@@ -191,11 +200,7 @@ def phase_urls(address: tuple[str, int], tally: Tally, count: int) -> None:
 def phase_idle(address: tuple[str, int], tally: Tally, count: int) -> None:
     idle = []
     for k in range(count):
-        sock = socket.create_connection(address, timeout=60)
-        if k % 2:
-            sock.sendall(request("GET", ""))
-            tally.add(status_of(sock)[0])
-        idle.append(sock)
+        idle.append(ask_and_hold(address, request("GET", "") if k % 2 else b"", tally))
     time.sleep(3)
     for sock in idle:
         sock.close()
@@ -255,11 +260,7 @@ def phase_forms(address: tuple[str, int], tally: Tally) -> None:
             tally.add(status_of(sock)[0])
 
     in_threads(20, tiny)
-    for _ in range(300):
-        sock = socket.create_connection(address, timeout=60)
-        sock.sendall(request("GET", "?rsdl"))
-        tally.add(status_of(sock)[0])
-        held.append(sock)
+    held += [ask_and_hold(address, request("GET", "?rsdl"), tally) for _ in range(300)]
     time.sleep(1)
     for sock in held:
         sock.close()

@@ -456,20 +456,21 @@ def test_a_host_that_is_not_a_host_is_400(server: EngineServer, host: bytes) -> 
     assert exchange(server, raw).status == 400
 
 
-def test_location_is_built_from_a_valid_host_only(server: EngineServer) -> None:
-    body = f"<tag><name>loc-{uuid.uuid4().hex[:8]}</name></tag>".encode()
-    raw = (
-        f"POST {PREFIX}/tags HTTP/1.1\r\nHost: engine.example:8443\r\nAuthorization: {ADMIN}\r\n"
+def new_tag(target: str, host: str) -> bytes:
+    """An admin's POST of a new tag to ``target`` (a path or an absolute URL) with ``host``."""
+    body = f"<tag><name>tag-{uuid.uuid4().hex[:8]}</name></tag>".encode()
+    return (
+        f"POST {target} HTTP/1.1\r\nHost: {host}\r\nAuthorization: {ADMIN}\r\n"
         f"Content-Type: application/xml\r\nContent-Length: {len(body)}\r\n\r\n"
     ).encode() + body
-    answer = exchange(server, raw, "POST")
+
+
+def test_location_is_built_from_a_valid_host_only(server: EngineServer) -> None:
+    answer = exchange(server, new_tag(f"{PREFIX}/tags", "engine.example:8443"), "POST")
     assert answer.status == 201
     assert answer.headers["location"].startswith(f"http://engine.example:8443{PREFIX}/tags/")
-    http10 = (
-        f"POST {PREFIX}/tags HTTP/1.0\r\nAuthorization: {ADMIN}\r\n"
-        f"Content-Type: application/xml\r\nContent-Length: {len(body) + 1}\r\n\r\n"
-    ).encode() + body.replace(b"loc-", b"loc1-")
-    answer = exchange(server, http10, "POST")
+    http10 = new_tag(f"{PREFIX}/tags", "").replace(b"HTTP/1.1", b"HTTP/1.0")
+    answer = exchange(server, http10.replace(b"Host: \r\n", b""), "POST")
     assert answer.status == 201
     assert answer.headers["location"].startswith(f"{PREFIX}/tags/")  # no host named: the path
 
@@ -695,13 +696,7 @@ def test_a_head_over_the_limit_is_431_even_in_one_piece(server: EngineServer) ->
 
 
 def test_an_absolute_target_names_the_host(server: EngineServer) -> None:
-    body = f"<tag><name>abs-{uuid.uuid4().hex[:8]}</name></tag>".encode()
-    raw = (
-        f"POST http://good.example{PREFIX}/tags HTTP/1.1\r\nHost: evil.example\r\n"
-        f"Authorization: {ADMIN}\r\nContent-Type: application/xml\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    ).encode() + body
-    answer = exchange(server, raw, "POST")
+    answer = exchange(server, new_tag(f"http://good.example{PREFIX}/tags", "evil.example"), "POST")
     assert answer.status == 201, answer
     assert answer.headers["location"].startswith(f"http://good.example{PREFIX}/tags/")
 

@@ -297,12 +297,17 @@ class EngineServer:
         connection.since = time.monotonic()
         return data
 
-    def _read_head(self, connection: _Connection) -> None:
+    def _input(self, connection: _Connection) -> bytes | None:
+        """What the client sent (b"" at its end); None when nothing is there yet, or when
+        the socket failed (then the connection is closed)."""
         try:
-            data = self._receive(connection)
+            return self._receive(connection)
         except OSError:
             self._close(connection)
-            return
+            return None
+
+    def _read_head(self, connection: _Connection) -> None:
+        data = self._input(connection)
         if data is None:
             return
         if not data and not connection.head_started():
@@ -362,11 +367,7 @@ class EngineServer:
             self._close(connection)
 
     def _read_body(self, connection: _Connection) -> None:
-        try:
-            data = self._receive(connection)
-        except OSError:
-            self._close(connection)
-            return
+        data = self._input(connection)
         if data is None:
             return
         connection.h11.receive_data(data)
@@ -447,11 +448,7 @@ class EngineServer:
         self._after_answer(connection, from_loop=True)
 
     def _drop_input(self, connection: _Connection) -> None:
-        try:
-            data = self._receive(connection)
-        except OSError:
-            self._close(connection)
-            return
+        data = self._input(connection)
         if data is None:
             return
         connection.lingered += len(data)
