@@ -22,6 +22,7 @@ import http.client
 import re
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -191,6 +192,7 @@ class Setup:
     user_world: World
     admin: Client
     user: Client
+    server: EngineServer
 
     @property
     def model(self) -> EngineModel:
@@ -226,9 +228,8 @@ def _contracts() -> list[tuple[str, Path, Path]]:
     return found
 
 
-@pytest.fixture(scope="module", params=_contracts(), ids=lambda c: c[0])
-def setup(request: pytest.FixtureRequest) -> Iterator[Setup]:
-    _, rsdl, xsd = request.param
+@contextmanager
+def worlds(rsdl: Path, xsd: Path) -> Iterator[Setup]:
     engine = open_engine(rsdl, xsd)
     admin_world = populate(engine, ADMIN, "adm", shared=True)
     user_world = populate(engine, USER, "usr")
@@ -236,11 +237,24 @@ def setup(request: pytest.FixtureRequest) -> Iterator[Setup]:
         admin = Client(server, engine.prefix, ADMIN)
         user = Client(server, engine.prefix, USER)
         try:
-            yield Setup(engine, admin_world, user_world, admin, user)
+            yield Setup(engine, admin_world, user_world, admin, user, server)
         finally:
             admin.close()
             user.close()
     engine.close()
+
+
+@pytest.fixture(scope="module", params=_contracts(), ids=lambda c: c[0])
+def setup(request: pytest.FixtureRequest) -> Iterator[Setup]:
+    with worlds(*request.param[1:]) as found:
+        yield found
+
+
+@pytest.fixture(params=_contracts(), ids=lambda c: c[0])
+def fresh(request: pytest.FixtureRequest) -> Iterator[Setup]:
+    """Worlds of their own, for a test that changes them."""
+    with worlds(*request.param[1:]) as found:
+        yield found
 
 
 def _links(model: EngineModel) -> list[tuple[Template, Link]]:
@@ -501,13 +515,7 @@ def test_a_user_the_admin_adds_sees_itself(setup: Setup) -> None:
     added = setup.admin.send("POST", "users", body.encode())
     assert added.status == 201, added
     jane_id = etree.fromstring(added.body).get("id")
-    server = setup.user  # the same server, as jane
-    jane = Client.__new__(Client)
-    jane.__dict__.update(server.__dict__)
-    import base64
-
-    jane.auth = "Basic " + base64.b64encode(f"{name}:{PASSWORD}".encode()).decode()
-    jane.connection = http.client.HTTPConnection(server.host, server.port, timeout=30)
+    jane = Client(setup.server, setup.engine.prefix, name)
     try:
         listed = etree.fromstring(jane.send("GET", "users").body)
         assert [user.get("id") for user in listed] == [jane_id]
@@ -529,3 +537,62 @@ def test_a_user_detaches_a_shared_entity_from_its_own(setup: Setup) -> None:
     assert attached.status == 201, attached
     assert setup.user.send("DELETE", f"vms/{mine}/tags/{BLANK}").status == 200
     assert setup.user.send("DELETE", f"tags/{BLANK}").status == 403  # the tag is not its own
+
+
+def test_what_the_admin_joins_the_users_entities_to_stays_unseen(fresh: Setup) -> None:
+    """The admin puts the user's entities in its own (the user's VM in the admin's affinity
+    label, through every view that joins): the user's own representations, listings and
+    ``follow`` show nothing of the admin's."""
+    model = fresh.model
+    joined = 0
+    for kind in model.kinds.values():
+        view = model.view(kind)
+        if view is None or len(kind.template) != 3:
+            continue
+        theirs = fresh.admin_world.ids.get((*kind.template[:2],))
+        mine = fresh.user_world.ids.get((*view.top.template, "{id}"))
+        if theirs is None or mine is None:
+            continue
+        body = f'<{view.top.element} id="{mine}"/>'.encode()
+        reply = fresh.admin.send("POST", f"{kind.template[0]}/{theirs}/{kind.name}", body)
+        joined += reply.status in (200, 201)
+    assert joined
+    private = fresh.private_ids()
+    problems = []
+    for template, link in _links(model):
+        segments = fresh.user_world.path(template)
+        if link.method != "GET" or segments is None:
+            continue
+        asked = "/".join(segments) + "?" + _follow(model, template)
+        leaked = _leaks(fresh.user.send("GET", asked), private, asked)
+        if leaked:
+            problems.append(f"GET {asked[:120]} shows the admin's {sorted(leaked)[:2]}")
+    assert not problems, "\n".join(problems[:10])
+
+
+def test_a_removed_user_is_logged_out_and_leaves_nothing_to_a_namesake(fresh: Setup) -> None:
+    if "users" not in fresh.model.top_kinds or "vms" not in fresh.model.top_kinds:
+        pytest.skip("no users or VMs in this contract")
+    name = f"jane{uuid.uuid4().hex[:6]}@internal"
+    body = f"<user><user_name>{name}</user_name><domain><name>internal-authz</name></domain></user>"
+    jane_id = etree.fromstring(fresh.admin.send("POST", "users", body.encode()).body).get("id")
+    jane = Client(fresh.server, fresh.engine.prefix, name)
+    token = fresh.engine.auth.issue_token(
+        {"grant_type": "password", "username": name, "password": PASSWORD}
+    )["access_token"]
+    vm = (
+        f"<vm><name>janes-{uuid.uuid4().hex[:6]}</name><cluster><name>Default</name></cluster>"
+        "<template><name>Blank</name></template></vm>"
+    )
+    namesake = Client(fresh.server, fresh.engine.prefix, name)
+    try:
+        janes = etree.fromstring(jane.send("POST", "vms", vm.encode()).body).get("id")
+        assert fresh.admin.send("DELETE", f"users/{jane_id}").status == 200
+        jane.auth = f"Bearer {token}"
+        assert jane.send("GET", "vms").status == 401
+        fresh.admin.send("POST", "users", body.encode())  # a namesake
+        listed = namesake.send("GET", "vms")
+        assert listed.status == 200 and janes.encode() not in listed.body
+    finally:
+        jane.close()
+        namesake.close()

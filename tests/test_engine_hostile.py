@@ -888,3 +888,11 @@ def test_the_loop_never_closes_a_connection_a_worker_holds(engine: Engine) -> No
             time.sleep(0.2)
             for sock in flood:
                 sock.close()
+
+
+def test_an_empty_line_before_a_quick_next_request_is_ignored(server: EngineServer) -> None:
+    with connect(server) as sock:
+        sock.sendall(head("GET", "") + b"\r\n")
+        assert read_answer(sock).status == 200
+        sock.sendall(b"\r\n" + head("GET", "") + b"\r\n")  # at once: the worker still waits
+        assert read_answer(sock).status == 200

@@ -120,7 +120,8 @@ class Authenticator:
             if grant is not None and grant.expires <= self._clock():
                 del self._tokens[token]
                 grant = None
-        if grant is None:
+        if grant is None or not self._known_user(grant.principal.user):
+            self.revoke(token)  # a user removed since: its tokens end with it
             raise AuthError("the access token is unknown or expired")
         return grant.principal
 
@@ -146,6 +147,9 @@ class Authenticator:
                 del self._sessions[session]
                 return None
             self._sessions[session] = Grant(grant.principal, self._clock() + self.session_ttl)
+        if not self._known_user(grant.principal.user):
+            self.end_session(session)  # a user removed since: its sessions end with it
+            return None
         return grant.principal
 
     def _make_room(self, grants: dict[str, Grant]) -> None:

@@ -134,6 +134,14 @@ class EngineModel:
         return {kind.name: kind for kind in self.kinds.values() if kind.top_level}
 
     @cached_property
+    def kinds_by_element(self) -> dict[str, Kind]:
+        """Top-level collections by the element of one entity: ``vm`` -> the vms Kind."""
+        found: dict[str, Kind] = {}
+        for kind in sorted(self.top_kinds.values(), key=lambda k: k.name):
+            found.setdefault(kind.element, kind)
+        return found
+
+    @cached_property
     def reference_kinds(self) -> dict[str, Kind]:
         """Entity type -> the top-level collection holding it (what a reference points to)."""
         found: dict[str, Kind] = {}

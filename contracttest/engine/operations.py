@@ -169,6 +169,31 @@ class Operations:
     def visible(self, call: Call, row: Row) -> bool:
         return self.access.sees(call.principal, row)
 
+    def present(self, call: Call, element: Element) -> Element:
+        """A representation as the caller is shown it: for a filtered user, without what the
+        real engine removes (a VM's host) and without any reference to an entity the user
+        may not see (an admin's label its VM was put in, the admin's disk attached to it):
+        what it may not see does not exist for it, in representations too."""
+        principal = call.principal
+        if principal.admin:
+            return element
+        self.access.restrict(principal, element)
+        kinds = self.model.kinds_by_element
+        seen: dict[tuple[str, str], bool] = {}
+        for node in list(element.iterdescendants()):
+            entity_id = node.get("id")
+            kind = kinds.get(node.tag) if entity_id and isinstance(node.tag, str) else None
+            if kind is None or entity_id is None:
+                continue
+            key = (kind.name, entity_id)
+            if key not in seen:
+                row = self.store.get(kind.name, entity_id)
+                seen[key] = row is None or self.access.sees(principal, row)
+            parent = node.getparent()
+            if not seen[key] and parent is not None:
+                parent.remove(node)
+        return element
+
     def shared(self, steps: list[Step]) -> bool:
         """Whether what the path reached last is shared with every user: what hangs under it
         is then seen by its own owner."""
@@ -195,12 +220,12 @@ class Operations:
         if kind is not None:
             place = self.locate(call, template, segments)
             element = self.listing.collection(call, kind, place)
-            return HttpResponse(200, to_bytes(self.access.restrict(call.principal, element)))
+            return HttpResponse(200, to_bytes(self.present(call, element)))
         if template[-1] == "{id}" and self.model.kind(template[:-1]) is not None:
             place = self.locate(call, template, segments)
             element = self.read(place)
             self.listing.follow(call, element, place.last)
-            return HttpResponse(200, to_bytes(self.access.restrict(call.principal, element)))
+            return HttpResponse(200, to_bytes(self.present(call, element)))
         names = self.model.schema.element_names(link.response_type or "")
         return HttpResponse(200, to_bytes(etree.Element(names[0] if names else "empty")))
 

@@ -700,6 +700,9 @@ class EngineServer:
             connection.state = State.BUSY
             self._give_back(connection)  # closed by its client: the loop closes it
             raise _Done
+        data = data.lstrip(b"\r\n")  # empty lines before a request line are ignored
+        if not data:
+            return False
         connection.h11.receive_data(data)
         return True
 

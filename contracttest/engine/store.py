@@ -164,6 +164,11 @@ class Store:
             )
         return gone > 0
 
+    def reassign(self, owner: str, to: str) -> None:
+        """Give everything ``owner`` owns to ``to``."""
+        with self.transaction():
+            self._db.execute("UPDATE entities SET owner = ? WHERE owner = ?", (to, owner))
+
     def count(self) -> int:
         with self.lock:
             (total,) = self._db.execute("SELECT COUNT(*) FROM entities").fetchone()
