@@ -71,6 +71,7 @@ class Operations:
         self.store = store
         self.renderer = renderer
         self.access = Access()
+        self._known: tuple[int, dict[str, bool]] = (-1, {})
         self.listing = Listing(self)
         self.writes = Writes(self)
         self.actions = Actions(self)
@@ -269,7 +270,18 @@ class Operations:
         return find
 
     def user_exists(self, user: str) -> bool:
+        """Whether ``user`` is one of the engine's users (asked on every request: the
+        answers are remembered until the users collection changes)."""
         users = self.model.top_kinds.get("users")
         if users is None:
             return user == ADMIN
-        return self.store.by_name(users.name, user) is not None
+        generation = self.store.users_generation
+        if self._known[0] != generation:
+            self._known = (generation, {})
+        known = self._known[1]
+        found = known.get(user)
+        if found is None:
+            found = self.store.by_name(users.name, user) is not None
+            if len(known) < 10_000:
+                known[user] = found
+        return found

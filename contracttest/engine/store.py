@@ -77,6 +77,9 @@ class Store:
             raise StoreError(self.location, problem) from None
         self._db = db
         self.lock = threading.RLock()
+        #: Bumped by every write to the users collection: what depends on who exists can be
+        #: remembered until it changes.
+        self.users_generation = 0
         self._depth = 0
 
     @contextmanager
@@ -138,6 +141,7 @@ class Store:
 
     def insert(self, row: Row) -> None:
         with self.transaction():
+            self._touch(row.collection)
             self._db.execute(
                 "INSERT INTO entities (collection, id, name, owner, doc) VALUES (?, ?, ?, ?, ?)",
                 (row.collection, row.id, row.name, row.owner, row.doc),
@@ -145,6 +149,7 @@ class Store:
 
     def update(self, collection: str, entity_id: str, doc: bytes, name: str | None) -> None:
         with self.transaction():
+            self._touch(collection)
             self._db.execute(
                 "UPDATE entities SET doc = ?, name = ? WHERE collection = ? AND id = ?",
                 (doc, name, collection, entity_id),
@@ -154,6 +159,7 @@ class Store:
         """Remove an entity and everything under its path; whether it existed."""
         below = f"{collection}/{entity_id}/"
         with self.transaction():
+            self._touch(collection)
             gone = self._db.execute(
                 "DELETE FROM entities WHERE collection = ? AND id = ?", (collection, entity_id)
             ).rowcount
@@ -163,6 +169,11 @@ class Store:
                 (below, below[:-1] + "0"),
             )
         return gone > 0
+
+    def _touch(self, collection: str) -> None:
+        """Under the lock, so no reader sees the new generation with the old rows."""
+        if collection == "users":
+            self.users_generation += 1
 
     def reassign(self, owner: str, to: str) -> None:
         """Give everything ``owner`` owns to ``to``."""
