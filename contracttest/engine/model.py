@@ -9,7 +9,7 @@ entity's path; whether a status is ``<status>up</status>`` (v4) or
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -136,17 +136,18 @@ class EngineModel:
     @cached_property
     def kinds_by_element(self) -> dict[str, Kind]:
         """Top-level collections by the element of one entity: ``vm`` -> the vms Kind."""
-        found: dict[str, Kind] = {}
-        for kind in sorted(self.top_kinds.values(), key=lambda k: k.name):
-            found.setdefault(kind.element, kind)
-        return found
+        return self._first_top_kind_by(lambda kind: kind.element)
 
     @cached_property
     def reference_kinds(self) -> dict[str, Kind]:
         """Entity type -> the top-level collection holding it (what a reference points to)."""
+        return self._first_top_kind_by(lambda kind: kind.entity_type)
+
+    def _first_top_kind_by(self, key: Callable[[Kind], str]) -> dict[str, Kind]:
+        """Top-level collections by ``key``; where two share one, the first by name."""
         found: dict[str, Kind] = {}
         for kind in sorted(self.top_kinds.values(), key=lambda k: k.name):
-            found.setdefault(kind.entity_type, kind)
+            found.setdefault(key(kind), kind)
         return found
 
     def shape(self, entity_template: Template) -> EntityShape:
