@@ -17,8 +17,11 @@ The embedded engine's permissions follow the real engine's, reduced to two kinds
   unknown id does (404), a body naming it gets "Entity not found" as an unknown name does, a
   name it holds clashes with nothing. What it sees but may not change answers 403 with the
   engine's "[User is not authorized to perform this action.]".
-* References are shown as the real engine shows them (a VM's cluster and template, by id),
-  except what the real engine removes for a filtered user: a VM's host and placement policy.
+* Under what is shared, each sub-entity is seen by its own owner (the admin's affinity group
+  in the shared cluster stays the admin's).
+* A filtered user's representations hold no reference to what it may not see (a real engine
+  shows such ids), nor what the real engine removes for a filtered user (a VM's host and
+  placement policy: ``RESTRICTED``); ``Operations.present`` applies both.
 """
 
 from __future__ import annotations

@@ -43,7 +43,6 @@ class Call:
     request: HttpRequest
     target: Target
     principal: Principal
-    filtered: bool
     headers: list[tuple[str, str]] = field(default_factory=list)
 
     def param(self, name: str) -> str | None:
@@ -196,9 +195,8 @@ class Engine:
             raise self._unauthorized("no credentials, session or token")
         if session and not prefer and not dry:
             self.auth.end_session(session)
-        # the engine filters by permission: a super user sees everything, filter or not;
-        # any other user sees what it created
-        return Call(request, target, principal, filtered=not principal.admin, headers=headers)
+        # what the principal may see and change is the access policy's (engine/access.py)
+        return Call(request, target, principal, headers=headers)
 
     def _unauthorized(self, detail: str) -> Fault:
         challenge = (("WWW-Authenticate", 'Basic realm="RESTAPI"'),)

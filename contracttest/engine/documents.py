@@ -142,13 +142,18 @@ def _resolve(reference: Element, kind: Kind, lookup: Lookup) -> None:
         return
     found = lookup(kind, given_id, name)
     if found is None:
-        what = f"id={given_id}" if given_id else f"name={name}"
-        raise Fault(400, "Operation Failed", f"Entity not found: {kind.entity_type}: {what}")
+        raise entity_not_found(kind.entity_type, given_id, name)
     for child in list(reference):
         reference.remove(child)
     reference.attrib.clear()
     reference.text = None
     reference.set("id", found)
+
+
+def entity_not_found(type_name: str, given_id: str | None, name: str | None) -> Fault:
+    """The engine's 400 for a reference to nothing (or to what the caller may not see)."""
+    what = f"id={given_id}" if given_id else f"name={name}"
+    return Fault(400, "Operation Failed", f"Entity not found: {type_name}: {what}")
 
 
 def _text(element: Element, tag: str) -> str | None:

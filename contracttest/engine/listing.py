@@ -92,11 +92,11 @@ class Listing:
         return (text or "").strip()
 
     def _reference_name(self, call: Call, tag: str, entity_id: str) -> str | None:
-        for kind in self.model.top_kinds.values():
-            if kind.element == tag:
-                row = self.ops.store.get(kind.name, entity_id)
-                return row.name if row is not None and self.ops.visible(call, row) else None
-        return entity_id
+        kind = self.model.kinds_by_element.get(tag)
+        if kind is None:
+            return entity_id
+        row = self.ops.store.get(kind.name, entity_id)
+        return row.name if row is not None and self.ops.visible(call, row) else None
 
     # -- follow ------------------------------------------------------------------------
 

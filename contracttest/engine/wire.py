@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from email.utils import formatdate
 
 import h11
@@ -154,7 +155,11 @@ def keeps_alive(event: h11.Request) -> bool:
 
 
 def answer_bytes(
-    response: HttpResponse, *, head_only: bool, keep: bool, log: object = None
+    response: HttpResponse,
+    *,
+    head_only: bool,
+    keep: bool,
+    log: Callable[[str], None] | None = None,
 ) -> bytes:
     """The whole answer: status line, headers (those that are not HTTP are left out), body."""
     body = response.body
@@ -166,7 +171,7 @@ def answer_bytes(
         lines.append(f"Content-Type: {response.content_type}\r\n")
     for name, value in response.headers:
         if _HEADER_NAME.fullmatch(name) is None or _NOT_IN_VALUE.search(value) is not None:
-            if callable(log):
+            if log is not None:
                 log(f"a {name!r} header the engine made is not HTTP: left out")
             continue
         lines.append(f"{name}: {value}\r\n")

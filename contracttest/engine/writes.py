@@ -118,9 +118,7 @@ class Writes:
         name = reference.findtext("name")
         entity_id = self.ops.lookup(call.principal, target, given_id, name)
         if entity_id is None and given_id:
-            raise Fault(
-                400, "Operation Failed", f"Entity not found: {target.entity_type}: id={given_id}"
-            )
+            raise doc.entity_not_found(target.entity_type, given_id, None)
         if entity_id is None and _describes(reference):
             if not self.ops.access.adds(call.principal, target.name):
                 raise self.ops.access.forbidden()
@@ -198,8 +196,7 @@ class Writes:
             return None
         found = self.ops.lookup(call.principal, top, given_id, name)
         if found is None:
-            what = f"id={given_id}" if given_id else f"name={name}"
-            raise Fault(400, "Operation Failed", f"Entity not found: {top.entity_type}: {what}")
+            raise doc.entity_not_found(top.entity_type, given_id, name)
         return self.store.get(top.name, found)
 
     def create(
