@@ -14,12 +14,13 @@ from collections.abc import Callable
 from lxml import etree
 
 from contracttest.client import Client, ClientError, Reply
+from contracttest.errors import ContractTestError
 from contracttest.xmlsafe import Element
 
 Body = str | bytes | Element
 
 
-class EngineError(Exception):
+class EngineError(ContractTestError):
     """An error status from the engine: ``status``, ``reason``, ``detail``, ``reply``."""
 
     def __init__(self, method: str, path: str, reply: Reply) -> None:

@@ -12,13 +12,14 @@ from collections.abc import Iterable
 
 from contracttest.checks import CHECKS, CassetteState, Context, Memo
 from contracttest.checks.walk import compiled_type
+from contracttest.errors import ContractTestError
 from contracttest.exchange import Cassette, Exchange
 from contracttest.rsdl import Contract
 from contracttest.rules import RULES, Violation
 from contracttest.schema import Schema
 
 
-class UnknownRule(ValueError):
+class UnknownRule(ContractTestError, ValueError):
     """A rule id that is not in the catalogue; the message suggests the nearest one."""
 
 

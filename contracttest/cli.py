@@ -1,7 +1,9 @@
-"""The command line: ``contracttest check`` and ``contracttest contract``.
+"""The command line: ``check``, ``contract``, ``rules``, ``scan-secrets``, ``serve``, ``run``.
 
-Exit status: 0 nothing at or above ``--fail-on``; 1 violations; 2 usage or input error
-(one line on stderr naming the file and the problem, never a traceback).
+Each command parses its options, calls the functions that do the work, and renders their
+values. Exit status: 0 nothing at or above ``--fail-on``; 1 violations; 2 usage or input
+error (one line on stderr naming the file and the problem, never a traceback: anything the
+package raises on purpose derives from ``ContractTestError``).
 """
 
 from __future__ import annotations
@@ -10,25 +12,20 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from contracttest import __version__
-from contracttest.checker import Checker, UnknownRule, resolve_rules
-from contracttest.client import ClientError
-from contracttest.errors import ContractTestError
-from contracttest.loading import bundled_contract, load_contract, load_schema
-from contracttest.report import Result, as_json, as_text, contract_summary, contract_text
-from contracttest.rules import Severity
-from contracttest.schema import Schema
+from contracttest import __version__, options
+from contracttest.errors import ContractTestError, UsageError
 
 if TYPE_CHECKING:
-    from contracttest.pin import Pin
+    from contracttest.client import Access
+    from contracttest.loading import LoadedContract
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
 
-
-class UsageError(Exception):
-    """A bad option or argument; exit status 2."""
+#: How ``check`` and ``contract`` name a contract, and log in to an engine that serves one.
+CONTRACT_OPTIONS = ("--contract-schema", *options.ENGINE_LOGIN)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -45,20 +42,25 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="+", metavar="PATH", help="cassette file or folder")
     check.add_argument(
         "--contract",
-        metavar="RSDL",
-        help="RSDL file or URL (default: the contract pinned in PATH/contract/, else the "
-        "bundled v4 one)",
+        metavar="PATH",
+        help="RSDL file (api.xsd beside it used), contract folder, or engine URL "
+        "(<api>?rsdl) (default: the contract pinned in PATH/contract/, else the bundled v4 one)",
     )
-    check.add_argument("--schema", metavar="XSD", help="entity XSD file or URL")
+    options.add_to(check, CONTRACT_OPTIONS)
     check.add_argument("--format", choices=("text", "json"), default="text")
     check.add_argument("--fail-on", choices=("error", "warning"), default="error")
     check.add_argument("--select", action="append", default=[], metavar="RULE")
     check.add_argument("--ignore", action="append", default=[], metavar="RULE")
 
     contract = commands.add_parser("contract", help="summarise an RSDL contract")
-    contract.add_argument("rsdl", metavar="RSDL", help="RSDL file or URL")
-    contract.add_argument("--schema", metavar="XSD", help="entity XSD file or URL")
+    contract.add_argument(
+        "rsdl", metavar="PATH", help="RSDL file, contract folder, or engine URL (<api>?rsdl)"
+    )
+    options.add_to(contract, CONTRACT_OPTIONS)
     contract.add_argument("--format", choices=("text", "json"), default="text")
+
+    rules = commands.add_parser("rules", help="the rule reference: every rule, or one")
+    rules.add_argument("rule", nargs="?", metavar="RULE", help="a rule id")
 
     serve = commands.add_parser("serve", help="run the embedded engine on loopback")
     from contracttest.serve import add_arguments as add_serve_arguments
@@ -107,8 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from contracttest.serve import serve
 
             return serve(args)
+        if args.command == "rules":
+            return _rules(args)
         return _contract(args)
-    except (UsageError, ContractTestError, UnknownRule, ClientError) as exc:
+    except ContractTestError as exc:
         print(f"contracttest: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -126,49 +130,45 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from contracttest.cassette import find_cassettes, load_cassette
+    from contracttest.checker import Checker, resolve_rules
+    from contracttest.report import Result, as_json, as_text
+    from contracttest.rules import Severity
 
     rules = resolve_rules(args.select, args.ignore)
-    if args.contract is None:
-        pinned = _pinned(args.paths)
-        if pinned is not None:
-            # Recorded by the plugin: the contract the engine served then, pinned beside.
-            args.contract, args.schema = str(pinned.rsdl_path), args.schema or str(pinned.xsd_path)
-        else:
-            args.contract, bundled_schema = bundled_contract()
-            args.schema = args.schema or bundled_schema
-    contract = load_contract(args.contract)
-    schema: Schema | None = load_schema(args.schema) if args.schema else None
-    if contract.warnings:
-        print(
-            f"contracttest: note: {args.contract}: {len(contract.warnings)} defect(s) in the "
-            "RSDL read leniently (see 'contracttest contract')",
-            file=sys.stderr,
-        )
+    folders = tuple(Path(path) for path in args.paths if Path(path).is_dir())
+    loaded = _load_contract(args, near=folders)
     files = list(find_cassettes(args.paths))
     if not files:
         raise UsageError(f"{', '.join(args.paths)}: no cassettes (*.yaml, *.yml) found")
-    checker = Checker(contract, schema, rules)
-    result = Result()
+    checker = Checker(loaded.contract, loaded.schema, rules)
+    result = Result(
+        contract=loaded.source,
+        schema=loaded.schema.source if loaded.schema is not None else None,
+        schema_checks=loaded.schema is not None and "response.schema" in rules,
+    )
     failed = accepted = 0
     for path in files:
         try:
             cassette = load_cassette(path)
+            found = checker.check_cassette(cassette)
         except ContractTestError as exc:
-            print(f"contracttest: error: {exc}", file=sys.stderr)
+            _error(str(exc))
+            failed += 1
+            continue
+        except (RecursionError, MemoryError, OverflowError) as exc:  # bounded, never fatal
+            _error(f"{path}: cannot be checked: {type(exc).__name__}")
             failed += 1
             continue
         result.cassettes += 1
         result.exchanges += len(cassette.exchanges)
-        found = checker.check_cassette(cassette)
         kept = [v for v in found if v.rule not in cassette.skipped_rules]
         accepted += len(found) - len(kept)
         result.violations.extend(kept)
     print(as_json(result) if args.format == "json" else as_text(result))
     if accepted:
-        print(
-            f"contracttest: note: {accepted} violation(s) of rules the recording tests skip "
-            "(@pytest.mark.contract) left out",
-            file=sys.stderr,
+        _note(
+            f"{accepted} violation(s) of rules the recording tests skip "
+            "(@pytest.mark.contract) left out"
         )
     if failed:
         return EXIT_USAGE
@@ -177,24 +177,39 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_VIOLATIONS if failing else EXIT_OK
 
 
-def _pinned(paths: list[str]) -> Pin | None:
-    from pathlib import Path
+def _load_contract(args: argparse.Namespace, near: tuple[Path, ...] = ()) -> LoadedContract:
+    """The contract ``--contract``/``--schema`` name (or the one pinned near the cassettes,
+    or the bundled one), logged in to an engine as the engine options say."""
+    from contracttest.loading import load, locate
 
-    from contracttest.pin import read_pin
+    where = getattr(args, "contract", None) or getattr(args, "rsdl", None)
+    source = locate(where, args.contract_schema, near=near)
+    loaded = load(source, _access(args, source.rsdl))
+    if loaded.contract.warnings:
+        _note(
+            f"{loaded.source}: {len(loaded.contract.warnings)} defect(s) in the RSDL read "
+            "leniently (see 'contracttest contract')"
+        )
+    return loaded
 
-    for path in paths:
-        folder = Path(path)
-        if folder.is_dir():
-            pin = read_pin(folder)
-            if pin is not None:
-                return pin
-    return None
+
+def _access(args: argparse.Namespace, url: str) -> Access:
+    from contracttest.client import Access
+
+    return Access.resolve(
+        url.split("?", 1)[0],
+        user=args.engine_user,
+        password=args.engine_password,
+        ca_file=args.engine_ca_file,
+        insecure=args.engine_insecure or None,
+    )
 
 
 def _contract(args: argparse.Namespace) -> int:
-    contract = load_contract(args.rsdl)
-    schema = load_schema(args.schema) if args.schema else None
-    summary = contract_summary(contract, schema)
+    from contracttest.report import contract_summary, contract_text
+
+    loaded = _load_contract(args)
+    summary = contract_summary(loaded.contract, loaded.schema)
     if args.format == "json":
         import json
 
@@ -202,6 +217,24 @@ def _contract(args: argparse.Namespace) -> int:
     else:
         print(contract_text(summary))
     return EXIT_OK
+
+
+def _rules(args: argparse.Namespace) -> int:
+    from contracttest.report import rule_reference
+    from contracttest.rules import RULES, suggest
+
+    if args.rule is not None and args.rule not in RULES:
+        raise UsageError(f"unknown rule {args.rule!r}{suggest(args.rule, list(RULES))}")
+    print(rule_reference(args.rule))
+    return EXIT_OK
+
+
+def _error(message: str) -> None:
+    print(f"contracttest: error: {message}", file=sys.stderr)
+
+
+def _note(message: str) -> None:
+    print(f"contracttest: note: {message}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

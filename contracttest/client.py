@@ -1,7 +1,13 @@
-"""A small client of the engine API: keep-alive HTTP, Basic or SSO login, XML in and out.
+"""The one transport: a small client of the engine API (keep-alive HTTP, Basic or SSO login,
+TLS with a CA file or insecure, XML in and out), and ``Access``, how to reach and log in to an
+engine, resolved the same way everywhere (options, then ``OVIRT_*`` environment variables,
+then the URL's userinfo).
 
-Every exchange it makes is kept (``client.exchanges``) as the values the checker reads, so
-whatever it does against an engine can be checked against the engine's contract.
+Everything that talks to an engine goes through it: the plugin (recording, pinning the
+contract), ``contracttest run``, and contract fetching (``loading``) for ``check`` and
+``contract``. No message it makes holds a password or a token: URLs are shown without their
+userinfo. Every exchange it makes can be kept (``client.exchanges``) as the values the checker
+reads, so whatever it does against an engine can be checked against the engine's contract.
 """
 
 from __future__ import annotations
@@ -9,13 +15,17 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import os
 import ssl
-from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 
 from lxml import etree
 
+from contracttest.errors import ClientError
 from contracttest.exchange import Exchange, Headers, Request, Response, body_bytes
+from contracttest.options import BY_FLAG, DEFAULT_USER, TRUE_WORDS
 from contracttest.xmlsafe import Element, XMLProblem, parse
 
 SSO_TOKEN_PATH = "/ovirt-engine/sso/oauth/token"
@@ -23,8 +33,73 @@ SSO_LOGOUT_PATH = "/ovirt-engine/services/sso-logout"
 _FORM = "application/x-www-form-urlencoded"
 
 
-class ClientError(Exception):
-    """The engine could not be reached or refused to log us in."""
+__all__ = ["Access", "Client", "ClientError", "Reply", "public_url"]
+
+
+def public_url(url: str) -> str:
+    """``url`` without userinfo (``https://admin:pw@engine/...`` -> ``https://engine/...``):
+    what a message or a file may show."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<a malformed URL>"
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+@dataclass(frozen=True)
+class Access:
+    """How to reach and log in to an engine: its API URL (without userinfo), the user and
+    password, and how to trust its TLS certificate. ``password=None`` sends no credentials.
+    Built by ``Access.resolve``; the password never shows in ``repr``."""
+
+    url: str
+    user: str = DEFAULT_USER
+    password: str | None = field(default=None, repr=False)
+    ca_file: str | None = None
+    insecure: bool = False
+
+    @classmethod
+    def resolve(
+        cls,
+        url: str,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        ca_file: str | None = None,
+        insecure: bool | None = None,
+        environ: Mapping[str, str] = os.environ,
+    ) -> Access:
+        """Options win over the environment (``OVIRT_USERNAME``, ``OVIRT_PASSWORD``,
+        ``OVIRT_CAFILE``, ``OVIRT_INSECURE``), which wins over userinfo in the URL."""
+
+        def env(flag: str) -> str | None:
+            name = BY_FLAG[flag].env
+            return (environ.get(name) or None) if name else None
+
+        parts = urlsplit(url)
+        given_user = unquote(parts.username) if parts.username else None
+        given_password = unquote(parts.password) if parts.password is not None else None
+        if insecure is None:
+            insecure = (env("--engine-insecure") or "").strip().lower() in TRUE_WORDS
+        return cls(
+            public_url(url),
+            user or env("--engine-user") or given_user or DEFAULT_USER,
+            password if password is not None else env("--engine-password") or given_password,
+            ca_file or env("--engine-ca-file"),
+            bool(insecure),
+        )
+
+    def client(self, **options: object) -> Client:
+        return Client(
+            self.url,
+            self.user,
+            self.password,
+            ca_file=self.ca_file,
+            insecure=self.insecure,
+            **options,  # type: ignore[arg-type]
+        )
 
 
 @dataclass(frozen=True)
@@ -48,15 +123,16 @@ class Reply:
 class Client:
     """``Client("http://127.0.0.1:8080/ovirt-engine/api", "admin@internal", "pw")``.
 
-    ``login="sso"`` gets a bearer token first (as ovirtsdk4 does), ``"basic"`` sends Basic
-    credentials with ``Prefer: persistent-auth`` (as the v3 SDK does).
+    ``login="sso"`` gets a bearer token first (as ovirtsdk4 does; an engine without the SSO
+    service, 3.x, gets Basic instead), ``"basic"`` sends Basic credentials with
+    ``Prefer: persistent-auth`` (as the v3 SDK does); no password sends no credentials.
     """
 
     def __init__(
         self,
         url: str,
         user: str,
-        password: str,
+        password: str | None,
         *,
         login: str = "sso",
         version: int = 4,
@@ -64,18 +140,24 @@ class Client:
         ca_file: str | None = None,
         insecure: bool = False,
         keep: bool = True,
+        max_body: int | None = None,
     ) -> None:
         """``ca_file`` trusts the engine's CA; ``insecure`` skips TLS verification (a lab
         engine with a self-signed certificate); ``keep=False`` keeps no exchanges."""
-        parts = urlsplit(url)
+        shown = public_url(url)
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:
+            raise ClientError(f"{shown}: not an http(s) URL of an engine API") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ClientError(f"{url}: not an http(s) URL of an engine API")
-        self.url = url.rstrip("/")
+            raise ClientError(f"{shown}: not an http(s) URL of an engine API")
+        self.url = shown.rstrip("/")
         self.prefix = parts.path.rstrip("/") or "/ovirt-engine/api"
-        self._origin = f"{parts.scheme}://{parts.netloc}"
+        self._origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
         self._secure = parts.scheme == "https"
         self._host = parts.hostname
-        self._port = parts.port
+        self._port = port
         self._timeout = timeout
         self.ca_file, self.insecure = ca_file, insecure
         self._context: ssl.SSLContext | None = None
@@ -85,6 +167,7 @@ class Client:
                 self._context.check_hostname = False
                 self._context.verify_mode = ssl.CERT_NONE
         self._keep = keep
+        self._max_body = max_body
         self._user, self._password = user, password
         self._login = login
         self.version = version
@@ -156,14 +239,22 @@ class Client:
     # -- plumbing --------------------------------------------------------------------
 
     def _credentials(self) -> dict[str, str]:
+        if self._password is None:
+            return {}
         if self._login == "sso":
             if self._token is None:
-                self._token = self._sso_token()
+                token = self._sso_token()
+                if token is None:  # no SSO service (a 3.x engine): Basic from now on
+                    self._login = "basic"
+                    return self._credentials()
+                self._token = token
             return {"Authorization": f"Bearer {self._token}"}
         pair = base64.b64encode(f"{self._user}:{self._password}".encode()).decode()
         return {"Authorization": f"Basic {pair}", "Prefer": "persistent-auth"}
 
-    def _sso_token(self) -> str:
+    def _sso_token(self) -> str | None:
+        """A bearer token, or None when the engine has no SSO service (404)."""
+        assert self._password is not None
         form = {
             "grant_type": "password",
             "scope": "ovirt-app-api",
@@ -175,6 +266,8 @@ class Client:
             "Accept": "application/json",
         }
         reply = self._send("POST", SSO_TOKEN_PATH, urlencode(form).encode(), headers)
+        if reply.status == 404:
+            return None
         try:
             answer = json.loads(reply.body)
         except ValueError:
@@ -190,7 +283,11 @@ class Client:
             try:
                 connection.request(method, target, body=data or None, headers=headers)
                 response = connection.getresponse()
-                body = response.read()
+                body = response.read(None if self._max_body is None else self._max_body + 1)
+                if self._max_body is not None and len(body) > self._max_body:
+                    connection.close()
+                    self._connection = None
+                    raise ClientError(f"{self._origin}: an answer over {self._max_body} bytes")
                 break
             except (http.client.HTTPException, ConnectionError) as exc:
                 connection.close()

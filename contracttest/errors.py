@@ -1,13 +1,34 @@
-"""Input errors: a file that cannot be used, named with what is wrong with it.
+"""What contracttest raises on purpose: one root, ``ContractTestError``, whose ``str()`` is
+the one line a user reads. A command prints it as ``contracttest: error: <line>`` and exits
+with status 2; a test fails with it and no traceback.
 
-These are not violations: they stop the command with exit status 2 and one line of text.
+::
+
+    ContractTestError               everything below; one line, never a secret
+    ├── InputError                  a file or URL that cannot be used: "<source>: <problem>"
+    │   ├── ContractError           an RSDL or XSD that cannot be read or fetched
+    │   ├── CassetteError           a cassette that cannot be read
+    │   └── StoreError              the embedded engine's data folder or database
+    ├── UsageError                  a bad option, argument or setting
+    ├── ClientError                 an engine that cannot be reached or refuses the login
+    ├── EngineError (api)           an error status from the engine, with its <fault>
+    ├── ReplayError (recording)     a request a replay cannot answer
+    ├── UnknownRule (checker)       a rule id that is not in the catalogue (also ValueError)
+    └── XMLProblem (xmlsafe)        a body that is not safe, well-formed XML (also ValueError)
+
+The embedded engine's own control flow (a fault to answer, a refused login, a request the
+HTTP layer refuses) derives from the root too, and never leaves the engine.
 """
 
 from __future__ import annotations
 
 
 class ContractTestError(Exception):
-    """An input that contracttest cannot use; ``str()`` is the one-line message."""
+    """Anything contracttest raises on purpose; ``str()`` is the one-line message."""
+
+
+class InputError(ContractTestError):
+    """A file or URL contracttest cannot use, named with what is wrong with it."""
 
     def __init__(self, source: str, problem: str) -> None:
         super().__init__(f"{source}: {problem}")
@@ -15,13 +36,21 @@ class ContractTestError(Exception):
         self.problem = problem
 
 
-class ContractError(ContractTestError):
+class ContractError(InputError):
     """An RSDL or XSD document that cannot be loaded."""
 
 
-class CassetteError(ContractTestError):
+class CassetteError(InputError):
     """A cassette file that cannot be read."""
 
 
-class StoreError(ContractTestError):
+class StoreError(InputError):
     """The embedded engine's data folder or its SQLite database cannot be used."""
+
+
+class UsageError(ContractTestError):
+    """A bad option, argument or setting: exit status 2 (a usage error in pytest)."""
+
+
+class ClientError(ContractTestError):
+    """The engine could not be reached, or refused to log us in."""

@@ -1,67 +1,280 @@
-"""Loading contracts from where they live: a file path or an engine's http(s) URL.
+"""Loading contracts, named the same way everywhere: an RSDL file (its ``api.xsd`` beside it
+used when present), a contract folder (pinned by a recording: ``contract/rsdl.xml`` and
+``api.xsd``), or an engine URL (``<api>`` or ``<api>?rsdl``: the RSDL from ``?rsdl``, the XSD
+from ``?schema``, through the one transport, ``client``, logged in with ``Access``). A schema
+named on its own (``--schema``) wins over the one found beside.
 
-The only place the contract model touches files or the network; the parsing itself is
-``rsdl.contract_from_bytes`` and ``schema.schema_from_bytes``.
+``check``, ``contract``, ``serve``, ``run`` and the plugin all go through ``locate`` and
+``load``; the parsing itself is ``rsdl.contract_from_bytes`` and ``schema.schema_from_bytes``.
+What was loaded says where from and whether the schema checks can run (``LoadedContract``).
 """
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
+import contextlib
+import errno
+import os
+import re
+import stat
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from contracttest.errors import ContractError, ContractTestError
+from contracttest.errors import ContractError, InputError
 from contracttest.rsdl import Contract, contract_from_bytes
 from contracttest.schema import Schema, schema_from_bytes
+
+if TYPE_CHECKING:
+    from contracttest.client import Access, Reply
+
+RSDL_FILE, XSD_FILE, PIN_FOLDER = "rsdl.xml", "api.xsd", "contract"
+
+#: The largest contract document read: real RSDLs and XSDs are a few MiB.
+MAX_DOCUMENT = 64 << 20
 
 
 def bundled_contract() -> tuple[Path, Path]:
     """The project's own v4 RSDL and XSD (``contracttest/contracts/v4``), as files."""
     folder = resources.files("contracttest") / "contracts" / "v4"
-    return Path(str(folder / "rsdl.xml")), Path(str(folder / "api.xsd"))
+    return Path(str(folder / RSDL_FILE)), Path(str(folder / XSD_FILE))
 
 
-def load_contract(source: str | Path) -> Contract:
+@dataclass(frozen=True)
+class ContractSource:
+    """Where a contract's documents are: ``rsdl`` and ``schema`` (a path or URL; ``schema``
+    None when there is none), how to tell a user about it, and the pin it is, if any."""
+
+    rsdl: str
+    schema: str | None
+    described: str
+    pin: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class LoadedContract:
+    """A contract as loaded: the model, the schema (None: ``response.schema`` is off), the
+    hash of both documents, where they came from, and the engine they were pinned from."""
+
+    contract: Contract
+    schema: Schema | None
+    hash: str
+    source: str
+    url: str | None = None
+    info: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def schema_note(self) -> str:
+        """One phrase saying whether the schema checks run, and against what."""
+        if self.schema is None:
+            return "no schema: response.schema is off (give --schema, or api.xsd beside the RSDL)"
+        return f"schema {self.schema.source}"
+
+
+def is_url(name: str) -> bool:
+    return re.match(r"^[A-Za-z][\w+.-]*://", name) is not None
+
+
+def locate(
+    where: str | None,
+    schema: str | None = None,
+    *,
+    near: tuple[Path, ...] = (),
+) -> ContractSource:
+    """Where the contract named ``where`` is; with none, the one pinned in a folder of
+    ``near`` (``<folder>/contract/``), else the bundled v4 contract."""
+    if where is None:
+        for folder in near:
+            pinned = _pinned(folder)
+            if pinned is not None:
+                return _with_schema(pinned, schema)
+        rsdl, xsd = bundled_contract()
+        return _with_schema(ContractSource(str(rsdl), str(xsd), "the bundled v4 contract"), schema)
+    if is_url(where):
+        from contracttest.client import public_url
+
+        if not where.startswith(("http://", "https://")):
+            raise ContractError(public_url(where), "not a file, a folder or an http(s) URL")
+        base = where.split("?", 1)[0].split("#", 1)[0].rstrip("/")
+        shown = public_url(base)
+        return _with_schema(ContractSource(f"{base}?rsdl", f"{base}?schema", shown), schema)
+    path = Path(where)
+    if path.is_dir():
+        pinned = _pinned(path) or _folder(path)
+        if pinned is None:
+            raise ContractError(
+                where, f"a folder without {RSDL_FILE} (nor {PIN_FOLDER}/{RSDL_FILE}) in it"
+            )
+        return _with_schema(pinned, schema)
+    beside = path.parent / XSD_FILE
+    found = str(beside) if path.name != XSD_FILE and beside.is_file() else None
+    return _with_schema(ContractSource(where, found, where), schema)
+
+
+def _with_schema(source: ContractSource, schema: str | None) -> ContractSource:
+    if schema is None:
+        return source
+    return ContractSource(source.rsdl, schema, source.described, source.pin)
+
+
+def _pinned(folder: Path) -> ContractSource | None:
+    """The contract a recording pinned in ``folder/contract/`` (or ``folder`` itself)."""
+    from contracttest.pin import INFO_FILE, read_pin
+
+    for pin_folder, cassette_dir in ((folder / PIN_FOLDER, folder), (folder, folder.parent)):
+        if (pin_folder / INFO_FILE).is_file() and pin_folder.name == PIN_FOLDER:
+            pin = read_pin(cassette_dir)
+            if pin is not None:
+                return ContractSource(
+                    str(pin.rsdl_path),
+                    str(pin.xsd_path) if pin.xsd_path.is_file() else None,
+                    f"pinned {pin.describe()}",
+                    dict(pin.info),
+                )
+    return None
+
+
+def _folder(folder: Path) -> ContractSource | None:
+    """A folder holding ``rsdl.xml`` (and ``api.xsd``), pinned or not."""
+    for candidate in (folder / PIN_FOLDER, folder):
+        if (candidate / RSDL_FILE).is_file():
+            xsd = candidate / XSD_FILE
+            return ContractSource(
+                str(candidate / RSDL_FILE), str(xsd) if xsd.is_file() else None, str(candidate)
+            )
+    return None
+
+
+def load(source: ContractSource, access: Access | None = None) -> LoadedContract:
+    """Read and parse what ``source`` names (URLs through the transport, as ``access``)."""
+    from contracttest.pin import contract_hash
+
+    rsdl = read_source(source.rsdl, access)
+    xsd = read_source(source.schema, access) if source.schema else b""
+    contract = contract_from_bytes(rsdl, _shown(source.rsdl))
+    schema = schema_from_bytes(xsd, _shown(source.schema)) if source.schema else None
+    url = source.pin.get("engine_url") or None
+    return LoadedContract(
+        contract, schema, contract_hash(rsdl, xsd), source.described, url, source.pin
+    )
+
+
+def load_contract(source: str | Path, access: Access | None = None) -> Contract:
     """Load an RSDL from a file path or an http(s) URL (such as ``<api>?rsdl``)."""
     name = str(source)
-    return contract_from_bytes(read_source(name), name)
+    return contract_from_bytes(read_source(name, access), _shown(name))
 
 
-def load_schema(source: str | Path) -> Schema:
+def load_schema(source: str | Path, access: Access | None = None) -> Schema:
     """Load the entity XSD from a file path or an http(s) URL (such as ``<api>?schema``)."""
     name = str(source)
-    return schema_from_bytes(read_source(name), name)
+    return schema_from_bytes(read_source(name, access), _shown(name))
 
 
-def read_source(name: str) -> bytes:
-    """The bytes of a file path or http(s) URL; ``ContractError`` names the source on failure."""
-    if name.startswith(("http://", "https://")):
-        return _fetch(name)
-    return read_file(name, ContractError)
+def read_source(name: str, access: Access | None = None) -> bytes:
+    """The bytes of a file path or http(s) URL; ``ContractError`` names the source (never
+    with its userinfo) on failure."""
+    if is_url(name):
+        return fetch(name, access)
+    return read_file(name, ContractError, "a contract document", MAX_DOCUMENT)
 
 
-def read_file(name: str, error: type[ContractTestError], what: str = "a file") -> bytes:
-    """A file's bytes; ``error`` (naming the file and the problem) when it cannot be read."""
+def _shown(name: str | None) -> str:
+    if name is None or not is_url(name):
+        return str(name)
+    from contracttest.client import public_url
+
+    return public_url(name)
+
+
+def read_file(
+    name: str, error: type[InputError], what: str = "a file", limit: int = MAX_DOCUMENT
+) -> bytes:
+    """A regular file's bytes, at most ``limit`` of them; ``error`` (naming the file and the
+    problem) otherwise. A FIFO, a device or a socket is refused without blocking on it."""
     try:
-        return Path(name).read_bytes()
-    except FileNotFoundError:
-        raise error(name, "no such file") from None
-    except IsADirectoryError:
-        raise error(name, f"is a directory, not {what}") from None
+        fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        raise error(name, f"cannot read: {exc.strerror or exc}") from None
-
-
-def _fetch(url: str) -> bytes:
-    problem = ""
+        raise error(name, _os_problem(exc, what)) from None
     try:
-        with urllib.request.urlopen(url, timeout=30) as reply:
-            data: bytes = reply.read()
-            return data
-    except urllib.error.HTTPError as exc:
-        exc.close()  # the error holds the response and its socket
-        problem = f"HTTP {exc.code} {exc.reason}"
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise error(name, f"is a directory, not {what}")
+        if not stat.S_ISREG(info.st_mode):
+            raise error(name, f"not a regular file (a device, FIFO or socket), not {what}")
+        if info.st_size > limit:
+            raise error(name, f"{info.st_size} bytes: larger than {limit >> 20} MiB")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise error(name, f"larger than {limit >> 20} MiB")
+        return b"".join(chunks)
     except OSError as exc:
-        problem = str(getattr(exc, "reason", None) or exc)
-    raise ContractError(url, f"cannot fetch: {problem}")
+        raise error(name, _os_problem(exc, what)) from None
+    finally:
+        os.close(fd)
+
+
+def _os_problem(exc: OSError, what: str) -> str:
+    if exc.errno == errno.ENOENT:
+        return "no such file"
+    if exc.errno == errno.EISDIR:
+        return f"is a directory, not {what}"
+    if exc.errno == errno.ELOOP:
+        return "a symbolic link loop"
+    return f"cannot read: {exc.strerror or exc}"
+
+
+def fetch(url: str, access: Access | None = None) -> bytes:
+    """GET ``url`` (``<api>?rsdl``, ``<api>?schema``) from an engine through the one
+    transport, logged in as ``access`` says (the ``OVIRT_*`` environment when None)."""
+    base, _, query = url.partition("?")
+    return fetch_documents(base, (query,), access)[0].body
+
+
+def fetch_documents(
+    api_url: str, queries: tuple[str, ...], access: Access | None = None
+) -> list[Reply]:
+    """``GET <api>?<query>`` for each query ('' for the API root) in one logged-in session;
+    ``ContractError`` (naming the URL without userinfo) for anything but a 200."""
+    from contracttest.client import Access, ClientError, public_url
+
+    login = Access.resolve(api_url) if access is None else access
+    shown = public_url(api_url)
+    try:
+        client = login.client(keep=False, max_body=MAX_DOCUMENT, version=_version(api_url))
+    except ClientError as exc:
+        raise ContractError(shown, str(exc)) from None
+    replies: list[Reply] = []
+    try:
+        for query in queries:
+            where = f"{shown}?{query}" if query else shown
+            try:
+                reply = client.request("GET", f"{client.prefix}?{query}" if query else "")
+            except ClientError as exc:
+                raise ContractError(where, f"cannot fetch: {exc}") from None
+            if reply.status == 401:
+                hint = (
+                    "give --engine-password (or OVIRT_PASSWORD)"
+                    if login.password is None
+                    else f"check the password of {login.user}"
+                )
+                raise ContractError(where, f"the engine refused the login (401): {hint}")
+            if reply.status != 200:
+                raise ContractError(where, f"cannot fetch: the engine answered {reply.status}")
+            replies.append(reply)
+    finally:
+        with contextlib.suppress(ClientError):
+            client.close()
+    return replies
+
+
+def _version(api_url: str) -> int:
+    """The API version a URL asks for (``.../api/v3``: 3), else 4."""
+    return 3 if api_url.rstrip("/").endswith("/v3") else 4

@@ -1,4 +1,7 @@
-"""Rendering results: violations grouped by rule as text, or the JSON document."""
+"""Rendering results: the one text form of a violation (``violation_lines``, used by
+``check`` and by the plugin's failure text), violations grouped by rule, the JSON document
+(each violation in its one shape, ``Violation.as_json``), and the rule reference shipped in
+the package (``contracttest rules``)."""
 
 from __future__ import annotations
 
@@ -15,11 +18,14 @@ EXAMPLES_PER_RULE = 3
 
 @dataclass
 class Result:
-    """What one ``check`` run found."""
+    """What one ``check`` run found, and against what."""
 
     exchanges: int = 0
     cassettes: int = 0
     violations: list[Violation] = field(default_factory=list)
+    contract: str = ""  # where the contract came from
+    schema: str | None = None  # the XSD's source; None: there was none
+    schema_checks: bool = False  # whether response.schema ran
 
     @property
     def counts(self) -> dict[str, int]:
@@ -34,6 +40,11 @@ def as_json(result: Result) -> str:
             "cassettes": result.cassettes,
             "violations": [v.as_json() for v in result.violations],
             "counts": result.counts,
+            "contract": {
+                "source": result.contract,
+                "schema": result.schema,
+                "schema_checks": result.schema_checks,
+            },
         },
         indent=2,
     )
@@ -60,13 +71,23 @@ def as_text(result: Result) -> str:
         lines.append(f"{rule_id}: {RULES[rule_id].title} [{kinds}]")
         examples = sorted(found, key=lambda v: -v.severity.rank)[:EXAMPLES_PER_RULE]
         for violation in examples:  # errors first
-            lines.extend(_example(violation))
+            lines.extend(
+                "  " + line
+                for line in violation_lines(violation, cassette=True, skip=f"--ignore {rule_id}")
+            )
         if len(found) > EXAMPLES_PER_RULE:
             lines.append(f"  ... and {len(found) - EXAMPLES_PER_RULE} more")
-        lines.append(f"  reference: {RULES[rule_id].reference}; skip with --ignore {rule_id}")
         lines.append("")
     errors = sum(1 for v in result.violations if v.severity == "error")
     warnings = len(result.violations) - errors
+    if result.contract:
+        if result.schema is None:
+            schema = "no schema, so response.schema did not run (give --schema)"
+        elif not result.schema_checks:
+            schema = f"schema {result.schema} (response.schema not selected)"
+        else:
+            schema = f"schema {result.schema}"
+        lines.append(f"contract: {result.contract}; {schema}")
     lines.append(
         f"checked {result.exchanges} exchange(s) in {result.cassettes} cassette(s): "
         f"{errors} error(s), {warnings} warning(s)"
@@ -74,18 +95,46 @@ def as_text(result: Result) -> str:
     return "\n".join(lines)
 
 
-def _example(v: Violation) -> list[str]:
-    out = [f"  {v.severity}: {v.cassette}#{v.index} {v.method} {v.uri}"]
-    if v.link:
-        out.append(f"    link: {v.link}")
-    out.append(f"    {v.message}")
+def violation_lines(v: Violation, *, cassette: bool = False, skip: str = "") -> list[str]:
+    """The one text form of a violation: what, where, against which RSDL link, expected and
+    received, how to fix it, and how to accept it (``skip``, as the front door says it)."""
+    where = f"{v.cassette}#{v.index}" if cassette else f"#{v.index}"
+    lines = [
+        f"[{v.severity}] {v.rule}: {v.message}",
+        f"  exchange:  {where} {v.method} {v.uri}",
+        f"  RSDL link: {v.link or '(none: no link matches)'}",
+    ]
     if v.xpath:
-        out.append(f"    at: {v.xpath}")
-    if v.expected or v.received:
-        out.append(f"    expected: {v.expected or '-'}; received: {v.received or '-'}")
-    if v.hint:
-        out.append(f"    fix: {v.hint}")
-    return out
+        lines.append(f"  at:        {v.xpath}")
+    if v.expected:
+        lines.append(f"  expected:  {v.expected}")
+    if v.received:
+        lines.append(f"  received:  {v.received}")
+    rule = RULES.get(v.rule)
+    reference = f"see {rule.reference}" if rule else ""
+    lines.append(f"  fix:       {v.hint or (rule.title if rule else v.rule)} ({reference})")
+    if skip:
+        lines.append(f"  skip:      {skip}")
+    return lines
+
+
+def rule_reference(rule_id: str | None = None) -> str:
+    """The shipped rule reference: every rule in one line each, or one rule's section."""
+    if rule_id is None:
+        width = max(len(rule) for rule in RULES)
+        lines = [
+            f"{rule.id.ljust(width)}  {rule.severity:<7}  {rule.title}" for rule in RULES.values()
+        ]
+        lines.append("")
+        lines.append("contracttest rules ID: a rule's description, what real engines do, the fix")
+        return "\n".join(lines)
+    from importlib import resources
+
+    text = (resources.files("contracttest") / "rules.md").read_text(encoding="utf-8")
+    heading = f"## {rule_id}\n"
+    start = text.index(heading)
+    end = text.find("\n## ", start + len(heading))
+    return text[start : end if end >= 0 else len(text)].strip()
 
 
 def contract_summary(contract: Contract, schema: Schema | None) -> dict[str, object]:

@@ -1,7 +1,8 @@
 """The rule catalogue and the values checks produce.
 
 A rule is data: a stable id (part of the public interface), a default severity, a title and
-its reference entry in ``docs/rules.md``. A check yields ``Finding`` values; the checker turns
+its reference entry in ``rules.md``, shipped in the package (``contracttest rules ID``). A
+check yields ``Finding`` values; the checker turns
 them into ``Violation`` values carrying where they happened (cassette, interaction, request,
 RSDL link). Both are frozen and compare equal for the same problem.
 """
@@ -30,7 +31,7 @@ class Rule:
 
     @property
     def reference(self) -> str:
-        return f"docs/rules.md#{self.id.replace('.', '')}"
+        return f"contracttest rules {self.id}"
 
 
 _E, _W = Severity.ERROR, Severity.WARNING
@@ -89,6 +90,8 @@ class Violation(NamedTuple):
     hint: str = ""
 
     def as_json(self) -> dict[str, object]:
+        """The one JSON shape of a violation, for ``check --format json``, the plugin's
+        report and whatever reads them: every field, by name."""
         return {
             "rule": self.rule,
             "severity": str(self.severity),
@@ -99,6 +102,9 @@ class Violation(NamedTuple):
             "link": self.link,
             "xpath": self.xpath,
             "message": self.message,
+            "expected": self.expected,
+            "received": self.received,
+            "hint": self.hint,
         }
 
 

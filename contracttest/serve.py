@@ -27,8 +27,13 @@ class ServeError(ContractTestError):
 def add_arguments(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--host", type=_host, default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=_port, default=0, help="port (0: a free one, printed)")
-    serve.add_argument("--contract", metavar="RSDL", help="RSDL to serve (default: bundled v4)")
-    serve.add_argument("--schema", metavar="XSD", help="its entity XSD")
+    serve.add_argument(
+        "--contract",
+        metavar="PATH",
+        help="RSDL file (api.xsd beside it used), contract folder or engine URL to serve "
+        "(default: the bundled v4 contract)",
+    )
+    serve.add_argument("--schema", "--contract-schema", metavar="XSD", help="its entity XSD")
     serve.add_argument("--data", metavar="DIR", help="keep state in DIR (default: memory)")
     serve.add_argument("--password", type=_password, default=None, help="every user's password")
     serve.add_argument("--token-ttl", type=_seconds, default=3600.0, metavar="SECONDS")
@@ -80,9 +85,13 @@ def serve(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     password = args.password or os.environ.get("CONTRACTTEST_PASSWORD") or DEFAULT_PASSWORD
     data = Path(args.data) if args.data else None
-    engine = open_engine(
-        args.contract, args.schema, data=data, password=password, token_ttl=args.token_ttl
-    )
+    rsdl, schema = args.contract, args.schema
+    if rsdl is not None:
+        from contracttest.loading import locate
+
+        source = locate(rsdl, schema)
+        rsdl, schema = source.rsdl, source.schema
+    engine = open_engine(rsdl, schema, data=data, password=password, token_ttl=args.token_ttl)
     try:
         server = EngineServer(engine.handle, args.host, args.port, verbose=args.verbose)
     except OSError as exc:

@@ -19,35 +19,35 @@ VM = (
 )
 
 
-def test_root(engine):
-    root = engine.get("")
+def test_root(ovirt_engine):
+    root = ovirt_engine.get("")
     assert root.tag == "api"
     assert root.find("product_info") is not None
 
 
-def test_vm_life_cycle(engine):
-    vm = engine.add("vms", VM.format(name="plugin-vm"))
+def test_vm_life_cycle(ovirt_engine):
+    vm = ovirt_engine.add("vms", VM.format(name="plugin-vm"))
     href = vm.get("href")
-    assert engine.get(href).findtext("name") == "plugin-vm"
-    engine.action(href, "start")
-    assert engine.wait_for_status(href, "up", interval=0.05).findtext("status") == "up"
-    with pytest.raises(engine.Error) as fault:
-        engine.action(href, "start")
+    assert ovirt_engine.get(href).findtext("name") == "plugin-vm"
+    ovirt_engine.action(href, "start")
+    assert ovirt_engine.wait_for_status(href, "up", interval=0.05).findtext("status") == "up"
+    with pytest.raises(ovirt_engine.Error) as fault:
+        ovirt_engine.action(href, "start")
     assert fault.value.status == 409
-    engine.action(href, "stop")
-    engine.wait_for_status(href, "down", interval=0.05)
-    engine.remove(href)
-    assert engine.request("GET", href).status == 404
+    ovirt_engine.action(href, "stop")
+    ovirt_engine.wait_for_status(href, "down", interval=0.05)
+    ovirt_engine.remove(href)
+    assert ovirt_engine.request("GET", href).status == 404
 
 
-def test_search(engine):
-    found = engine.list("clusters", search="name=Default")
+def test_search(ovirt_engine):
+    found = ovirt_engine.list("clusters", search="name=Default")
     assert [c.findtext("name") for c in found] == ["Default"]
 
 
-def test_not_found(engine):
-    with pytest.raises(engine.Error) as fault:
-        engine.get("vms/00000000-0000-0000-0000-000000000000")
+def test_not_found(ovirt_engine):
+    with pytest.raises(ovirt_engine.Error) as fault:
+        ovirt_engine.get("vms/00000000-0000-0000-0000-000000000000")
     assert fault.value.status == 404
 """
 

@@ -23,7 +23,7 @@ WARNINGS_ONLY = "deltacloud-rhevm__test_0004_must_allow_to_retrieve_single_image
 WITH_ERRORS = "manageiq-providers-ovirt__refresher_target_host.yml"
 CONTRACT_OF = {CLEAN: "3.3", WARNINGS_ONLY: "3.3", WITH_ERRORS: "v3-on-4.x"}
 
-TOP_KEYS = {"exchanges", "cassettes", "violations", "counts"}
+TOP_KEYS = {"exchanges", "cassettes", "violations", "counts", "contract"}
 VIOLATION_KEYS = {
     "rule",
     "severity",
@@ -34,6 +34,9 @@ VIOLATION_KEYS = {
     "link",
     "xpath",
     "message",
+    "expected",
+    "received",
+    "hint",
 }
 
 
@@ -113,7 +116,11 @@ def test_check_exit_status(
 
 def test_check_clean_text(capsys: pytest.CaptureFixture[str], corpus: Path) -> None:
     result = invoke(capsys, check_args(corpus, CLEAN))
-    assert result.out.strip() == "checked 4 exchange(s) in 1 cassette(s): 0 error(s), 0 warning(s)"
+    rsdl, xsd = corpus / RSDL[CONTRACT_OF[CLEAN]], corpus / XSD[CONTRACT_OF[CLEAN]]
+    assert result.out.strip().splitlines() == [
+        f"contract: {rsdl}; schema {xsd}",
+        "checked 4 exchange(s) in 1 cassette(s): 0 error(s), 0 warning(s)",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -167,7 +174,14 @@ def test_json_document_shape(capsys: pytest.CaptureFixture[str], corpus: Path) -
 
 def test_json_clean(capsys: pytest.CaptureFixture[str], corpus: Path) -> None:
     document = invoke(capsys, check_args(corpus, CLEAN, "--format", "json")).json()
-    assert document == {"exchanges": 4, "cassettes": 1, "violations": [], "counts": {}}
+    rsdl, xsd = (str(corpus / part[CONTRACT_OF[CLEAN]]) for part in (RSDL, XSD))
+    assert document == {
+        "exchanges": 4,
+        "cassettes": 1,
+        "violations": [],
+        "counts": {},
+        "contract": {"source": rsdl, "schema": xsd, "schema_checks": True},
+    }
 
 
 def test_json_folder_of_cassettes(capsys: pytest.CaptureFixture[str], corpus: Path) -> None:
@@ -268,7 +282,7 @@ def test_text_groups_by_rule(capsys: pytest.CaptureFixture[str], corpus: Path) -
     assert isinstance(counts, dict)
     out = result.out
     headings = [line for line in out.splitlines() if line and not line.startswith(" ")]
-    rule_headings = [line for line in headings if not line.startswith("checked ")]
+    rule_headings = [line for line in headings if not line.startswith(("checked ", "contract: "))]
     assert [line.split(":")[0] for line in rule_headings] == list(counts)
     for rule, count in counts.items():
         (heading,) = [line for line in rule_headings if line.startswith(f"{rule}: ")]
@@ -277,7 +291,7 @@ def test_text_groups_by_rule(capsys: pytest.CaptureFixture[str], corpus: Path) -
             int(part.split()[0]) for part in heading.rsplit("[", 1)[1].rstrip("]").split(", ")
         ]
         assert sum(numbers) == count
-        assert f"skip with --ignore {rule}" in out
+        assert f"skip:      --ignore {rule}" in out
     assert headings[-1].startswith("checked 4 exchange(s) in 1 cassette(s): ")
     assert "... and " in out  # more than three examples of a rule are folded
 
@@ -286,7 +300,7 @@ def test_text_warnings(capsys: pytest.CaptureFixture[str], corpus: Path) -> None
     out = invoke(capsys, check_args(corpus, WARNINGS_ONLY)).out
     assert "response.fault: An error status without a <fault> body [3 warning(s)]" in out
     assert "status 404 with an HTML page instead of a <fault>" in out
-    assert "skip with --ignore response.fault" in out
+    assert "skip:      --ignore response.fault" in out
     assert out.rstrip().endswith("0 error(s), 3 warning(s)")
 
 

@@ -133,6 +133,7 @@ def _mistakes(folder: Path) -> None:
     (folder / "nested/engine.sqlite3").mkdir(parents=True)
     (folder / "text.xml").write_text("not XML at all\n")
     (folder / "folder").mkdir()
+    (folder / "alone.xml").write_bytes(Path(RSDL).read_bytes())  # no api.xsd beside it
 
 
 @pytest.mark.parametrize(
@@ -151,12 +152,12 @@ def _mistakes(folder: Path) -> None:
         (["--contract", "missing.xml"], "missing.xml", "no such file"),
         (["--contract", "missing.xml", "--schema", XSD], "missing.xml", "no such file"),
         (["--contract", RSDL, "--schema", "missing.xsd"], "missing.xsd", "no such file"),
-        (["--contract", RSDL], RSDL, "needs the contract's XSD too (--schema)"),
+        (["--contract", "alone.xml"], "alone.xml", "needs the contract's XSD too (--schema)"),
         (["--schema", XSD], "--schema", "give --contract with it"),
         (["--contract", "text.xml", "--schema", XSD], "text.xml", "not well-formed XML"),
         (["--contract", RSDL, "--schema", "text.xml"], "text.xml", "not well-formed XML"),
         (["--contract", XSD, "--schema", XSD], XSD, "not an RSDL document"),
-        (["--contract", "folder", "--schema", XSD], "folder", "is a directory"),
+        (["--contract", "folder", "--schema", XSD], "folder", "a folder without rsdl.xml"),
         (["--token-ttl", "-5"], "--token-ttl", "above 0"),
         (["--token-ttl", "0"], "--token-ttl", "above 0"),
         (["--token-ttl", "nan"], "--token-ttl", "above 0"),

@@ -102,8 +102,8 @@ def test_an_unmatched_request_fails_naming_the_nearest(pytester: pytest.Pytester
 
 
 VIOLATING = """
-def test_vm(engine):
-    engine.get("vms")
+def test_vm(ovirt_engine):
+    ovirt_engine.get("vms")
 """
 
 
@@ -162,7 +162,7 @@ def test_the_marker_skips_a_rule_and_names_a_cassette(pytester: pytest.Pytester)
     assert outcomes(run(pytester)) == {"passed": 1}
     named = (
         "import pytest\n\n@pytest.mark.contract(cassette='shared-name')\n"
-        "def test_other(engine):\n    engine.get('')\n"
+        "def test_other(ovirt_engine):\n    ovirt_engine.get('')\n"
     )
     pytester.makepyfile(test_named=named)
     result = run(pytester, "test_named.py", "--engine", "sandbox", "--record-mode", "all")
@@ -173,7 +173,7 @@ def test_the_marker_skips_a_rule_and_names_a_cassette(pytester: pytest.Pytester)
 def test_an_unknown_rule_in_the_marker_is_named(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_bad="import pytest\n\n@pytest.mark.contract(skip=['response.shema'])\n"
-        "def test_x(engine):\n    pass\n"
+        "def test_x(ovirt_engine):\n    pass\n"
     )
     result = run(pytester)
     assert outcomes(result) == {"errors": 1}
@@ -299,21 +299,22 @@ def test_recording_needs_an_engine(pytester: pytest.Pytester) -> None:
 
 
 FIXTURES = """
-def test_sandbox_serves_any_client(sandbox):
+def test_sandbox_serves_any_client(ovirt_sandbox):
     import ovirtsdk4 as sdk
 
-    connection = sdk.Connection(url=sandbox.url, username=sandbox.user, password=sandbox.password)
+    box = ovirt_sandbox
+    connection = sdk.Connection(url=box.url, username=box.user, password=box.password)
     try:
         assert connection.system_service().get().product_info.name == "oVirt Engine"
     finally:
         connection.close()
 
 
-def test_contract_is_the_model_in_use(contract):
-    assert contract.hash.startswith("sha256:")
-    assert contract.schema is not None
-    assert len(contract.links) > 800
-    assert "bundled" in contract.source
+def test_contract_is_the_model_in_use(ovirt_contract):
+    assert ovirt_contract.hash.startswith("sha256:")
+    assert ovirt_contract.schema is not None
+    assert len(ovirt_contract.links) > 800
+    assert "bundled" in ovirt_contract.source
 """
 
 
@@ -368,7 +369,7 @@ def test_two_tests_never_share_a_cassette(pytester: pytest.Pytester) -> None:
     for package in ("alpha", "beta"):
         pytester.mkpydir(package)
         (pytester.path / package / "test_vms.py").write_text(
-            "def test_list(engine):\n    engine.get('vms')\n"
+            "def test_list(ovirt_engine):\n    ovirt_engine.get('vms')\n"
         )
     result = run(pytester)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
@@ -384,7 +385,7 @@ def test_two_tests_never_share_a_cassette(pytester: pytest.Pytester) -> None:
 def test_a_malformed_marker_fails_its_test_at_setup(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_marked="import pytest\n\n@pytest.mark.contract(skipp=['response.href'])\n"
-        "def test_x(engine):\n    pass\n"
+        "def test_x(ovirt_engine):\n    pass\n"
     )
     result = run(pytester)
     assert outcomes(result) == {"errors": 1}
@@ -398,10 +399,10 @@ import base64
 import urllib.request
 
 
-def _post(sandbox, path, body):
-    pair = base64.b64encode(f"{sandbox.user}:{sandbox.password}".encode()).decode()
+def _post(ovirt_sandbox, path, body):
+    pair = base64.b64encode(f"{ovirt_sandbox.user}:{ovirt_sandbox.password}".encode()).decode()
     request = urllib.request.Request(
-        f"{sandbox.url}/{path}", data=body, method="POST",
+        f"{ovirt_sandbox.url}/{path}", data=body, method="POST",
         headers={"Content-Type": "application/xml", "Authorization": f"Basic {pair}"},
     )
     try:
@@ -412,13 +413,13 @@ def _post(sandbox, path, body):
         return error.code
 
 
-def test_an_honest_client(sandbox):
+def test_an_honest_client(ovirt_sandbox):
     body = b"<tag><name>honest</name></tag>"
-    assert _post(sandbox, "tags", body) == 201
+    assert _post(ovirt_sandbox, "tags", body) == 201
 
 
-def test_a_client_that_forgets_a_required_parameter(sandbox):
-    assert _post(sandbox, "vms", b"<vm><name>nameless-cluster</name></vm>") == 400
+def test_a_client_that_forgets_a_required_parameter(ovirt_sandbox):
+    assert _post(ovirt_sandbox, "vms", b"<vm><name>nameless-cluster</name></vm>") == 400
 """
 
 
@@ -441,9 +442,9 @@ import pytest
 
 
 @pytest.mark.contract(skip=["request.parameters"])
-def test_missing_cluster_is_refused(engine):
-    with pytest.raises(engine.Error) as fault:
-        engine.add("vms", "<vm><name>no-cluster</name></vm>")
+def test_missing_cluster_is_refused(ovirt_engine):
+    with pytest.raises(ovirt_engine.Error) as fault:
+        ovirt_engine.add("vms", "<vm><name>no-cluster</name></vm>")
     assert fault.value.status == 400
 """
 

@@ -15,8 +15,8 @@ from contracttest.engine import EngineServer, open_engine
 from tests.plugin_suite import outcomes, run
 
 SUITE = """
-def test_root(engine):
-    assert engine.get("").tag == "api"
+def test_root(ovirt_engine):
+    assert ovirt_engine.get("").tag == "api"
 """
 
 

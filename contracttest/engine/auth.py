@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from contracttest.errors import ContractTestError
+
 ADMIN = "admin@internal"
 #: The non-admin user every fresh engine has: its view is filtered to what it created.
 USER = "user@internal"
@@ -39,7 +41,7 @@ class Grant:
 SYSTEM = Principal(ADMIN, admin=True)
 
 
-class AuthError(Exception):
+class AuthError(ContractTestError):
     """Authentication failed; the message is the engine's."""
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from lxml import etree
 
 from contracttest.engine.model import EngineModel, Kind
+from contracttest.errors import ContractTestError
 from contracttest.parameters import closest_gap
 from contracttest.rsdl import Link
 from contracttest.xmlsafe import Element, XMLProblem, parse
@@ -24,7 +25,7 @@ READ_ONLY = frozenset({"actions", "link", "status", "creation_status"})
 Lookup = Callable[[Kind, str | None, str | None], str | None]
 
 
-class Fault(Exception):
+class Fault(ContractTestError):
     """An answer other than success: status, and the engine's reason and detail.
 
     ``body=False`` answers with no body at all (v4's 404, a bare 400 for a bad version).

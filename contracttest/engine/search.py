@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from contracttest.errors import ContractTestError
+
 T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 100
 _TOKEN = re.compile(r'"[^"]*"|!=|<=|>=|=|<|>|[^\s=!<>"]+')
@@ -23,7 +25,7 @@ _FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}(?:\.[A-Za-z_][A-Za-z0-9_-]{0,
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 
-class SearchError(ValueError):
+class SearchError(ContractTestError, ValueError):
     """A query the engine cannot read; the message says where."""
 
 

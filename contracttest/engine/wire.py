@@ -17,6 +17,7 @@ import h11
 
 from contracttest.engine.http import HttpRequest, HttpResponse, valid_host
 from contracttest.engine.render import DECLARATION
+from contracttest.errors import ContractTestError
 
 SYNTAX = "Request syntactically incorrect."
 #: Methods HTTP defines; any other (or another case: methods are case-sensitive) is 501.
@@ -47,7 +48,7 @@ _REASONS = {
 }
 
 
-class Refused(Exception):
+class Refused(ContractTestError):
     """A request that cannot be served: ``answer`` (which closes the connection) says why."""
 
     def __init__(self, status: int, detail: str, reason: str = SYNTAX) -> None:

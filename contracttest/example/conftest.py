@@ -17,9 +17,9 @@ SANDBOX_PASSWORD = "ovirt"
 
 
 @pytest.fixture
-def lab(engine: Engine, request: pytest.FixtureRequest) -> Iterator[Lab]:
+def lab(ovirt_engine: Engine, request: pytest.FixtureRequest) -> Iterator[Lab]:
     # the module and test name, not the node id: that depends on where pytest runs from
-    lab = Lab(engine, f"{request.module.__name__}::{request.node.name}")
+    lab = Lab(ovirt_engine, f"{request.module.__name__}::{request.node.name}")
     yield lab
     lab.cleanup()
 

@@ -20,35 +20,35 @@ UNKNOWN_ID = "0badc0de-0000-1000-8000-000000000000"
 
 # The request lacks a required parameter on purpose: the check that says so is accepted.
 @pytest.mark.contract(skip=["request.parameters.required"])
-def test_missing_required_parameter(engine: Engine, lab: Lab) -> None:
+def test_missing_required_parameter(ovirt_engine: Engine, lab: Lab) -> None:
     no_cluster = node("vm", field("name", lab.name("orphan")), bodies.by_name("template", "Blank"))
 
-    with pytest.raises(engine.Error) as fault:
-        engine.add("vms", no_cluster)
+    with pytest.raises(ovirt_engine.Error) as fault:
+        ovirt_engine.add("vms", no_cluster)
 
     assert fault.value.status == 400
     assert fault.value.reason == "Incomplete parameters"
     assert "cluster" in fault.value.detail
-    assert engine.list("vms", search=f"name={lab.name('orphan')}") == []
+    assert ovirt_engine.list("vms", search=f"name={lab.name('orphan')}") == []
 
 
 # The body is malformed on purpose: the check that says so is accepted.
 @pytest.mark.contract(skip=["request.body.type"])
-def test_unreadable_body(engine: Engine, lab: Lab) -> None:
+def test_unreadable_body(ovirt_engine: Engine, lab: Lab) -> None:
     broken = f"<vm><name>{lab.name('broken')}</vm>"
 
-    reply = engine.request("POST", "vms", broken)
+    reply = ovirt_engine.request("POST", "vms", broken)
 
     assert reply.status == 400
     assert reply.fault is not None
     assert reply.fault[0] == "Request syntactically incorrect."
 
 
-def test_invalid_enum_value(engine: Engine, lab: Lab) -> None:
+def test_invalid_enum_value(ovirt_engine: Engine, lab: Lab) -> None:
     toaster = bodies.vm(lab.name("toaster"), vm_type="toaster")
 
-    with pytest.raises(engine.Error) as fault:
-        engine.add("vms", toaster)
+    with pytest.raises(ovirt_engine.Error) as fault:
+        ovirt_engine.add("vms", toaster)
 
     assert fault.value.status == 400
     assert fault.value.reason == "Invalid value"
@@ -56,46 +56,46 @@ def test_invalid_enum_value(engine: Engine, lab: Lab) -> None:
     assert "server" in fault.value.detail  # the valid values are listed
 
 
-def test_unknown_id(engine: Engine) -> None:
-    with pytest.raises(engine.Error) as fault:
-        engine.get(f"vms/{UNKNOWN_ID}")
+def test_unknown_id(ovirt_engine: Engine) -> None:
+    with pytest.raises(ovirt_engine.Error) as fault:
+        ovirt_engine.get(f"vms/{UNKNOWN_ID}")
     assert fault.value.status == 404
 
-    reply = engine.request("DELETE", f"vms/{UNKNOWN_ID}")
+    reply = ovirt_engine.request("DELETE", f"vms/{UNKNOWN_ID}")
     assert reply.status == 404
     assert reply.fault is None  # v4 answers an unknown id with an empty body
 
 
-def test_start_a_running_vm(engine: Engine, lab: Lab) -> None:
+def test_start_a_running_vm(ovirt_engine: Engine, lab: Lab) -> None:
     vm = href(lab.running_vm("twice"))
 
-    with pytest.raises(engine.Error) as fault:
-        engine.action(vm, "start")
+    with pytest.raises(ovirt_engine.Error) as fault:
+        ovirt_engine.action(vm, "start")
 
     assert fault.value.status == 409
     assert fault.value.reason == "Operation Failed"
     assert "running" in fault.value.detail
-    assert text(engine.get(vm), "status") == "up"
+    assert text(ovirt_engine.get(vm), "status") == "up"
 
 
-def test_remove_a_running_vm(engine: Engine, lab: Lab) -> None:
+def test_remove_a_running_vm(ovirt_engine: Engine, lab: Lab) -> None:
     vm = href(lab.running_vm("busy"))
 
-    with pytest.raises(engine.Error) as fault:
-        engine.remove(vm)
+    with pytest.raises(ovirt_engine.Error) as fault:
+        ovirt_engine.remove(vm)
 
     assert fault.value.status == 409
-    assert text(engine.get(vm), "status") == "up"  # still there, still running
+    assert text(ovirt_engine.get(vm), "status") == "up"  # still there, still running
 
 
-def test_name_already_in_use(engine: Engine, lab: Lab) -> None:
+def test_name_already_in_use(ovirt_engine: Engine, lab: Lab) -> None:
     first = lab.vm("taken", description="the first one")
 
-    with pytest.raises(engine.Error) as fault:
-        engine.add("vms", bodies.vm(lab.name("taken"), description="the second one"))
+    with pytest.raises(ovirt_engine.Error) as fault:
+        ovirt_engine.add("vms", bodies.vm(lab.name("taken"), description="the second one"))
 
     assert fault.value.status == 409
     assert lab.name("taken") in fault.value.detail
-    (found,) = engine.list("vms", search=f"name={lab.name('taken')}")
+    (found,) = ovirt_engine.list("vms", search=f"name={lab.name('taken')}")
     assert href(found) == href(first)
     assert text(found, "description") == "the first one"

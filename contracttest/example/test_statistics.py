@@ -32,10 +32,10 @@ def values(statistics: list[Element]) -> dict[str, float]:
     return found
 
 
-def test_vm_statistics(engine: Engine, lab: Lab) -> None:
+def test_vm_statistics(ovirt_engine: Engine, lab: Lab) -> None:
     vm = lab.running_vm("monitored")
 
-    current = values(engine.list(f"{href(vm)}/statistics"))
+    current = values(ovirt_engine.list(f"{href(vm)}/statistics"))
 
     assert {"memory.installed", "memory.used", "cpu.current.guest", "cpu.current.total"} <= set(
         current
@@ -44,21 +44,23 @@ def test_vm_statistics(engine: Engine, lab: Lab) -> None:
     assert 0 <= current["cpu.current.total"] <= 100
 
 
-def test_host_statistics(engine: Engine) -> None:
-    (host,) = engine.list("hosts", search="name=host1")
+def test_host_statistics(ovirt_engine: Engine) -> None:
+    (host,) = ovirt_engine.list("hosts", search="name=host1")
 
-    current = values(engine.list(f"{href(host)}/statistics"))
+    current = values(ovirt_engine.list(f"{href(host)}/statistics"))
 
     assert current["memory.total"] > 0
     assert 0 <= current["memory.used"] <= current["memory.total"]
     assert 0 <= current["cpu.current.idle"] <= 100
 
 
-def test_nic_statistics(engine: Engine, lab: Lab) -> None:
+def test_nic_statistics(ovirt_engine: Engine, lab: Lab) -> None:
     vm = lab.running_vm("net")
-    nic = engine.add(f"{href(vm)}/nics", bodies.nic("nic1", vnic_profile=ident(lab.vnic_profile())))
+    nic = ovirt_engine.add(
+        f"{href(vm)}/nics", bodies.nic("nic1", vnic_profile=ident(lab.vnic_profile()))
+    )
 
-    statistics = engine.follow(nic, rel="statistics")
+    statistics = ovirt_engine.follow(nic, rel="statistics")
     current = values(list(statistics))
 
     assert {"data.current.rx", "data.current.tx", "errors.total.rx", "errors.total.tx"} <= set(
@@ -69,20 +71,20 @@ def test_nic_statistics(engine: Engine, lab: Lab) -> None:
     assert kinds["errors.total.rx"] == "counter"
 
 
-def test_disk_statistics(engine: Engine, lab: Lab) -> None:
+def test_disk_statistics(ovirt_engine: Engine, lab: Lab) -> None:
     disk = lab.disk("busy")
 
-    current = values(engine.list(f"{href(disk)}/statistics"))
+    current = values(ovirt_engine.list(f"{href(disk)}/statistics"))
 
     assert {"data.current.read", "data.current.write", "disk.read.latency"} <= set(current)
     assert current["disk.read.latency"] >= 0
 
 
-def test_one_statistic_by_its_href(engine: Engine, lab: Lab) -> None:
+def test_one_statistic_by_its_href(ovirt_engine: Engine, lab: Lab) -> None:
     vm = lab.running_vm("single")
-    listed = {text(s, "name"): s for s in engine.list(f"{href(vm)}/statistics")}
+    listed = {text(s, "name"): s for s in ovirt_engine.list(f"{href(vm)}/statistics")}
 
-    statistic = engine.follow(listed["memory.installed"])
+    statistic = ovirt_engine.follow(listed["memory.installed"])
 
     assert ident(statistic) == ident(listed["memory.installed"])
     assert text(statistic, "name") == "memory.installed"

@@ -3,7 +3,7 @@ every exchange against the contract.
 
 Data flow: options (command line, environment, ini) become one ``Settings`` value
 (``settings``), which the overridable ``contracttest_config`` fixture hands out. The
-``engine`` fixture opens the test's cassette (``recording.RecordingCassette``) and gives the
+``ovirt_engine`` fixture opens the test's cassette (``recording.RecordingCassette``) and gives the
 test an ``api.Engine`` client; every exchange the cassette records or replays goes to the
 run's ``Checker`` (``contracts``) as it happens, and the violations are kept on the test item.
 ``pytest_runtest_makereport`` fails the test with them; each test's teardown report carries
@@ -17,6 +17,7 @@ every run of every project that has contracttest installed.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shlex
 from collections.abc import Generator, Iterator
@@ -39,6 +40,7 @@ from contracttest.plugin.settings import (
 
 if TYPE_CHECKING:
     from contracttest.api import Engine
+    from contracttest.client import Access
     from contracttest.recording import RecordingCassette
 
 __all__ = ["ContractInUse", "Sandbox", "Settings", "cassette_path"]
@@ -78,7 +80,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     settings = config.stash[_RUN].settings
     seen: dict[Path, str] = {}
     for item in items:
-        if "engine" not in getattr(item, "fixturenames", ()):
+        if "ovirt_engine" not in getattr(item, "fixturenames", ()):
             continue
         try:
             name = _marker(item)[1]
@@ -103,7 +105,7 @@ def contracttest_config(pytestconfig: pytest.Config) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def contract(pytestconfig: pytest.Config, contracttest_config: Settings) -> ContractInUse:
+def ovirt_contract(pytestconfig: pytest.Config, contracttest_config: Settings) -> ContractInUse:
     """The contract the exchanges are checked against (pinned, ``--contract``, or bundled)."""
     return pytestconfig.stash[_RUN].contracts.for_settings(contracttest_config)
 
@@ -122,11 +124,12 @@ class Sandbox:
 
 
 @pytest.fixture(scope="session")
-def sandbox(contracttest_config: Settings) -> Iterator[Sandbox]:
+def ovirt_sandbox(contracttest_config: Settings) -> Iterator[Sandbox]:
     """An embedded engine on a free loopback port, for the whole session. A test that uses it
     directly (ovirtsdk4, requests, ...) has its traffic checked against the engine's contract."""
     from contracttest.engine import DEFAULT_PASSWORD, EngineServer, open_engine
     from contracttest.engine.tap import Tap
+    from contracttest.loading import LoadedContract
 
     password = contracttest_config.password or DEFAULT_PASSWORD
     engine = open_engine(password=password)
@@ -135,7 +138,9 @@ def sandbox(contracttest_config: Settings) -> Iterator[Sandbox]:
     tap = Tap(server.base_url, name=f"sandbox {url}")
     engine.observers.append(tap)
     model = engine.model
-    in_use = ContractInUse(model.contract, model.schema, "", "the sandbox's contract")
+    in_use = ContractInUse(
+        LoadedContract(model.contract, model.schema, "", "the sandbox's contract")
+    )
     try:
         yield Sandbox(url, DEFAULT_USER, password, engine, tap, in_use)
     finally:
@@ -148,7 +153,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     """A test that talks to the sandbox with a client of its own: the exchanges the sandbox
     served during the test are checked, as the ``engine`` fixture's are."""
     funcargs = getattr(item, "funcargs", {})
-    box = funcargs.get("sandbox")
+    box = funcargs.get("ovirt_sandbox")
     if not isinstance(box, Sandbox) or _RECORD in item.stash:
         return (yield)
     start = len(box.tap.exchanges)
@@ -179,19 +184,16 @@ class _Plan:
     path: Path
     display: str
     live: bool
-    url: str
-    user: str
-    password: str
+    access: Access
     skip: frozenset[str]
 
 
 @pytest.fixture
-def engine(request: pytest.FixtureRequest, contracttest_config: Settings) -> Iterator[Engine]:
+def ovirt_engine(request: pytest.FixtureRequest, contracttest_config: Settings) -> Iterator[Engine]:
     """A client of the engine API whose every exchange is recorded or replayed through the
     test's cassette and checked against the contract."""
     from contracttest.api import Engine
     from contracttest.checks import CassetteState
-    from contracttest.client import Client
 
     settings = contracttest_config
     prepared = _prepare(request, settings)
@@ -203,18 +205,13 @@ def engine(request: pytest.FixtureRequest, contracttest_config: Settings) -> Ite
     request.node.stash[_RECORD] = record
     with ExitStack() as stack:
         cassette = _open_cassette(stack, request, settings, plan, record)
-        url = plan.url
+        access = plan.access
         if not plan.live:
             _note_other_contract(record, cassette.loaded_provenance, in_use)
-            url = cassette.loaded_provenance.get("engine_url") or url
-        client = Client(
-            url,
-            plan.user,
-            plan.password,
-            ca_file=settings.ca_file,
-            insecure=settings.insecure,
-            keep=False,
-        )
+            recorded_at = cassette.loaded_provenance.get("engine_url")
+            if recorded_at:
+                access = dataclasses.replace(access, url=recorded_at)
+        client = access.client(keep=False)
         try:
             yield Engine(client, live=plan.live)
         finally:
@@ -227,7 +224,6 @@ def _prepare(
     """The test's plan and contract, or the one-line problem that stops it (failed outside
     any ``except``, so pytest shows the line and no chained traceback)."""
     from contracttest.checker import UnknownRule, resolve_rules
-    from contracttest.client import ClientError
     from contracttest.errors import ContractTestError
 
     run = request.config.stash[_RUN]
@@ -236,24 +232,26 @@ def _prepare(
     mode = settings.record_mode
     exists = path.is_file() and path.stat().st_size > 0
     live = mode in ("all", "rewrite", "new_episodes") or (mode == "once" and not exists)
-    url, user, password = REPLAY_URL, settings.user, settings.password or "replayed"
+    access = dataclasses.replace(
+        settings.access(REPLAY_URL), password=settings.password or "replayed"
+    )
     problem = ""
     try:
         resolve_rules((), sorted(skip))
         if live:
-            url, user, password = _live_engine(request, settings)
-            run.contracts.pin(settings, url, user, password)
+            access = _live_engine(request, settings)
+            run.contracts.pin(settings, access)
         in_use = run.contracts.for_settings(settings)
     except UnknownRule as exc:
         problem = f"contracttest: @pytest.mark.contract: {exc}"
-    except (ContractTestError, ClientError) as exc:
+    except ContractTestError as exc:
         problem = f"contracttest: {exc}"
     if problem:
         return problem
-    if not live:
-        url = in_use.url or url
+    if not live and in_use.url:
+        access = dataclasses.replace(access, url=in_use.url)
     display = _display(path, request.config.rootpath)
-    return _Plan(path, display, live, url, user, password, skip), in_use
+    return _Plan(path, display, live, access, skip), in_use
 
 
 def _open_cassette(
@@ -362,10 +360,10 @@ def _command(request: pytest.FixtureRequest, settings: Settings, mode: str) -> s
     return shlex.join(parts)
 
 
-def _live_engine(request: pytest.FixtureRequest, settings: Settings) -> tuple[str, str, str]:
+def _live_engine(request: pytest.FixtureRequest, settings: Settings) -> Access:
     if settings.engine == SANDBOX:
-        box: Sandbox = request.getfixturevalue("sandbox")
-        return box.url, settings.user, box.password
+        box: Sandbox = request.getfixturevalue("ovirt_sandbox")
+        return dataclasses.replace(settings.access(box.url), password=box.password)
     if not settings.engine:
         pytest.fail(
             f"contracttest: record mode {settings.record_mode} records, and needs an engine: "
@@ -377,7 +375,7 @@ def _live_engine(request: pytest.FixtureRequest, settings: Settings) -> tuple[st
             "contracttest: recording against an engine needs --engine-password (or OVIRT_PASSWORD)",
             pytrace=False,
         )
-    return settings.engine, settings.user, settings.password
+    return settings.access()
 
 
 @pytest.hookimpl(wrapper=True)

@@ -14,24 +14,46 @@ from contracttest.plugin.settings import Settings
 
 if TYPE_CHECKING:
     from contracttest.checker import Checker
+    from contracttest.client import Access
+    from contracttest.loading import LoadedContract
     from contracttest.rsdl import Contract
     from contracttest.schema import Schema
 
 
 @dataclass
 class ContractInUse:
-    """The ``contract`` fixture: the model checks run against, and where it came from."""
+    """The ``ovirt_contract`` fixture: the contract checks run against (``.contract``,
+    ``.schema``, ``.hash``, ``.source``), and one ``Checker`` per set of skipped rules."""
 
-    contract: Contract
-    schema: Schema | None
-    hash: str
-    source: str  # "pinned oVirt Engine 4.5.4 (sha256:...)", a path, or "bundled v4"
-    url: str | None = None  # the engine it was pinned from, when pinned
-    info: dict[str, str] = field(default_factory=dict)  # the pin's: product, version
+    loaded: LoadedContract
     checkers: dict[frozenset[str], Checker] = field(default_factory=dict)
 
+    @property
+    def contract(self) -> Contract:
+        return self.loaded.contract
+
+    @property
+    def schema(self) -> Schema | None:
+        return self.loaded.schema
+
+    @property
+    def hash(self) -> str:
+        return self.loaded.hash
+
+    @property
+    def source(self) -> str:
+        return self.loaded.source
+
+    @property
+    def url(self) -> str | None:
+        return self.loaded.url
+
+    @property
+    def info(self) -> dict[str, str]:
+        return self.loaded.info
+
     def __getattr__(self, name: str) -> Any:
-        return getattr(self.contract, name)
+        return getattr(self.loaded.contract, name)
 
     def checker(self, skip: frozenset[str]) -> Checker:
         found = self.checkers.get(skip)
@@ -47,50 +69,37 @@ class Contracts:
     """The run's contracts, loaded on first use, and what was pinned during the run."""
 
     def __init__(self) -> None:
-        self.loaded: dict[tuple[str, str], ContractInUse] = {}
+        self.loaded: dict[tuple[str | None, str | None, Path], ContractInUse] = {}
         self.pinned: dict[Path, dict[str, str]] = {}  # cassette dir -> what was pinned now
 
     def for_settings(self, settings: Settings) -> ContractInUse:
-        from contracttest.pin import read_pin
+        """``--contract`` (and ``--contract-schema``), else what is pinned in the cassette
+        folder, else the bundled contract: located and loaded as ``check`` does."""
+        from contracttest.loading import load, locate
 
-        if settings.contract:
-            key = ("given", settings.contract)
-        else:
-            pin = read_pin(settings.cassette_dir)
-            key = ("pinned", str(settings.cassette_dir)) if pin else ("bundled", "")
+        key = (settings.contract, settings.schema, settings.cassette_dir)
         found = self.loaded.get(key)
         if found is None:
-            found = self.loaded[key] = _load_contract(key, settings)
+            source = locate(settings.contract, settings.schema, near=(settings.cassette_dir,))
+            found = self.loaded[key] = ContractInUse(load(source, settings.access()))
         return found
 
-    def pin(self, settings: Settings, url: str, user: str, password: str) -> None:
+    def pin(self, settings: Settings, access: Access) -> None:
         """Fetch the engine's ``?rsdl`` and ``?schema`` once per session and pin them beside the
         cassettes; an unchanged contract is not rewritten."""
-        from contracttest.client import Client
+        from contracttest.loading import fetch_documents
         from contracttest.pin import contract_hash, read_pin, write_pin
 
         if settings.cassette_dir in self.pinned:
             return
-        client = Client(url, user, password, ca_file=settings.ca_file, insecure=settings.insecure)
-        try:
-            documents = []
-            for kind in ("rsdl", "schema"):
-                reply = client.request("GET", f"{client.prefix}?{kind}")
-                if reply.status != 200:
-                    from contracttest.errors import ContractError
-
-                    raise ContractError(f"{url}?{kind}", f"the engine answered {reply.status}")
-                documents.append(reply.body)
-            root = client.request("GET", client.prefix).root
-        finally:
-            client.close()
-        rsdl, xsd = documents
-        info = {**_product(root), **_api_version(rsdl), "engine_url": _public(url)}
+        rsdl_reply, xsd_reply, root = fetch_documents(access.url, ("rsdl", "schema", ""), access)
+        rsdl, xsd = rsdl_reply.body, xsd_reply.body
+        info = {**_product(root.root), **_api_version(rsdl), "engine_url": access.url}
         new_hash = contract_hash(rsdl, xsd)
         old = read_pin(settings.cassette_dir)
         if old is None or old.hash != new_hash:
             write_pin(settings.cassette_dir, rsdl, xsd, info)
-            self.loaded.pop(("pinned", str(settings.cassette_dir)), None)
+            self.loaded = {k: v for k, v in self.loaded.items() if k[2] != settings.cassette_dir}
         self.pinned[settings.cassette_dir] = {**info, "contract_hash": new_hash}
 
     def provenance(self, settings: Settings, in_use: ContractInUse) -> dict[str, str]:
@@ -107,53 +116,6 @@ class Contracts:
         info["contract_hash"] = engine.get("contract_hash") or in_use.hash
         info["contracttest_version"] = __version__
         return info
-
-
-def _load_contract(key: tuple[str, str], settings: Settings) -> ContractInUse:
-    from contracttest.loading import bundled_contract, read_source
-    from contracttest.pin import contract_hash, read_pin
-    from contracttest.rsdl import contract_from_bytes
-    from contracttest.schema import schema_from_bytes
-
-    kind, where = key
-    url = None
-    pin = None
-    if kind == "pinned":
-        pin = read_pin(settings.cassette_dir)
-        assert pin is not None
-        rsdl_name, xsd_name = str(pin.rsdl_path), str(pin.xsd_path)
-        source = f"pinned {pin.describe()}"
-        url = pin.info.get("engine_url") or None
-    elif kind == "bundled":
-        rsdl_path, xsd_path = bundled_contract()
-        rsdl_name, xsd_name = str(rsdl_path), str(xsd_path)
-        source = "the bundled v4 contract (nothing pinned in the cassette folder)"
-    else:
-        rsdl_name, xsd_name = _contract_files(where)
-        source = where
-    rsdl = read_source(rsdl_name)
-    xsd = read_source(xsd_name) if xsd_name else b""
-    contract = contract_from_bytes(rsdl, rsdl_name)
-    schema = schema_from_bytes(xsd, xsd_name) if xsd_name else None
-    info = pin.info if kind == "pinned" and pin is not None else {}
-    return ContractInUse(contract, schema, contract_hash(rsdl, xsd), source, url, info)
-
-
-def _contract_files(where: str) -> tuple[str, str]:
-    """``--contract``: a pin folder (or any folder with rsdl.xml and api.xsd), an RSDL file
-    (with ``api.xsd`` beside it when there is one), or an engine's ``...?rsdl`` URL."""
-    from contracttest.pin import RSDL_FILE, XSD_FILE
-
-    if re.match(r"^\w+://", where):
-        base = where.split("?", 1)[0]
-        return f"{base}?rsdl", f"{base}?schema"
-    path = Path(where)
-    if path.is_dir():
-        if (path / "contract" / RSDL_FILE).is_file():
-            path = path / "contract"
-        return str(path / RSDL_FILE), str(path / XSD_FILE) if (path / XSD_FILE).is_file() else ""
-    sibling = path.parent / XSD_FILE
-    return str(path), str(sibling) if sibling.is_file() else ""
 
 
 def _api_version(rsdl: bytes) -> dict[str, str]:
@@ -179,13 +141,3 @@ def _product(root: Any) -> dict[str, str]:
             ]
             info["product_version"] = full or ".".join(p for p in parts if p)
     return info
-
-
-def _public(url: str) -> str:
-    """A URL without userinfo: what may be written beside the cassettes."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))

@@ -38,6 +38,8 @@ class TestRecord:
     notes: list[str] = field(default_factory=list)
     direct: bool = False  # the sandbox's traffic with a client of the test's own
 
+    NO_SCHEMA = " (no schema: response.schema did not run; --contract-schema names one)"
+
     def observe(self, exchange: Exchange, recorded: bool) -> None:
         self.exchanges += 1
         if self.direct:
@@ -55,11 +57,9 @@ class TestRecord:
             "recorded": self.recorded,
             "replayed": self.replayed,
             "direct": self.direct,
-            "contract": self.contract.source,
-            "violations": [
-                {**v.as_json(), "expected": v.expected, "received": v.received}
-                for v in self.violations
-            ],
+            "contract": self.contract.source
+            + ("" if self.contract.schema is not None else self.NO_SCHEMA),
+            "violations": [v.as_json() for v in self.violations],
             "notes": self.notes,
         }
 
@@ -102,26 +102,11 @@ def violations_text(violations: list[Violation], cassette: str, fail_on: str) ->
         f"contract violations in {cassette}: {errors} error(s), {warnings} warning(s) "
         f"(tests fail at: {fail_on})"
     ]
+    from contracttest.report import violation_lines
+
     for v in violations:
-        lines.append(f"[{v.severity}] {v.rule}: {v.message}")
-        lines.append(f"  exchange:  #{v.index} {v.method} {v.uri}")
-        lines.append(f"  RSDL link: {v.link or '(none: no link matches)'}")
-        if v.xpath:
-            lines.append(f"  at:        {v.xpath}")
-        if v.expected:
-            lines.append(f"  expected:  {v.expected}")
-        if v.received:
-            lines.append(f"  received:  {v.received}")
-        lines.append(f"  fix:       {v.hint or _rule_reference(v.rule)}")
-        lines.append(f'  skip:      @pytest.mark.contract(skip=["{v.rule}"])')
+        lines.extend(violation_lines(v, skip=f'@pytest.mark.contract(skip=["{v.rule}"])'))
     return "\n".join(lines)
-
-
-def _rule_reference(rule: str) -> str:
-    from contracttest.rules import RULES
-
-    known = RULES.get(rule)
-    return f"{known.title} (see {known.reference})" if known else rule
 
 
 def summary_lines(totals: Totals) -> list[str]:

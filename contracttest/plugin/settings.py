@@ -1,5 +1,9 @@
-"""The plugin's options: each with an ini twin (and some an environment variable), resolved
-once per run into a frozen ``Settings`` value."""
+"""The plugin's options (the table in ``contracttest.options``): each with an ini twin (and
+some an environment variable), resolved once per run into a frozen ``Settings`` value.
+
+Precedence, for every option: the command line, then the environment variable, then the ini
+file, then the default; ``contracttest_config`` (a fixture a suite may override) hands the
+result to the fixtures."""
 
 from __future__ import annotations
 
@@ -12,80 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from contracttest.options import DEFAULT_USER, OPTIONS, SANDBOX, TRUE_WORDS
+
 if TYPE_CHECKING:
+    from contracttest.client import Access
     from contracttest.scrub import ScrubConfig
 
-RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
-
-
-FAIL_ON = ("error", "warning")
-
-
-SANDBOX = "sandbox"
-
-
-DEFAULT_USER = "admin@internal"
-
-
-@dataclass(frozen=True)
-class Option:
-    flag: str
-    help: str
-    env: str | None = None
-    choices: tuple[str, ...] | None = None
-    kind: str = "string"  # string | path | bool | list
-    metavar: str | None = None
-    ini_name: str | None = None
-
-    @property
-    def dest(self) -> str:
-        return "contracttest_" + self.flag.lstrip("-").replace("-", "_")
-
-    @property
-    def ini(self) -> str:
-        return self.ini_name or self.flag.lstrip("-").replace("-", "_")
-
-
-OPTIONS = (
-    Option(
-        "--engine",
-        "engine API URL to record against, or 'sandbox' for the embedded one (env OVIRT_URL)",
-        "OVIRT_URL",
-        metavar="URL|sandbox",
-    ),
-    Option(
-        "--engine-user",
-        "user to log in as (env OVIRT_USERNAME; default admin@internal)",
-        "OVIRT_USERNAME",
-        metavar="USER",
-    ),
-    Option("--engine-password", "password (env OVIRT_PASSWORD)", "OVIRT_PASSWORD", metavar="PW"),
-    Option("--engine-ca-file", "CA certificate file of the engine", kind="path", metavar="FILE"),
-    Option("--engine-insecure", "do not verify the engine's TLS certificate", kind="bool"),
-    Option(
-        "--record-mode",
-        "none (default: replay only), once, new_episodes, all or rewrite",
-        choices=RECORD_MODES,
-    ),
-    Option("--cassette-dir", "cassette folder (default: cassettes/)", kind="path", metavar="DIR"),
-    Option(
-        "--contract",
-        "RSDL file, folder or URL to check against (default: the one pinned when recording)",
-        kind="path",
-        metavar="PATH",
-    ),
-    Option("--contract-fail-on", "fail tests at: error (default) or warning", None, FAIL_ON),
-    Option(
-        "--contract-report", "write the violations and tallies as JSON", kind="path", metavar="PATH"
-    ),
-    Option(
-        "--scrub-field",
-        "also scrub this XML element, form field or JSON key (repeatable)",
-        kind="list",
-        metavar="NAME",
-        ini_name="scrub_fields",
-    ),
-)
+__all__ = ["DEFAULT_USER", "SANDBOX", "Settings", "add_options", "read_settings"]
 
 
 def add_options(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
@@ -143,6 +80,7 @@ class Settings:
     record_mode: str = "none"
     cassette_dir: Path = Path("cassettes")
     contract: str | None = None
+    schema: str | None = None
     fail_on: str = "error"
     report: Path | None = None
     scrub_fields: tuple[str, ...] = ()
@@ -153,6 +91,19 @@ class Settings:
         from contracttest.scrub import ScrubConfig
 
         return ScrubConfig(enabled=self.scrub).extended(fields=self.scrub_fields)
+
+    def access(self, url: str | None = None) -> Access:
+        """How to log in to ``url`` (default: ``engine``), as these settings say."""
+        from contracttest.client import Access
+
+        return Access.resolve(
+            url or self.engine or "",
+            user=self.user,
+            password=self.password,
+            ca_file=self.ca_file,
+            insecure=self.insecure,
+            environ={},  # the settings already read the environment
+        )
 
 
 def read_settings(config: pytest.Config) -> Settings:
@@ -171,6 +122,8 @@ def read_settings(config: pytest.Config) -> Settings:
             given.add(option.flag)
         elif option.env and os.environ.get(option.env):
             value = os.environ[option.env]
+            if option.kind == "bool":
+                value = value.strip().lower() in TRUE_WORDS
         else:
             value = config.getini(option.ini)
             base = ini_base
@@ -197,6 +150,7 @@ def read_settings(config: pytest.Config) -> Settings:
         record_mode=values.get("record_mode") or "none",
         cassette_dir=cassette_dir,
         contract=values.get("contract"),
+        schema=values.get("contract_schema"),
         fail_on=values.get("contract_fail_on") or "error",
         report=Path(report) if report else None,
         scrub_fields=tuple(values.get("scrub_fields") or ()),
