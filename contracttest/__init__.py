@@ -17,27 +17,52 @@ Errors (all derive from ``ContractTestError``; each names the file and the probl
 
 from typing import TYPE_CHECKING
 
-from contracttest.checker import Checker
-from contracttest.errors import CassetteError, ContractError, ContractTestError
-from contracttest.exchange import Cassette, Exchange, Request, Response
-from contracttest.loading import load_contract, load_schema
-from contracttest.rsdl import Contract, Link
-from contracttest.rules import RULES, Rule, Severity, Violation
-from contracttest.schema import Schema
-
 if TYPE_CHECKING:
     from contracttest.cassette import load_cassette
+    from contracttest.checker import Checker
+    from contracttest.errors import CassetteError, ContractError, ContractTestError
+    from contracttest.exchange import Cassette, Exchange, Request, Response
+    from contracttest.loading import load_contract, load_schema
+    from contracttest.rsdl import Contract, Link
+    from contracttest.rules import RULES, Rule, Severity, Violation
+    from contracttest.schema import Schema
 
 __version__ = "0.1.0"
 
+#: Where each public name lives. Imported on first use: pytest imports this package (through
+#: the plugin's entry point) in every run of every project that has it installed, and a run
+#: that does not use contracttest must not pay for lxml, YAML and the checks.
+_HOMES = {
+    "Checker": "checker",
+    "CassetteError": "errors",
+    "ContractError": "errors",
+    "ContractTestError": "errors",
+    "Cassette": "exchange",
+    "Exchange": "exchange",
+    "Request": "exchange",
+    "Response": "exchange",
+    "load_cassette": "cassette",
+    "load_contract": "loading",
+    "load_schema": "loading",
+    "Contract": "rsdl",
+    "Link": "rsdl",
+    "RULES": "rules",
+    "Rule": "rules",
+    "Severity": "rules",
+    "Violation": "rules",
+    "Schema": "schema",
+}
+
 
 def __getattr__(name: str) -> object:
-    """``load_cassette`` on first use: the YAML machinery stays unloaded until then."""
-    if name == "load_cassette":
-        from contracttest.cassette import load_cassette
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'contracttest' has no attribute {name!r}")
+    import importlib
 
-        return load_cassette
-    raise AttributeError(f"module 'contracttest' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"contracttest.{home}"), name)
+    globals()[name] = value
+    return value
 
 
 __all__ = [
