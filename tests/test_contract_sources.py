@@ -1,0 +1,260 @@
+"""Contracts are named the same way everywhere, and fetched from an engine through the one
+transport: an RSDL file (with ``api.xsd`` beside it), a contract folder, or an engine URL that
+needs a login (the embedded engine), with credentials from options, the environment or the
+URL, a CA file or none; no message ever shows a password."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from contracttest.client import Access, public_url
+from contracttest.engine import EngineServer, open_engine
+from contracttest.loading import bundled_contract, locate
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "cassettes" / "example"
+PASSWORD = "Sekr3t-pw-9q"  # the test engine's, and what no message may show
+
+
+@pytest.fixture(scope="module")
+def engine_url() -> Iterator[str]:
+    """The embedded engine: its ``?rsdl`` and ``?schema`` need a login, as a real one's do."""
+    engine = open_engine(password=PASSWORD)
+    with EngineServer(engine.handle) as server:
+        yield f"{server.base_url}{engine.prefix}"
+    engine.close()
+
+
+def contracttest(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("OVIRT_")}
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "contracttest", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env=environment,
+        check=False,
+    )
+
+
+def contract_line(stdout: str) -> str:
+    (line,) = [line for line in stdout.splitlines() if line.startswith("contract: ")]
+    return line
+
+
+def one_error_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("contracttest: error: "), stderr
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+# --- an engine's ?rsdl, with a login -----------------------------------------------------------
+
+
+def test_an_engine_that_needs_a_login_says_so(engine_url: str) -> None:
+    result = contracttest("check", str(EXAMPLE), "--contract", f"{engine_url}?rsdl")
+    assert result.returncode == 2
+    line = one_error_line(result.stderr)
+    assert f"{engine_url}?rsdl" in line
+    assert "refused the login (401)" in line and "--engine-password" in line
+
+
+@pytest.mark.parametrize("how", ["options", "environment", "userinfo"])
+def test_check_against_an_engine_that_needs_a_login(engine_url: str, how: str) -> None:
+    """The example cassettes were recorded against the embedded engine: they check clean
+    against the contract it serves, fetched logged in, however the credentials come."""
+    url, args, env = f"{engine_url}?rsdl", [], {}
+    if how == "options":
+        args = ["--engine-user", "admin@internal", "--engine-password", PASSWORD]
+    elif how == "environment":
+        env = {"OVIRT_USERNAME": "admin@internal", "OVIRT_PASSWORD": PASSWORD}
+    else:
+        url = url.replace("://", f"://admin%40internal:{PASSWORD}@")
+    result = contracttest("check", str(EXAMPLE), "--contract", url, *args, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert contract_line(result.stdout) == f"contract: {engine_url}; schema {engine_url}?schema"
+    assert "0 error(s), 0 warning(s)" in result.stdout
+    assert PASSWORD not in result.stdout + result.stderr
+
+
+def test_a_wrong_password_is_named_never_shown(engine_url: str) -> None:
+    wrong = "Wr0ng-pw-7x"
+    for args in (
+        ["--contract", engine_url, "--engine-password", wrong],
+        ["--contract", engine_url.replace("://", f"://admin%40internal:{wrong}@")],
+    ):
+        result = contracttest("check", str(EXAMPLE), *args)
+        assert result.returncode == 2
+        line = one_error_line(result.stderr)
+        assert "login refused" in line and "admin@internal" in line
+        assert wrong not in result.stdout + result.stderr
+
+
+def test_contract_summary_of_an_engine(engine_url: str) -> None:
+    result = contracttest(
+        "contract", engine_url, "--format", "json", env={"OVIRT_PASSWORD": PASSWORD}
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["source"] == f"{engine_url}?rsdl"
+    assert summary["schema"]["source"] == f"{engine_url}?schema"
+    assert summary["links"] > 800
+
+
+def test_an_unreachable_engine_is_one_line() -> None:
+    result = contracttest(
+        "check", str(EXAMPLE), "--contract", f"http://admin:{PASSWORD}@127.0.0.1:9/api?rsdl"
+    )
+    assert result.returncode == 2
+    line = one_error_line(result.stderr)
+    assert "http://127.0.0.1:9/api?rsdl" in line
+    assert PASSWORD not in result.stderr
+
+
+@pytest.fixture(scope="module")
+def tls_engine_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    import ssl
+
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "engine.pem", folder / "engine.key"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    engine = open_engine(password=PASSWORD)
+    with EngineServer(engine.handle, tls=context) as server:
+        yield f"https://127.0.0.1:{server.address[1]}{engine.prefix}", cert
+    engine.close()
+
+
+def test_tls_with_a_ca_file_or_insecure(tls_engine_url: tuple[str, Path]) -> None:
+    url, cert = tls_engine_url
+    login = {"OVIRT_PASSWORD": PASSWORD}
+    refused = contracttest("contract", url, env=login)
+    assert refused.returncode == 2
+    assert "CERTIFICATE_VERIFY_FAILED" in one_error_line(refused.stderr)
+    for args, env in (
+        (["--engine-ca-file", str(cert)], login),
+        ([], {**login, "OVIRT_CAFILE": str(cert)}),
+        (["--engine-insecure"], login),
+        ([], {**login, "OVIRT_INSECURE": "1"}),
+    ):
+        result = contracttest("contract", url, *args, env=env)
+        assert result.returncode == 0, (args, env, result.stderr)
+        assert result.stdout.startswith(f"contract: {url}?rsdl")
+
+
+# --- files and folders ---------------------------------------------------------------------
+
+
+def test_a_pinned_contract_folder_everywhere(tmp_path: Path) -> None:
+    """The folder a recording pinned, named as the cassette folder or as the pin itself."""
+    pinned = json.loads((EXAMPLE / "contract" / "pin.json").read_text())
+    for where in (EXAMPLE, EXAMPLE / "contract"):
+        result = contracttest("check", str(EXAMPLE), "--contract", str(where))
+        assert result.returncode == 0, result.stderr
+        line = contract_line(result.stdout)
+        assert line.startswith(f"contract: pinned oVirt Engine {pinned['product_version']}")
+        assert line.endswith(f"schema {EXAMPLE / 'contract' / 'api.xsd'}")
+        summary = contracttest("contract", str(where), "--format", "json")
+        assert summary.returncode == 0, summary.stderr
+        assert json.loads(summary.stdout)["schema"] is not None
+
+
+def test_without_contract_the_pinned_one_near_the_cassettes() -> None:
+    result = contracttest("check", str(EXAMPLE))
+    assert result.returncode == 0, result.stderr
+    assert contract_line(result.stdout).startswith("contract: pinned oVirt Engine")
+
+
+def test_an_rsdl_uses_the_api_xsd_beside_it(tmp_path: Path) -> None:
+    rsdl, xsd = bundled_contract()
+    beside = tmp_path / "with"
+    beside.mkdir()
+    shutil.copy(rsdl, beside / "rsdl-4.5.xml")
+    shutil.copy(xsd, beside / "api.xsd")
+    alone = tmp_path / "alone.xml"
+    shutil.copy(rsdl, alone)
+
+    result = contracttest("check", str(EXAMPLE), "--contract", str(beside / "rsdl-4.5.xml"))
+    assert contract_line(result.stdout).endswith(f"schema {beside / 'api.xsd'}")
+    result = contracttest("check", str(EXAMPLE), "--contract", str(alone))
+    assert "no schema, so response.schema did not run" in contract_line(result.stdout)
+    document = json.loads(
+        contracttest("check", str(EXAMPLE), "--contract", str(alone), "--format", "json").stdout
+    )
+    assert document["contract"] == {"source": str(alone), "schema": None, "schema_checks": False}
+    named = contracttest(
+        "check", str(EXAMPLE), "--contract", str(alone), "--schema", str(beside / "api.xsd")
+    )
+    assert contract_line(named.stdout).endswith(f"schema {beside / 'api.xsd'}")
+
+
+def test_a_folder_without_a_contract_is_one_line(tmp_path: Path) -> None:
+    result = contracttest("check", str(EXAMPLE), "--contract", str(tmp_path))
+    assert result.returncode == 2
+    assert "a folder without rsdl.xml" in one_error_line(result.stderr)
+
+
+# --- the one way to resolve them ---------------------------------------------------------------
+
+
+def test_locate_names_every_kind_alike(tmp_path: Path) -> None:
+    url = "https://engine.example.com/ovirt-engine/api"
+    for given in (url, f"{url}?rsdl", f"{url}/?rsdl"):
+        source = locate(given)
+        assert (source.rsdl, source.schema, source.described) == (
+            f"{url}?rsdl",
+            f"{url}?schema",
+            url,
+        )
+    secret = locate(f"https://admin:{PASSWORD}@engine.example.com/api?rsdl")
+    assert PASSWORD not in secret.described
+    bundled = locate(None, near=(tmp_path,))
+    assert bundled.described == "the bundled v4 contract"
+    assert locate(None, "other.xsd").schema == "other.xsd"
+
+
+def test_access_precedence_and_no_secret_in_repr() -> None:
+    env = {
+        "OVIRT_USERNAME": "env-user@internal",
+        "OVIRT_PASSWORD": "env-pw",
+        "OVIRT_CAFILE": "/etc/env-ca.pem",
+        "OVIRT_INSECURE": "yes",
+    }
+    url = "https://url-user:url-pw@engine.example.com/ovirt-engine/api"
+    from_options = Access.resolve(url, user="opt@internal", password="opt-pw", environ=env)
+    assert (from_options.user, from_options.password) == ("opt@internal", "opt-pw")
+    assert from_options.url == "https://engine.example.com/ovirt-engine/api"
+    from_env = Access.resolve(url, environ=env)
+    assert (from_env.user, from_env.password, from_env.ca_file, from_env.insecure) == (
+        "env-user@internal",
+        "env-pw",
+        "/etc/env-ca.pem",
+        True,
+    )
+    from_url = Access.resolve(url, environ={})
+    assert (from_url.user, from_url.password, from_url.insecure) == ("url-user", "url-pw", False)
+    for access in (from_options, from_env, from_url):
+        assert "pw" not in repr(access)
+    assert public_url(url) == "https://engine.example.com/ovirt-engine/api"
