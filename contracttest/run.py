@@ -38,30 +38,9 @@ def run(args: argparse.Namespace, passthrough: list[str]) -> int:
     if engine != options.SANDBOX and (main_job or args.record_mode not in (None, "none")):
         _log_in(engine, args)
     with tempfile.TemporaryDirectory(prefix="contracttest-run-") as scratch:
-        given = dict(vars(args))
-        given["engine"] = engine
-        given["cassette_dir"] = args.cassette_dir or (
-            scratch if main_job or not args.paths else None
-        )
-        given["record_mode"] = args.record_mode or ("all" if main_job else None)
-        pytest_args: list[str] = []
-        if args.paths:
-            pytest_args += args.paths
-        else:
-            # The bundled suite, isolated from whatever project the command runs in.
-            ini = Path(scratch) / "pytest.ini"
-            ini.write_text("[pytest]\n")
-            pytest_args += [str(EXAMPLE), "-c", str(ini), "--rootdir", str(EXAMPLE)]
-            pytest_args += ["-p", "no:cacheprovider"]
-            sys.dont_write_bytecode = True
-        for option in options.OPTIONS:
-            value = given.get(option.flag.lstrip("-").replace("-", "_"))
-            if option.kind == "path" and isinstance(value, str):
-                value = _absolute(value)
-            pytest_args += options.flag_value(option, value)
-        if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-            pytest_args += ["-p", "contracttest.plugin"]
-        pytest_args += passthrough
+        pytest_args = pytest_arguments(args, Path(scratch), engine) + passthrough
+        if not args.paths:
+            sys.dont_write_bytecode = True  # the bundled suite: nothing written beside it
         if main_job:
             from contracttest.client import public_url
 
@@ -73,6 +52,33 @@ def run(args: argparse.Namespace, passthrough: list[str]) -> int:
             sys.stdout.flush()
         code = int(pytest.main(pytest_args))
     return 2 if code in _PYTEST_USAGE else code
+
+
+def pytest_arguments(args: argparse.Namespace, scratch: Path, engine: str) -> list[str]:
+    """pytest's command line for ``run``: the tests, then every plugin option given, by the
+    plugin's own flags (paths made absolute: pytest may run elsewhere)."""
+    main_job = not args.paths and not args.cassette_dir and not args.record_mode
+    given = dict(vars(args))
+    given["engine"] = engine
+    given["cassette_dir"] = args.cassette_dir or (
+        str(scratch) if main_job or not args.paths else None
+    )
+    given["record_mode"] = args.record_mode or ("all" if main_job else None)
+    pytest_args: list[str] = list(args.paths)
+    if not args.paths:
+        # The bundled suite, isolated from whatever project the command runs in.
+        ini = scratch / "pytest.ini"
+        ini.write_text("[pytest]\n")
+        pytest_args += [str(EXAMPLE), "-c", str(ini), "--rootdir", str(EXAMPLE)]
+        pytest_args += ["-p", "no:cacheprovider"]
+    for option in options.OPTIONS:
+        value = given.get(option.flag.lstrip("-").replace("-", "_"))
+        if option.kind == "path" and isinstance(value, str):
+            value = _absolute(value)
+        pytest_args += options.flag_value(option, value)
+    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        pytest_args += ["-p", "contracttest.plugin"]
+    return pytest_args
 
 
 def _log_in(url: str, args: argparse.Namespace) -> None:

@@ -39,6 +39,7 @@ import h11
 
 from contracttest.engine import wire
 from contracttest.engine.http import HttpRequest, HttpResponse
+from contracttest.errors import ContractTestError
 
 App = Callable[[HttpRequest], HttpResponse]
 #: Whether a request may send its body: None to read it (up to the limit), a smaller limit
@@ -800,7 +801,7 @@ class EngineServer:
         self.stop()
 
 
-class _Done(Exception):
+class _Done(ContractTestError):
     """The worker is done with a connection it gave back."""
 
 
