@@ -30,7 +30,8 @@ START = (
 )
 
 
-def test_start_with_cloud_init(engine):
+def test_start_with_cloud_init(ovirt_engine):
+    engine = ovirt_engine
     vm = engine.add("vms", VM)
     engine.action(vm.get("href"), "start", START)
     engine.wait_for_status(vm.get("href"), "up", interval=0.05)

@@ -52,7 +52,7 @@ def contracttest_config() -> Settings:
 
 
 @pytest.fixture
-def engine(vcr_cassette_dir: str, default_cassette_name: str) -> Iterator[Engine]:
+def ovirt_engine(vcr_cassette_dir: str, default_cassette_name: str) -> Iterator[Engine]:
     cassette = Path(vcr_cassette_dir) / f"{default_cassette_name}.yaml"
     client = Client(engine_url(cassette), USER, PASSWORD, keep=False)
     try:

@@ -7,7 +7,7 @@ the baseline ``bench_replay.py`` times the contracttest plugin against.
 Every collected test gets ``@pytest.mark.vcr``; its cassette is the one the contracttest
 plugin replays (``cassettes/example/<module stem>/<test name>.yaml``), matched with vcrpy's
 defaults (method, scheme, host, port, path, query: never a body), record mode none. The
-fixtures the example suite takes from contracttest are plain ones here: ``engine`` is an
+fixtures the example suite takes from contracttest are plain ones here: ``ovirt_engine`` is an
 ``Engine`` over a ``Client`` of the pinned engine URL (the host the cassettes were recorded
 from), closed at teardown, and ``contracttest_config`` is the default ``Settings``.
 """
