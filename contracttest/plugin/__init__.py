@@ -18,8 +18,6 @@ every run of every project that has contracttest installed.
 from __future__ import annotations
 
 import dataclasses
-import re
-import shlex
 from collections.abc import Generator, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -29,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from contracttest.plugin.contracts import ContractInUse, Contracts
+from contracttest.plugin.naming import cassette_path, command, display, marker, skipped_rules
 from contracttest.plugin.reporting import Reporter, TestRecord, Totals, violations_text
 from contracttest.plugin.settings import (
     DEFAULT_USER,
@@ -83,7 +82,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if "ovirt_engine" not in getattr(item, "fixturenames", ()):
             continue
         try:
-            name = _marker(item)[1]
+            name = marker(item)[1]
         except pytest.fail.Exception:
             continue  # a malformed marker: the test's setup says so
         path = cassette_path(settings.cassette_dir, item, name)
@@ -163,7 +162,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
         from contracttest.checks import CassetteState
 
         try:
-            skip = _marker(item)[0]
+            skip = marker(item)[0]
         except pytest.fail.Exception:
             skip = frozenset()
         settings = item.config.stash[_RUN].settings
@@ -227,7 +226,7 @@ def _prepare(
     from contracttest.errors import ContractTestError
 
     run = request.config.stash[_RUN]
-    skip, name = _marker(request.node)
+    skip, name = marker(request.node)
     path = cassette_path(settings.cassette_dir, request.node, name)
     mode = settings.record_mode
     exists = path.is_file() and path.stat().st_size > 0
@@ -250,8 +249,8 @@ def _prepare(
         return problem
     if not live and in_use.url:
         access = dataclasses.replace(access, url=in_use.url)
-    display = _display(path, request.config.rootpath)
-    return _Plan(path, display, live, access, skip), in_use
+    shown = display(path, request.config.rootpath)
+    return _Plan(path, shown, live, access, skip), in_use
 
 
 def _open_cassette(
@@ -270,7 +269,7 @@ def _open_cassette(
         stack.enter_context(network_blocked(f"record mode {mode} replays {plan.display}"))
     provenance = request.config.stash[_RUN].contracts.provenance(settings, record.contract)
     if plan.skip:  # the test accepts these rules; ``contracttest check`` honours it too
-        provenance["skipped_rules"] = " ".join(_skipped_rules(plan.skip))
+        provenance["skipped_rules"] = " ".join(skipped_rules(plan.skip))
     problem = ""
     try:
         cassette: RecordingCassette = stack.enter_context(
@@ -281,8 +280,8 @@ def _open_cassette(
                 observer=record.observe,
                 provenance=provenance,
                 display=plan.display,
-                record_command=_command(request, settings, "once"),
-                rerecord_command=_command(request, settings, "rewrite"),
+                record_command=command(request, settings, "once"),
+                rerecord_command=command(request, settings, "rewrite"),
             )
         )
     except ContractTestError as exc:
@@ -305,59 +304,6 @@ def _note_other_contract(
         f"{f' (engine {version})' if version else ''}, checked against "
         f"{in_use.hash[:19]} ({in_use.source})"
     )
-
-
-def cassette_path(cassette_dir: Path, item: pytest.Item, name: str | None = None) -> Path:
-    """``<cassette dir>/<test module>/<test name>.yaml``, or the marker's name for it."""
-    module = Path(str(item.path)).stem if getattr(item, "path", None) else "tests"
-    if name is None:
-        cls = getattr(item, "cls", None)
-        name = f"{cls.__name__}.{item.name}" if cls is not None else item.name
-    safe = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", name)
-    return cassette_dir / module / (safe if safe.endswith((".yaml", ".yml")) else f"{safe}.yaml")
-
-
-def _marker(item: pytest.Item) -> tuple[frozenset[str], str | None]:
-    skip: set[str] = set()
-    name = None
-    for mark in item.iter_markers("contract"):
-        unknown = set(mark.kwargs) - {"skip", "cassette"}
-        if unknown or mark.args:
-            pytest.fail(
-                "contracttest: @pytest.mark.contract takes skip=[rule, ...] and cassette=name, "
-                f"not {', '.join(sorted(unknown)) or repr(mark.args)}",
-                pytrace=False,
-            )
-        rules = mark.kwargs.get("skip", ())
-        skip.update([rules] if isinstance(rules, str) else rules)
-        if name is None and mark.kwargs.get("cassette"):
-            name = str(mark.kwargs["cassette"])
-    return frozenset(skip), name
-
-
-def _skipped_rules(skip: frozenset[str]) -> list[str]:
-    """The rule ids a marker's names (ids or prefixes such as ``response``) stand for."""
-    from contracttest.checker import resolve_rules
-    from contracttest.rules import RULES
-
-    kept = set(resolve_rules((), sorted(skip)))
-    return [rule for rule in RULES if rule not in kept]
-
-
-def _display(path: Path, root: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
-        return str(path)
-
-
-def _command(request: pytest.FixtureRequest, settings: Settings, mode: str) -> str:
-    parts = ["pytest", request.node.nodeid, "--record-mode", mode]
-    engine = settings.engine if settings.engine and "--engine" in settings.given else None
-    parts += ["--engine", engine or "URL|sandbox"]
-    if "--cassette-dir" in settings.given:
-        parts += ["--cassette-dir", str(settings.cassette_dir)]
-    return shlex.join(parts)
 
 
 def _live_engine(request: pytest.FixtureRequest, settings: Settings) -> Access:
