@@ -178,3 +178,35 @@ def test_python_m_contracttest_rules() -> None:
         timeout=120,
     )
     assert result.returncode == 0 and result.stdout.startswith("## response.href")
+
+
+def test_the_plugin_names_a_schema_beside_or_apart(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--contract`` takes an RSDL with its ``api.xsd`` beside it; ``--contract-schema``
+    names one elsewhere; without either the summary says the schema checks did not run."""
+    from contracttest.loading import bundled_contract
+
+    rsdl, xsd = bundled_contract()
+    (pytester.path / "alone.xml").write_bytes(rsdl.read_bytes())
+    (pytester.path / "schemas").mkdir()
+    (pytester.path / "schemas" / "v4.xsd").write_bytes(xsd.read_bytes())
+    pytester.makepyfile(
+        test_schema="""
+import os
+
+def test_schema(ovirt_engine, ovirt_contract):
+    ovirt_engine.get("")
+    assert (ovirt_contract.schema is not None) == bool(os.environ.get("WANT_SCHEMA"))
+"""
+    )
+    common = ("-p", "no:cacheprovider", "--engine", "sandbox", "--record-mode", "all")
+    alone = pytester.runpytest_subprocess(*common, "--contract", "alone.xml")
+    alone.assert_outcomes(passed=1)
+    alone.stdout.fnmatch_lines(["contract: */alone.xml (no schema: response.schema did not run*"])
+    monkeypatch.setenv("WANT_SCHEMA", "1")
+    named = pytester.runpytest_subprocess(
+        *common, "--contract", "alone.xml", "--contract-schema", "schemas/v4.xsd"
+    )
+    named.assert_outcomes(passed=1)
+    assert "no schema" not in named.stdout.str()
