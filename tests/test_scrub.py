@@ -22,15 +22,13 @@ from vcr.serialize import deserialize, serialize  # type: ignore[import-untyped]
 from vcr.serializers import yamlserializer  # type: ignore[import-untyped]
 
 from contracttest import xmlsafe
+from contracttest.scan import Leak, scan_cassette_file, scan_secrets_main
 from contracttest.scrub import (
     DEFAULT_FIELDS,
     DEFAULT_HEADERS,
     PLACEHOLDER_PREFIX,
-    Leak,
     ScrubConfig,
     placeholder,
-    scan_cassette_file,
-    scan_secrets_main,
     scrub_body,
     scrub_headers,
     scrub_request,
@@ -884,10 +882,17 @@ def test_a_corrupt_file_is_one_error_line_and_the_rest_is_still_scanned(
     assert scan_secrets_main([str(tmp_path)]) == 2
     out, err = capsys.readouterr()
     assert err.splitlines() == [
+        # Found in a folder and plainly not a cassette: skipped, and said so.
+        "contracttest: note: 1 file(s) found in the folders named are not vcrpy cassettes "
+        "(no 'interactions' key), skipped",
         f"contracttest: error: {corrupt}: corrupt YAML: line 2, column 3: "
         "did not find expected node content",
-        f"contracttest: error: {not_vcr}: not a vcrpy cassette (no 'interactions' list)",
     ]
+    # Named, the same file is a cassette that cannot be read.
+    assert scan_secrets_main([str(not_vcr)]) == 2
+    assert capsys.readouterr().err == (
+        f"contracttest: error: {not_vcr}: not a vcrpy cassette (no 'interactions' list)\n"
+    )
     assert out.splitlines()[-1] == "2 credential(s) in 1 cassette(s)"
     assert "Traceback" not in out + err
 
