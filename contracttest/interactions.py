@@ -262,7 +262,7 @@ def _headers(raw: object, index: int, side: str, name: str) -> RawHeaders:
     for key, value in raw.items():
         if not isinstance(key, str):
             raise CassetteError(
-                name, f"interaction {index}: {side} header name {_what(key)} is not text"
+                name, f"interaction {index}: a {side} header name ({_what(key)}) is not text"
             )
         values = value if isinstance(value, list) else [] if value is None else [value]
         texts = []

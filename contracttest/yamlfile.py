@@ -39,8 +39,9 @@ from contracttest.errors import CassetteError
 #: cassette holding a 64 MiB body (the most one body may decode to) still fits.
 MAX_FILE = 96 << 20
 #: The most nodes (mappings, lists, scalars) a file may stand for, each alias counted as the
-#: nodes it repeats: about 30,000 recorded exchanges; a few hundred MB at most once built.
-MAX_NODES = 1_000_000
+#: nodes it repeats: 45 times the corpus's largest recording (5,600), about 10,000 exchanges;
+#: some 100 MB and a few seconds at most to build.
+MAX_NODES = 250_000
 #: The deepest nesting: a vcrpy cassette nests 6 levels (root, interactions, interaction,
 #: request, headers, values).
 MAX_DEPTH = 64
@@ -166,6 +167,7 @@ def _build(loader: Any) -> object:
     value (never copies it) and still counts as all it stands for.
     """
     get, resolve = loader.get_event, loader.resolve
+    plain: dict[str, object] = {}  # short untagged plain scalars (keys, codes) as built
     anchors: dict[str, tuple[object, int, int]] = {}  # name -> (value, nodes, height)
     open_anchors: set[str] = set()
     stack: list[list[Any]] = []  # [value, is_map, key, has_key, nodes at start, height, event]
@@ -180,8 +182,12 @@ def _build(loader: Any) -> object:
             tag = event.tag
             if tag is None and not event.implicit[0]:  # quoted or block text, untagged
                 value: object = event.value
+            elif tag is None and (value := plain.get(event.value, plain)) is not plain:
+                pass  # a plain scalar seen before: its value is immutable, reused
             else:
                 value = _scalar(loader, resolve, event, tag)
+                if tag is None and len(event.value) <= 64 and len(plain) < 4096:
+                    plain[event.value] = value
                 if value is _MERGE and (frame is None or not frame[1] or frame[3]):
                     raise _Refused(event, "a merge key '<<' outside a mapping key")
             if event.anchor is not None:
@@ -249,7 +255,7 @@ def _put(frame: list[Any], value: object, event: Any) -> None:
     try:
         mapping[key] = value
     except TypeError:  # a list or mapping as a key
-        raise _Refused(event, f"a mapping key that is {type(key).__name__}") from None
+        raise _Refused(event, f"a mapping key that is a {type(key).__name__}") from None
 
 
 def _scalar(loader: Any, resolve: Any, event: Any, tag: str | None) -> object:
@@ -267,7 +273,7 @@ def _scalar(loader: Any, resolve: Any, event: Any, tag: str | None) -> object:
     try:
         return constructor(loader, ScalarNode(tag, event.value, style=event.style))
     except (yaml.YAMLError, ValueError, OverflowError, TypeError) as exc:
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problem = (getattr(exc, "problem", None) or str(exc)).splitlines()[0].split(": ")[0]
         raise _Refused(event, f"{tag.rpartition(':')[2]} {event.value[:40]!r}: {problem}") from None
 
 
