@@ -89,7 +89,7 @@ def _files_under(folder: str) -> list[str]:
     found: list[Path] = []
 
     def unlisted(error: OSError) -> None:
-        if error.filename and os.path.normpath(error.filename) != os.path.normpath(folder):
+        if error.filename:
             found.append(Path(error.filename))
 
     for root, folders, files in os.walk(folder, onerror=unlisted):

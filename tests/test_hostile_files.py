@@ -82,7 +82,7 @@ def _without_file_permission_override() -> None:
                 raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
 
 
-@pytest.mark.parametrize("what", ["file", "folder"])
+@pytest.mark.parametrize("what", ["file", "folder", "named-folder"])
 def test_permission_denied_is_one_error(tmp_path: Path, what: str) -> None:
     folder = workspace(tmp_path)
     locked = folder / "locked.yaml" if what == "file" else folder / "locked"
@@ -92,8 +92,9 @@ def test_permission_denied_is_one_error(tmp_path: Path, what: str) -> None:
         locked.mkdir()
         shutil.copyfile(SAMPLE / "session.yaml", locked / "inner.yaml")
     locked.chmod(0)
+    paths = ["cassettes"] if what != "named-folder" else ["cassettes/locked", f"cassettes/{GOOD}"]
     try:
-        check, scan = both(tmp_path, "cassettes", preexec=_without_file_permission_override)
+        check, scan = both(tmp_path, *paths, preexec=_without_file_permission_override)
     finally:
         locked.chmod(0o755)
     assert_refused(check, scan, Path("cassettes") / locked.name, "Permission denied")
