@@ -1,25 +1,31 @@
-"""Reading vcrpy cassettes (YAML) into exchanges.
+"""Reading vcrpy cassette files into exchanges, and finding them in folders.
 
-Bodies come back as bytes whatever vcrpy stored: text, ``!!binary``, the old
-``{"string": ...}`` mapping, and gzip or deflate content encodings are undone. A file that is
-not a readable cassette raises ``CassetteError`` naming the file and the problem.
+``load_cassette`` reads one file (``yamlfile``: a regular file, bounded, safe YAML), checks
+each interaction and decodes its bodies (``interactions``). A file that is not a readable
+cassette raises ``CassetteError`` naming the file and the problem, in one line.
+
+``find_cassettes`` lists the files named and the ``*.yaml``/``*.yml`` files found in the
+folders named. A file found in a folder that is plainly not a cassette (no ``interactions``
+key in it: a ``docker-compose.yml``, a FIFO) is skipped, and a note on stderr says how many
+were; a file named on the command line is always a cassette to read, and so is a found file
+that cannot be read or told apart, so that its problem is reported.
 """
 
 from __future__ import annotations
 
-import zlib
-from collections.abc import Iterator
+import os
+import re
+import stat
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
-
-import yaml
 
 from contracttest.errors import CassetteError
-from contracttest.exchange import Cassette, Exchange, Headers, Request, Response, header_map
-from contracttest.loading import read_file
+from contracttest.exchange import Cassette
+from contracttest.interactions import Budget, exchange_of, interactions_of, stored
+from contracttest.yamlfile import MAX_FILE, load_yaml, read_cassette_file
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+__all__ = ["CASSETTE_SUFFIXES", "CassetteError", "find_cassettes", "load_cassette"]
 
 CASSETTE_SUFFIXES = (".yaml", ".yml")
 
@@ -27,128 +33,118 @@ CASSETTE_SUFFIXES = (".yaml", ".yml")
 def load_cassette(path: str | Path) -> Cassette:
     """Read one vcrpy cassette file."""
     name = str(path)
-    return cassette_from_yaml(read_file(name, CassetteError, "a cassette"), name)
+    return cassette_from_yaml(read_cassette_file(name), name)
 
 
 def cassette_from_yaml(text: bytes | str, name: str = "<cassette>") -> Cassette:
-    return cassette_from_data(read_yaml(text, name), name)
-
-
-def read_yaml(text: bytes | str, name: str = "<cassette>") -> object:
-    """A cassette file's YAML (safe loader), or ``CassetteError`` saying where it breaks."""
-    try:
-        return yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        raise CassetteError(name, f"corrupt YAML: {_yaml_problem(exc)}") from None
+    return cassette_from_data(load_yaml(text, name), name)
 
 
 def cassette_from_data(data: object, name: str = "<cassette>") -> Cassette:
-    if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
-        raise CassetteError(name, "not a vcrpy cassette (no 'interactions' list)")
-    exchanges = tuple(_exchange(item, i, name) for i, item in enumerate(data["interactions"]))
+    items = interactions_of(data, name)
+    budget = Budget()
+    exchanges = tuple(
+        exchange_of(stored(item, index, name), index, name, budget)
+        for index, item in enumerate(items)
+    )
+    assert isinstance(data, dict)  # interactions_of checked it
     provenance = data.get("contracttest")
     skipped = provenance.get("skipped_rules") if isinstance(provenance, dict) else None
-    return Cassette(name, exchanges, frozenset(str(skipped or "").split()))
+    rules = frozenset(skipped.split()) if isinstance(skipped, str) else frozenset()
+    return Cassette(name, exchanges, rules)
 
 
-def find_cassettes(paths: list[str]) -> Iterator[str]:
+def find_cassettes(
+    paths: list[str], *, on_skipped: Callable[[int], None] | None = None
+) -> Iterator[str]:
     """Cassette files named, or found recursively in the folders named, sorted per folder.
 
-    A file named twice (itself and through its folder, say) comes once.
+    A file named twice (itself and through its folder, say) comes once. ``on_skipped`` is
+    told how many found files were not cassettes (by default, a note on stderr says so).
     """
-    seen: set[Path] = set()
+    seen: set[object] = set()
+    skipped = 0
     for raw in paths:
-        path = Path(raw)
-        found = (
-            [f for f in sorted(path.rglob("*")) if f.suffix in CASSETTE_SUFFIXES and f.is_file()]
-            if path.is_dir()
-            else [path]
-        )
+        if os.path.isdir(raw):
+            found: list[str] = []
+            for file in _files_under(raw):
+                if _plainly_not_a_cassette(file):
+                    skipped += 1
+                else:
+                    found.append(file)
+        else:
+            found = [raw]
         for file in found:
-            key = file.resolve()
+            key = _identity(file)
             if key not in seen:
                 seen.add(key)
-                yield str(file) if file is not path else raw
+                yield file
+    if skipped:
+        (on_skipped or _note_skipped)(skipped)
 
 
-def _exchange(item: object, index: int, name: str) -> Exchange:
-    if not isinstance(item, dict):
-        raise CassetteError(name, f"interaction {index} is not a mapping")
-    request, response = item.get("request"), item.get("response")
-    if not isinstance(request, dict) or not isinstance(response, dict):
-        raise CassetteError(name, f"interaction {index} lacks a request or a response")
-    status = response.get("status")
-    code = status.get("code") if isinstance(status, dict) else status
+def _files_under(folder: str) -> list[str]:
+    """The cassette-named files under ``folder`` (symlinked folders are not followed), and
+    any sub-folder that cannot be listed (so that reading it reports why)."""
+    found: list[Path] = []
+
+    def unlisted(error: OSError) -> None:
+        if error.filename:
+            found.append(Path(error.filename))
+
+    for root, folders, files in os.walk(folder, onerror=unlisted):
+        folders.sort()
+        found.extend(Path(root, f) for f in files if f.endswith(CASSETTE_SUFFIXES))
+    return [str(p) for p in sorted(found, key=lambda p: p.parts)]
+
+
+#: The one key every cassette has (vcrpy writes it first), in UTF-8 or UTF-16 YAML or JSON.
+_MARKER = re.compile(
+    rb"interactions[\"']?[ \t]*:|"
+    + re.escape("interactions".encode("utf-16-le"))
+    + b"|"
+    + re.escape("interactions".encode("utf-16-be"))
+)
+_CHUNK = 1 << 16
+
+
+def _plainly_not_a_cassette(name: str) -> bool:
+    """True for a file found in a folder that cannot be a cassette: not a regular file, or
+    one without an ``interactions`` key. False when it may be one, or when it cannot be
+    told (unreadable, too large): reading it will say what is wrong."""
     try:
-        code = int(code)  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
-        raise CassetteError(name, f"interaction {index} has no numeric response status") from None
-    if "method" not in request or "uri" not in request:
-        raise CassetteError(name, f"interaction {index} request lacks method or uri")
-    uri = str(request["uri"])
+        info = os.stat(name)
+        if not stat.S_ISREG(info.st_mode):
+            return not stat.S_ISDIR(info.st_mode)  # a FIFO, a socket, a device
+        if info.st_size > MAX_FILE:
+            return False
+        handle = os.open(name, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return False
     try:
-        urlsplit(uri)
-    except ValueError as exc:
-        raise CassetteError(
-            name, f"interaction {index} has a malformed uri {uri!r}: {exc}"
-        ) from None
-    req_headers = header_map(request.get("headers"))
-    resp_headers = header_map(response.get("headers"))
+        tail = b""
+        while chunk := os.read(handle, _CHUNK):
+            if _MARKER.search(tail + chunk):
+                return False
+            tail = chunk[-64:]
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(handle)
+
+
+def _identity(name: str) -> object:
     try:
-        req_body = _body(request.get("body"), req_headers)
-        resp_body = _body(response.get("body"), resp_headers)
-    except BodyTooLarge as exc:
-        raise CassetteError(name, f"interaction {index}: {exc}") from None
-    return Exchange(
-        request=Request(str(request["method"]).upper(), uri, req_headers, req_body),
-        response=Response(
-            code,
-            str(status.get("message", "") if isinstance(status, dict) else ""),
-            resp_headers,
-            resp_body,
-        ),
-        index=index,
-        cassette=name,
+        info = os.stat(name)
+    except OSError:
+        return os.path.abspath(name)
+    return (info.st_dev, info.st_ino)
+
+
+def _note_skipped(count: int) -> None:
+    print(
+        f"contracttest: note: {count} file(s) found in the folders named are not vcrpy "
+        "cassettes (no 'interactions' key), skipped",
+        file=sys.stderr,
     )
-
-
-def _body(raw: object, headers: Headers) -> bytes:
-    if isinstance(raw, dict):
-        raw = raw.get("string")
-    if raw is None:
-        return b""
-    data = raw if isinstance(raw, bytes) else str(raw).encode("utf-8")
-    encoding = ",".join(headers.get("content-encoding", ())).lower()
-    if data and ("gzip" in encoding or "deflate" in encoding):
-        wbits = _GZIP if "gzip" in encoding else zlib.MAX_WBITS
-        decoded = _inflate(data, wbits)
-        return data if decoded is None else decoded  # None: recorded already decoded
-    return data
-
-
-_GZIP = 16 + zlib.MAX_WBITS
-#: The most a compressed body may expand to: a bigger one is refused, not inflated.
-MAX_BODY = 64 << 20
-
-
-class BodyTooLarge(ValueError):
-    """A compressed body that expands beyond ``MAX_BODY`` (a decompression bomb)."""
-
-
-def _inflate(data: bytes, wbits: int) -> bytes | None:
-    inflater = zlib.decompressobj(wbits)
-    try:
-        out = inflater.decompress(data, MAX_BODY)
-    except zlib.error:
-        return None
-    if inflater.unconsumed_tail:
-        raise BodyTooLarge(f"a compressed body expands beyond {MAX_BODY >> 20} MiB")
-    return out
-
-
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    if mark is not None:
-        return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
-    return str(problem)

@@ -100,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run(args, passthrough)
         if args.command == "scan-secrets":
-            from contracttest.scrub import ScrubConfig, scan_secrets_main
+            from contracttest.scan import ScrubConfig, scan_secrets_main
 
             return scan_secrets_main(args.paths, ScrubConfig().extended(fields=args.field))
         if args.command == "check":

@@ -5,25 +5,42 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
 
 Headers = dict[str, tuple[str, ...]]
 
 
-def header_map(raw: object) -> Headers:
-    """Headers as lower-case name -> values, from vcrpy's ``{name: [value, ...]}`` form."""
-    result: Headers = {}
-    if not isinstance(raw, dict):
-        return result
-    for name, values in raw.items():
-        if isinstance(values, list | tuple):
-            items = tuple(str(v) for v in values)
-        elif values is None:
-            items = ()
-        else:
-            items = (str(values),)
-        key = str(name).lower()
-        result[key] = result.get(key, ()) + items
-    return result
+def header(headers: Mapping[Any, Any] | None, name: str, *, lowered: bool = False) -> str | None:
+    """The first value of header ``name``, or None: the one header lookup.
+
+    ``headers`` is either ``Headers`` (``lowered``: names lower-case already, one dictionary
+    access) or a mapping as vcrpy, a client or a cassette file holds one (names in any case,
+    each value a text or a list of texts).
+    """
+    if not headers:
+        return None
+    wanted = name.lower()
+    values = headers.get(wanted)
+    if values is None and not lowered:
+        for key, value in headers.items():
+            if isinstance(key, str) and key.lower() == wanted:
+                values = value
+                break
+    if isinstance(values, list | tuple):
+        values = values[0] if values else None
+    if values is None or isinstance(values, list | tuple | dict | bytes):
+        return None
+    return values if isinstance(values, str) else str(values)
+
+
+def request_target(uri: str) -> str:
+    """The path and query of a URI (``/api/vms?search=x``), as a request line names them."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return uri
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +51,7 @@ class Request:
     body: bytes = b""
 
     def header(self, name: str) -> str | None:
-        values = self.headers.get(name.lower())
-        return values[0] if values else None
+        return header(self.headers, name, lowered=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +62,7 @@ class Response:
     body: bytes = b""
 
     def header(self, name: str) -> str | None:
-        values = self.headers.get(name.lower())
-        return values[0] if values else None
+        return header(self.headers, name, lowered=True)
 
     @property
     def content_type(self) -> str:

@@ -28,23 +28,28 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import yaml
 from vcr.cassette import Cassette as VcrCassette
 from vcr.record_mode import RecordMode
 
-from contracttest.cassette import cassette_from_data, read_yaml
-from contracttest.errors import CassetteError
-from contracttest.exchange import Exchange, Headers, Request, body_bytes
+from contracttest.exchange import Exchange, Request, body_bytes, header, request_target
+from contracttest.interactions import (
+    Budget,
+    exchange_of,
+    interactions_of,
+    playable,
+    request_dict,
+    response_dict,
+    scrubbed_request,
+    stored,
+)
 from contracttest.matching import Key, Miss, nearest, request_key
 from contracttest.pin import atomic_write
 from contracttest.scrub import ScrubConfig, scrub_request, scrub_response
+from contracttest.yamlfile import dump_yaml, load_yaml, read_cassette_file
 
 RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 METADATA_KEY = "contracttest"
-
-_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 Observer = Callable[[Exchange, bool], None]  # (exchange, recorded now)
 
@@ -156,9 +161,10 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
     def append(self, request: Any, response: dict[str, Any]) -> None:
         clean_request = scrub_request(request, self.scrub)
         clean_response = scrub_response(response, self.scrub)
-        raw = {"request": _request_dict(clean_request), "response": _response_dict(clean_response)}
-        exchange = _exchange_of(raw, len(self.recorded), self.display)
-        key = _key_of(exchange)
+        raw = {"request": request_dict(clean_request), "response": response_dict(clean_response)}
+        index = len(self.recorded)
+        exchange = exchange_of(stored(raw, index, self.display), index, self.display, Budget())
+        key = _key_of(exchange.request)
         # Kept, not indexed: what is recorded now never answers a later request of this run.
         self.recorded.append(_Recorded(key, exchange.request.uri, exchange, clean_response, raw))
         self.dirty = True
@@ -171,17 +177,15 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
     # -- loading and saving -------------------------------------------------------------
 
     def _load(self) -> None:
+        """Called by vcrpy's ``Cassette.load`` as the cassette is entered (a private hook:
+        see the vcrpy range in pyproject.toml and ``test_recording``)."""
         path = Path(self._path)
         self.existed = path.is_file() and path.stat().st_size > 0
         if not self.existed or self.mode in ("all", "rewrite"):
             return
-        try:
-            text = path.read_bytes()
-        except OSError as exc:
-            raise CassetteError(self.display, f"cannot be read: {exc.strerror or exc}") from None
-        data = read_yaml(text, self.display)
-        cassette = cassette_from_data(data, self.display)
-        assert isinstance(data, dict)  # cassette_from_data checked it
+        data = load_yaml(read_cassette_file(str(path), self.display), self.display)
+        items = interactions_of(data, self.display)
+        assert isinstance(data, dict)  # interactions_of checked it
         ours = data.get(METADATA_KEY)
         if isinstance(ours, dict):
             self.loaded_provenance = {str(k): str(v) for k, v in ours.items()}
@@ -191,13 +195,19 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
         # Recorded with the same scrubbing: its requests are as a live one will be after
         # scrubbing. Otherwise (another tool, other fields) scrub them now to match alike.
         trusted = self.loaded_provenance.get("scrubbed") == self.scrub.fingerprint
-        for raw, exchange in zip(data["interactions"], cassette.exchanges, strict=True):
-            key = _key_of(exchange if trusted else _scrubbed_exchange(exchange, self.scrub))
-            self._add(_Recorded(key, exchange.request.uri, exchange, _playable(raw), raw))
+        budget = Budget()
+        for index, raw in enumerate(items):
+            item = stored(raw, index, self.display)
+            exchange = exchange_of(item, index, self.display, budget)
+            request = exchange.request
+            if not trusted:
+                request = scrubbed_request(request, self.scrub)
+            self._add(_Recorded(_key_of(request), item.uri, exchange, playable(item), raw))
         self.loaded = len(self.recorded)
         self.rewound = True
 
     def _save(self, force: bool = False) -> None:
+        """Called by vcrpy as the cassette is left (a private hook, as ``_load``)."""
         if self.write_protected or not (self.dirty or force):
             return
         kept = self.recorded[self.loaded :] if self.mode in ("all", "rewrite") else self.recorded
@@ -215,8 +225,7 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
         if self.loaded_metadata:
             document["metadata"] = self.loaded_metadata
         document[METADATA_KEY] = provenance
-        text = yaml.dump(document, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000)
-        atomic_write(path, text.encode("utf-8"))
+        atomic_write(path, dump_yaml(document))
         self.dirty = False
 
     # -- plumbing -------------------------------------------------------------------------
@@ -233,14 +242,16 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
             return cached[1]  # type: ignore[no-any-return]
         clean = scrub_request(request, self.scrub)
         key = request_key(
-            clean.method, clean.uri, body_bytes(clean.body), _header(clean.headers, "content-type")
+            clean.method,
+            clean.uri,
+            body_bytes(clean.body),
+            header(clean.headers, "content-type") or "",
         )
         request._contracttest_key = (self.scrub, key)
         return key
 
     def _miss(self, request: Any, key: Key) -> ReplayError:
-        parts = urlsplit(request.uri)
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        target = request_target(request.uri)
         asked = f"{key.method} {target}"
         if not self.existed:
             lines = [
@@ -251,7 +262,8 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
             if self.record_command:
                 lines.append(f"  record it: {self.record_command}")
             return MissingCassette("\n".join(lines))
-        miss = nearest(key, target, [(item.key, _target(item.uri)) for item in self.recorded])
+        recorded = [(item.key, request_target(item.uri)) for item in self.recorded]
+        miss = nearest(key, target, recorded)
         count = len(self.recorded)
         lines = [
             "contracttest: no recorded exchange matches this request",
@@ -273,118 +285,16 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
 def _explain(miss: Miss | None) -> list[str]:
     if miss is None:
         return ["  nearest:   (the cassette records no exchange)"]
-    lines = [f"  nearest:   #{miss.index} {miss.method} {_target(miss.uri)}"]
+    lines = [f"  nearest:   #{miss.index} {miss.method} {request_target(miss.uri)}"]
     for matcher, asked, recorded in miss.differences:
         lines.append(f"  differs:   {matcher}: asked {asked}")
         lines.append(f"             {' ' * len(matcher)}  recorded {recorded}")
     return lines
 
 
-def _target(uri: str) -> str:
-    parts = urlsplit(uri)
-    return parts.path + (f"?{parts.query}" if parts.query else "")
-
-
-# -- conversions between vcrpy's values, the file's mappings, and exchanges ------------------
-
-
-def _header(headers: Any, name: str) -> str:
-    for key, value in dict(headers or {}).items():
-        if str(key).lower() == name:
-            if isinstance(value, list | tuple):
-                return str(value[0]) if value else ""
-            return str(value)
-    return ""
-
-
-def _text(data: bytes) -> str | bytes:
-    """What the file stores: text when the bytes are UTF-8, else bytes (YAML ``!!binary``)."""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data
-
-
-def _request_dict(request: Any) -> dict[str, Any]:
-    body = body_bytes(request.body)
-    headers: dict[str, list[str]] = {}
-    for name, value in dict(request.headers or {}).items():
-        values = value if isinstance(value, list | tuple) else [value]
-        headers[str(name)] = [str(v) for v in values]
-    return {
-        "body": _text(body) if body else None,
-        "headers": headers,
-        "method": str(request.method).upper(),
-        "uri": str(request.uri),
-    }
-
-
-def _response_dict(response: dict[str, Any]) -> dict[str, Any]:
-    status = response.get("status") or {}
-    headers: dict[str, list[str]] = {}
-    for name, value in dict(response.get("headers") or {}).items():
-        values = value if isinstance(value, list | tuple) else [value]
-        headers[str(name)] = [str(v) for v in values]
-    body = response.get("body") or {}
-    return {
-        "body": {"string": _text(body_bytes(body.get("string")))},
-        "headers": headers,
-        "status": {"code": int(status.get("code", 0)), "message": str(status.get("message", ""))},
-    }
-
-
-def _playable(raw: object) -> dict[str, Any]:
-    """The response vcrpy plays, from an interaction as the file holds it: body as bytes."""
-    response = raw.get("response", {}) if isinstance(raw, dict) else {}
-    body = response.get("body")
-    data = body.get("string") if isinstance(body, dict) else body
-    status = response.get("status")
-    if not isinstance(status, dict):
-        status = {"code": status, "message": ""}
-    headers = response.get("headers") or {}
-    return {
-        "status": status,
-        "headers": {
-            str(k): v if isinstance(v, list) else [] if v is None else [v]
-            for k, v in headers.items()
-        },
-        "body": {"string": body_bytes(data)},
-    }
-
-
-def _exchange_of(raw: dict[str, Any], index: int, cassette: str) -> Exchange:
-    exchange = cassette_from_data({"interactions": [raw]}, cassette).exchanges[0]
-    return Exchange(exchange.request, exchange.response, index, exchange.cassette)
-
-
-def _key_of(exchange: Exchange) -> Key:
-    request = exchange.request
+def _key_of(request: Request) -> Key:
     return request_key(
         request.method, request.uri, request.body, request.header("content-type") or ""
-    )
-
-
-def _scrubbed_exchange(exchange: Exchange, config: ScrubConfig) -> Exchange:
-    """A loaded exchange with its request scrubbed as a live one would be before matching
-    (a cassette recorded without scrubbing still matches)."""
-    if not config.enabled:
-        return exchange
-    from vcr.request import Request as VcrRequest
-
-    request = exchange.request
-    live = VcrRequest(
-        request.method,
-        request.uri,
-        request.body or None,
-        {name: ", ".join(values) for name, values in request.headers.items()},
-    )
-    clean = scrub_request(live, config)
-    headers: Headers = {str(k).lower(): (str(v),) for k, v in dict(clean.headers).items()}
-    return Exchange(
-        Request(str(clean.method), str(clean.uri), headers, body_bytes(clean.body)),
-        exchange.response,
-        exchange.index,
-        exchange.cassette,
     )
 
 

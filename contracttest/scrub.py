@@ -1,4 +1,4 @@
-"""Keeping credentials out of cassettes: scrub them at record time, find those left behind.
+"""Keeping credentials out of cassettes: pure functions, no I/O.
 
 ``scrub_request`` and ``scrub_response`` fit vcrpy's ``before_record_request`` and
 ``before_record_response``: they return new values in which every secret (credential
@@ -7,198 +7,58 @@ deflate bodies included) is replaced by a stable placeholder such as ``scrubbed-
 The same input always scrubs to the same output and scrubbing twice changes nothing more, so
 a request scrubbed at record time matches the same request scrubbed at replay time.
 
-``scan_cassette_file`` and ``scan_secrets_main`` (``contracttest scan-secrets``) read
-cassettes and report every secret still there. Both sides share one walk: each scrubber
-notes *where* it replaced something, and the scanner keeps the notes and drops the output.
+Each scrubber notes *where* it replaced something; ``secrets_in`` runs the same walk over one
+message and keeps only the notes (``scan`` reports them for cassette files). What counts as a
+secret is ``scrubconfig``'s.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import io
 import json
 import re
-import sys
-import zlib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote_plus
 
-import yaml
 from lxml import etree
 from vcr.request import Request as VcrRequest
 
 from contracttest import xmlsafe
-from contracttest.cassette import MAX_BODY, find_cassettes
-from contracttest.errors import CassetteError
-from contracttest.exchange import body_bytes
-from contracttest.loading import read_file
-
-PLACEHOLDER_PREFIX = "scrubbed"
-
-
-def placeholder(kind: str) -> str:
-    """The text that replaces a secret of ``kind`` (a field or header name).
-
-    The SSO token has one placeholder whatever field carries it: the client reads it from
-    the token reply's ``access_token`` and sends it back as the logout form's ``token``, and
-    both must scrub alike for the replayed logout to match its recording."""
-    kind = kind.lower()
-    return f"{PLACEHOLDER_PREFIX}-{_TOKEN_KINDS.get(kind, kind)}"
-
-
-_TOKEN_KINDS = {"access_token": "token", "refresh_token": "token", "id_token": "token"}
-
-
-def is_placeholder(value: str) -> bool:
-    """True for a placeholder (any kind): a value that is not a secret any more."""
-    return _PLACEHOLDER.fullmatch(value.strip()) is not None
-
-
-_PLACEHOLDER = re.compile(rf"{PLACEHOLDER_PREFIX}-[^\s;,&]+")
-
-DEFAULT_HEADERS = frozenset(
-    {
-        "authorization",  # Basic user:password, Bearer <SSO token>
-        "proxy-authorization",
-        "cookie",  # JSESSIONID of a persistent-auth session
-        "set-cookie",
-        "x-auth-token",
-        "x-api-key",
-        "jsessionid",  # 3.6 engines echo the session id in a header of this name too
-    }
+from contracttest.bodies import BodyTooLarge, decode_body
+from contracttest.exchange import body_bytes, header
+from contracttest.scrubconfig import (
+    DEFAULT_FIELDS,
+    DEFAULT_HEADERS,
+    PLACEHOLDER_PREFIX,
+    Plan,
+    ScrubConfig,
+    is_placeholder,
+    placeholder,
+    plan,
 )
 
-DEFAULT_FIELDS = frozenset(
-    {
-        # <password>: host <ssh><password>, storage connection and iSCSI CHAP, fence agent,
-        # domain user, OpenStack and external providers, v3 <cloud_init><users><user><password>;
-        # the SSO form's password field; a password= query parameter.
-        "password",
-        "root_password",  # host add (v3 and v4), v4 VM <initialization>
-        "user_password",  # a guest user's password in initialization payloads
-        "custom_script",  # v4 <initialization><custom_script>: the cloud-init user script
-        "configuration/data",  # v4 <initialization><configuration><type>sysprep ... <data>
-        "file/content",  # v3 <payloads> and <cloud_init><files>: files for the guest
-        "payload_file/content",  # 3.6 <cloud_init><payload_files><payload_file><content>
-        "windows_license_key",  # v4 <initialization> of Windows guests
-        "ticket/value",  # vms/{id}/ticket, graphicsconsoles/{id}/ticket: a console password
-        "proxy_ticket/value",  # graphicsconsoles/{id}/proxyticket: the websocket proxy ticket
-        "remote_viewer_connection_file",  # remoteviewerconnectionfile: a .vv with password=
-        "openstack_volume_authentication_key/value",  # the cephx secret of a volume provider
-        "access_token",  # SSO token reply; ?access_token= query
-        "refresh_token",
-        "id_token",
-        "token",  # sso-logout form
-        "client_secret",  # OAuth client credentials
-        "secret",
-    }
-)
+__all__ = [
+    "DEFAULT_FIELDS",
+    "DEFAULT_HEADERS",
+    "PLACEHOLDER_PREFIX",
+    "ScrubConfig",
+    "is_placeholder",
+    "placeholder",
+    "scrub_body",
+    "scrub_headers",
+    "scrub_request",
+    "scrub_response",
+    "scrub_uri",
+    "secrets_in",
+]
+
+Found = list[str]  # where secrets were, as scrubbing finds them
 
 #: Header names whose value starts with a scheme word that stays: "Bearer scrubbed-...".
 _SCHEMED = frozenset({"authorization", "proxy-authorization"})
 _SCHEME_WORDS = frozenset({"basic", "bearer", "digest", "negotiate", "ntlm"})
-
-
-@dataclass(frozen=True)
-class ScrubConfig:
-    """What to scrub: header names and field names, compared case-insensitively.
-
-    A field is an XML element's local name, a form field, a JSON key or a query parameter;
-    ``parent/child`` names a child only under that parent (XML elements, JSON keys).
-    """
-
-    enabled: bool = True
-    headers: frozenset[str] = DEFAULT_HEADERS
-    fields: frozenset[str] = DEFAULT_FIELDS
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "headers", frozenset(_checked(self.headers, "header", 0)))
-        object.__setattr__(self, "fields", frozenset(_checked(self.fields, "field", 1)))
-
-    @functools.cached_property
-    def fingerprint(self) -> str:
-        """Names what was scrubbed, so a recording can say it (and a replay trust it)."""
-        if not self.enabled:
-            return "off"
-        text = "\n".join([*sorted(self.headers), "", *sorted(self.fields)])
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-    def extended(self, fields: Iterable[str] = (), headers: Iterable[str] = ()) -> ScrubConfig:
-        """This configuration with more secret fields and headers."""
-        return replace(
-            self, fields=self.fields | frozenset(fields), headers=self.headers | frozenset(headers)
-        )
-
-
-def _checked(names: Iterable[str], what: str, max_slashes: int) -> Iterable[str]:
-    for name in names:
-        parts = name.split("/") if isinstance(name, str) else [""]
-        if len(parts) > max_slashes + 1 or not all(p.strip() == p and p for p in parts):
-            form = "name or parent/child" if max_slashes else "name"
-            raise ValueError(f"bad secret {what} {name!r}: expected a {form}")
-        yield name.lower()
-
-
-@dataclass(frozen=True)
-class _Hint:
-    """A cheap test of raw bytes: might they hold a secret field at all?"""
-
-    plain: re.Pattern[bytes]
-    parents: re.Pattern[bytes]
-    children: re.Pattern[bytes]
-
-    def __call__(self, body: bytes) -> bool:
-        if self.plain.search(body):
-            return True
-        return bool(self.parents.search(body) and self.children.search(body))
-
-
-def _hint(template: bytes, names: frozenset[str], pairs: frozenset[tuple[str, str]]) -> _Hint:
-    def pattern(group: Iterable[str]) -> re.Pattern[bytes]:
-        return re.compile(template % _either(group), re.IGNORECASE)
-
-    return _Hint(pattern(names), pattern(p for p, _ in pairs), pattern(c for _, c in pairs))
-
-
-def _either(names: Iterable[str]) -> bytes:
-    """A regex alternation of ``names``; one that never matches when there are none."""
-    return b"|".join(re.escape(n.encode()) for n in sorted(set(names))) or b"(?!)"
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """A configuration compiled for speed: name sets and the pre-check patterns."""
-
-    headers: frozenset[str]
-    names: frozenset[str]  # plain field names
-    pairs: frozenset[tuple[str, str]]  # (parent, child)
-    xml_hint: _Hint
-    json_hint: _Hint
-    form_hint: re.Pattern[bytes]
-    fallback: re.Pattern[bytes]  # <name>text< in XML that does not parse
-
-
-@functools.lru_cache(maxsize=16)
-def _plan(config: ScrubConfig) -> _Plan:
-    names = frozenset(f for f in config.fields if "/" not in f)
-    pairs = frozenset((p, c) for p, _, c in (f.partition("/") for f in config.fields if "/" in f))
-    plain = _either(names)
-    return _Plan(
-        config.headers,
-        names,
-        pairs,
-        _hint(rb"[<:](?:%s)[\s/>]", names, pairs),
-        _hint(rb'"(?:%s)"', names, pairs),
-        re.compile(rb"(?:^|&)(?:%s)=" % plain, re.IGNORECASE),
-        re.compile(rb"<(?:[\w.-]+:)?(%s)(?:\s[^>]*)?>([^<]*)<" % plain, re.IGNORECASE),
-    )
-
-
-Found = list[str]  # where secrets were, as scrubbing finds them
 
 
 # ---------------------------------------------------------------- public scrubbing
@@ -208,13 +68,13 @@ def scrub_request(request: VcrRequest, config: ScrubConfig) -> VcrRequest:
     """A new vcrpy request with the secrets of ``request`` (left untouched) replaced."""
     if not config.enabled:
         return VcrRequest(request.method, request.uri, request.body, dict(request.headers))
-    plan, found = _plan(config), Found()
-    uri = _scrub_uri(request.uri, plan, found)
-    headers = _scrub_headers(request.headers, plan, found)
+    compiled, found = plan(config), Found()
+    uri = _scrub_uri(request.uri, compiled, found)
+    headers = _scrub_headers(request.headers, compiled, found)
     raw = body_bytes(request.body)
     body = request.body
     if raw:
-        new, headers = _scrub_payload(raw, headers, plan, found)
+        new, headers = _scrub_payload(raw, headers, compiled, found)
         if new is not raw:
             body = _like(request.body, new)
     return VcrRequest(request.method, uri, body, headers)
@@ -225,15 +85,15 @@ def scrub_response(response: dict[str, Any], config: ScrubConfig) -> dict[str, A
     result = dict(response)
     if not config.enabled:
         return result
-    plan, found = _plan(config), Found()
+    compiled, found = plan(config), Found()
     headers = response.get("headers")
     if isinstance(headers, Mapping):
-        headers = _scrub_headers(headers, plan, found)
+        headers = _scrub_headers(headers, compiled, found)
     body = response.get("body")
     raw = body.get("string") if isinstance(body, Mapping) else body
     if isinstance(raw, str | bytes) and raw:
         data = raw.encode("utf-8") if isinstance(raw, str) else raw
-        new, headers = _scrub_payload(data, headers, plan, found)
+        new, headers = _scrub_payload(data, headers, compiled, found)
         if new is not data:
             text = new.decode("utf-8", "replace") if isinstance(raw, str) else new
             body = {**body, "string": text} if isinstance(body, Mapping) else text
@@ -244,19 +104,34 @@ def scrub_response(response: dict[str, Any], config: ScrubConfig) -> dict[str, A
 
 def scrub_uri(uri: str, config: ScrubConfig) -> str:
     """``uri`` without userinfo, with secret query and matrix values replaced."""
-    return _scrub_uri(uri, _plan(config), []) if config.enabled else uri
+    return _scrub_uri(uri, plan(config), []) if config.enabled else uri
 
 
 def scrub_headers(
     headers: Mapping[str, str | list[str]], config: ScrubConfig
 ) -> dict[str, str | list[str]]:
     """A new header dict, names spelled as given, values (text or lists) scrubbed."""
-    return _scrub_headers(headers, _plan(config), []) if config.enabled else dict(headers)
+    return _scrub_headers(headers, plan(config), []) if config.enabled else dict(headers)
 
 
 def scrub_body(body: bytes, content_type: str, config: ScrubConfig) -> bytes:
     """``body`` with its secret fields replaced; the same object when nothing was."""
-    return _scrub_body(body, content_type, _plan(config), []) if config.enabled else body
+    return _scrub_body(body, content_type, plan(config), []) if config.enabled else body
+
+
+def secrets_in(
+    uri: str | None, headers: Mapping[str, Any], body: bytes, config: ScrubConfig
+) -> list[str]:
+    """Where one message holds secrets, as scrubbing it would note them (each place once):
+    ``uri`` (None for a response), ``headers`` as spelled, ``body`` decoded already."""
+    found: Found = []
+    compiled = plan(config)
+    if uri is not None:
+        _scrub_uri(uri, compiled, found)
+    _scrub_headers(headers, compiled, found)
+    if body:
+        _scrub_body(body, header(headers, "content-type") or "", compiled, found)
+    return list(dict.fromkeys(found))
 
 
 # ---------------------------------------------------------------- URIs
@@ -265,7 +140,7 @@ def scrub_body(body: bytes, content_type: str, config: ScrubConfig) -> bytes:
 _MATRIX = re.compile(r";([^;/=?#]+)=([^;/?#]*)")
 
 
-def _scrub_uri(uri: str, plan: _Plan, found: Found) -> str:
+def _scrub_uri(uri: str, plan: Plan, found: Found) -> str:
     head, rest = "", uri
     scheme, sep, after = uri.partition("://")
     if sep and "/" not in scheme:
@@ -282,7 +157,7 @@ def _scrub_uri(uri: str, plan: _Plan, found: Found) -> str:
     return f"{head}{path}{question}{query}{hash_}{fragment}"
 
 
-def _matrix_value(plan: _Plan, found: Found, match: re.Match[str]) -> str:
+def _matrix_value(plan: Plan, found: Found, match: re.Match[str]) -> str:
     name = unquote_plus(match[1]).lower()
     if (name == "jsessionid" or name in plan.names) and _secret(unquote_plus(match[2])):
         found.append(f"uri matrix {match[1]}")
@@ -311,7 +186,7 @@ def _secret(value: str) -> bool:
 # ---------------------------------------------------------------- headers
 
 
-def _scrub_headers(headers: Mapping[str, Any], plan: _Plan, found: Found) -> dict[str, Any]:
+def _scrub_headers(headers: Mapping[str, Any], plan: Plan, found: Found) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for name, value in headers.items():
         key = name.lower() if isinstance(name, str) else ""
@@ -358,14 +233,16 @@ def _pair_secret(pair: str) -> bool:
 # ---------------------------------------------------------------- bodies
 
 
-def _scrub_payload(body: bytes, headers: Any, plan: _Plan, found: Found) -> tuple[bytes, Any]:
+def _scrub_payload(body: bytes, headers: Any, plan: Plan, found: Found) -> tuple[bytes, Any]:
     """A message body with its headers: a compressed body is scrubbed decoded and, if that
     changed anything, stored decoded, without Content-Encoding and with a true length."""
     if not isinstance(headers, Mapping):
         return _scrub_body(body, "", plan, found), headers
-    encoding = _header(headers, "content-encoding").strip().lower()
-    decoded = _decode(body, encoding) if encoding else body
-    new = _scrub_body(decoded, _header(headers, "content-type"), plan, found)
+    try:
+        decoded = decode_body(body, header(headers, "content-encoding") or "")
+    except BodyTooLarge:  # a decompression bomb is left as it is
+        decoded = body
+    new = _scrub_body(decoded, header(headers, "content-type") or "", plan, found)
     if new is decoded:
         return body, headers
     fixed: dict[str, Any] = {}
@@ -379,34 +256,7 @@ def _scrub_payload(body: bytes, headers: Any, plan: _Plan, found: Found) -> tupl
     return new, fixed
 
 
-def _header(headers: Mapping[Any, Any], wanted: str) -> str:
-    for name, value in headers.items():
-        if isinstance(name, str) and name.lower() == wanted:
-            first = value[0] if isinstance(value, list | tuple) and value else value
-            return first if isinstance(first, str) else ""
-    return ""
-
-
-_WBITS = {  # zlib window bits to try, per Content-Encoding
-    "gzip": (16 + zlib.MAX_WBITS,),
-    "x-gzip": (16 + zlib.MAX_WBITS,),
-    "deflate": (zlib.MAX_WBITS, -zlib.MAX_WBITS),  # zlib-wrapped, or raw as some servers send
-}
-
-
-def _decode(body: bytes, encoding: str) -> bytes:
-    """``body`` inflated for gzip or deflate; itself when not compressed after all."""
-    for wbits in _WBITS.get(encoding, ()):
-        inflater = zlib.decompressobj(wbits)
-        try:
-            out = inflater.decompress(body, MAX_BODY)
-        except zlib.error:
-            continue
-        return body if inflater.unconsumed_tail else out  # too large: left as it is
-    return body
-
-
-def _scrub_body(body: bytes, content_type: str, plan: _Plan, found: Found) -> bytes:
+def _scrub_body(body: bytes, content_type: str, plan: Plan, found: Found) -> bytes:
     if not body:
         return body
     kind = content_type.lower()
@@ -421,7 +271,7 @@ def _scrub_body(body: bytes, content_type: str, plan: _Plan, found: Found) -> by
     return body
 
 
-def _scrub_form(body: bytes, plan: _Plan, found: Found) -> bytes:
+def _scrub_form(body: bytes, plan: Plan, found: Found) -> bytes:
     if not plan.form_hint.search(body):
         return body
     text = body.decode("latin-1")  # byte for byte, whatever the charset
@@ -429,7 +279,7 @@ def _scrub_form(body: bytes, plan: _Plan, found: Found) -> bytes:
     return body if new == text else new.encode("latin-1")
 
 
-def _scrub_json(body: bytes, plan: _Plan, found: Found) -> bytes:
+def _scrub_json(body: bytes, plan: Plan, found: Found) -> bytes:
     if not plan.json_hint(body):
         return body
     try:
@@ -443,7 +293,7 @@ def _scrub_json(body: bytes, plan: _Plan, found: Found) -> bytes:
     return json.dumps(new, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def _scrub_json_value(value: Any, parent: str, path: str, plan: _Plan, found: Found) -> Any:
+def _scrub_json_value(value: Any, parent: str, path: str, plan: Plan, found: Found) -> Any:
     if isinstance(value, list):
         return [
             _scrub_json_value(v, parent, f"{path}/{i}", plan, found) for i, v in enumerate(value)
@@ -469,7 +319,7 @@ def _json_secret(value: Any) -> bool:
     return not isinstance(value, list | dict) or bool(value)
 
 
-def _scrub_xml(body: bytes, plan: _Plan, found: Found) -> bytes:
+def _scrub_xml(body: bytes, plan: Plan, found: Found) -> bytes:
     if not plan.xml_hint(body):
         return body
     try:
@@ -503,7 +353,7 @@ def _scrub_xml(body: bytes, plan: _Plan, found: Found) -> bytes:
 _PROLOG = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?")
 
 
-def _xml_secret(element: etree._Element, plan: _Plan) -> bool:
+def _xml_secret(element: etree._Element, plan: Plan) -> bool:
     name = xmlsafe.local_name(element.tag).lower()
     parent = element.getparent()
     pair = (xmlsafe.local_name(parent.tag).lower() if parent is not None else "", name)
@@ -522,120 +372,3 @@ def _like(original: object, new: bytes) -> object:
     if isinstance(original, bytes | str) or original is None:
         return new
     return iter([new])
-
-
-# ---------------------------------------------------------------- scanning
-
-
-@dataclass(frozen=True)
-class Leak:
-    """A secret found in a cassette: ``index`` counts interactions from 0, -1 for the file."""
-
-    path: str
-    index: int
-    where: str
-
-    def __str__(self) -> str:
-        at = f"interaction {self.index}: " if self.index >= 0 else ""
-        return f"{self.path}: {at}{self.where} holds a credential"
-
-
-def scan_cassette_file(path: str | Path, config: ScrubConfig = ScrubConfig()) -> list[Leak]:
-    """Every secret a cassette still holds; ``CassetteError`` when it cannot be read."""
-    name = str(path)
-    data = _load(read_file(name, CassetteError, "a cassette"), name)
-    plan = _plan(config)
-    leaks: list[Leak] = []
-    for index, item in enumerate(data["interactions"]):
-        if not isinstance(item, dict):
-            raise CassetteError(name, f"interaction {index} is not a mapping")
-        for side in ("request", "response"):
-            part = item.get(side)
-            if isinstance(part, dict):
-                where = _scan_message(part, side == "request", plan)
-                leaks.extend(Leak(name, index, f"{side} {w}") for w in dict.fromkeys(where))
-    return leaks
-
-
-def _scan_message(part: dict[Any, Any], is_request: bool, plan: _Plan) -> Found:
-    found: Found = []
-    if is_request and isinstance(part.get("uri"), str):
-        _scrub_uri(part["uri"], plan, found)
-    headers = part.get("headers")
-    if isinstance(headers, Mapping):
-        _scrub_headers(headers, plan, found)
-    body = _yaml_body(part.get("body"))
-    if body:
-        _scrub_payload(body, headers, plan, found)
-    return found
-
-
-def _yaml_body(raw: object) -> bytes:
-    """A body as vcrpy stored it (text, bytes, {"string": ...}, a BytesIO or iterator
-    tag read as plain data) in bytes."""
-    if isinstance(raw, dict):
-        return _yaml_body(raw.get("string", raw.get("state", raw.get("args"))))
-    if isinstance(raw, list):
-        if raw and isinstance(raw[0], list):
-            return _yaml_body(raw[0])
-        return b"".join(_yaml_body(c) for c in raw if isinstance(c, str | bytes))
-    return body_bytes(raw) if isinstance(raw, str | bytes) else b""
-
-
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """The safe loader, reading vcrpy's few ``!!python/...`` tags as plain data."""
-
-
-def _plain(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> object:
-    if isinstance(node, yaml.MappingNode):
-        return loader.construct_mapping(node, deep=True)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node, deep=True)
-    return loader.construct_scalar(node)  # type: ignore[arg-type]
-
-
-_Loader.add_multi_constructor("tag:yaml.org,2002:python/", _plain)
-
-
-def _load(text: bytes, name: str) -> dict[str, Any]:
-    try:
-        data = yaml.load(text, Loader=_Loader)  # safe: SafeLoader plus plain-data tags
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or (str(exc).splitlines() or ["unreadable"])[0]
-        raise CassetteError(name, f"corrupt YAML: {where}{problem}") from None
-    except RecursionError:
-        raise CassetteError(name, "corrupt YAML: nested too deeply") from None
-    if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
-        raise CassetteError(name, "not a vcrpy cassette (no 'interactions' list)")
-    return data
-
-
-def scan_secrets_main(paths: list[str], config: ScrubConfig = ScrubConfig()) -> int:
-    """``contracttest scan-secrets PATH...``: 0 no secrets, 1 secrets, 2 unreadable input."""
-    files = list(find_cassettes(paths))
-    if not files:
-        _error(f"{', '.join(paths)}: no cassettes (*.yaml, *.yml) found")
-        return 2
-    leaks = failed = holding = 0
-    for path in files:
-        try:
-            found = scan_cassette_file(path, config)
-        except CassetteError as exc:
-            _error(str(exc))
-            failed += 1
-            continue
-        for leak in found:
-            print(leak)
-        leaks += len(found)
-        holding += bool(found)
-    if leaks:
-        print(f"{leaks} credential(s) in {holding} cassette(s)")
-    else:
-        print(f"no credentials in {len(files) - failed} cassette(s)")
-    return 2 if failed else 1 if leaks else 0
-
-
-def _error(message: str) -> None:
-    print(f"contracttest: error: {message}", file=sys.stderr)

@@ -302,7 +302,8 @@ BAD_RUNS = [
         in_subprocess=True,
     ),
     BadRun("gzipped-cassette", check("gzipped.yaml"), r"corrupt YAML", "gzipped.yaml"),
-    BadRun("python-tag", check("python-tag.yaml"), r"corrupt YAML", "python-tag.yaml"),
+    # The tag is read as the plain list it holds (nothing is called): a list of strings.
+    BadRun("python-tag", check("python-tag.yaml"), r"is not a mapping", "python-tag.yaml"),
     BadRun("no-status", check("no-status.yaml"), r"no numeric response status", "no-status.yaml"),
     BadRun("no-cassettes-in-folder", check("empty-folder"), r"no cassettes", "empty-folder"),
     BadRun(

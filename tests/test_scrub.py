@@ -11,6 +11,7 @@ import zlib
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import vcr  # type: ignore[import-untyped]
@@ -22,15 +23,13 @@ from vcr.serialize import deserialize, serialize  # type: ignore[import-untyped]
 from vcr.serializers import yamlserializer  # type: ignore[import-untyped]
 
 from contracttest import xmlsafe
+from contracttest.scan import Leak, scan_cassette_file, scan_secrets_main
 from contracttest.scrub import (
     DEFAULT_FIELDS,
     DEFAULT_HEADERS,
     PLACEHOLDER_PREFIX,
-    Leak,
     ScrubConfig,
     placeholder,
-    scan_cassette_file,
-    scan_secrets_main,
     scrub_body,
     scrub_headers,
     scrub_request,
@@ -532,7 +531,7 @@ def test_a_scrubbed_request_is_new_and_keeps_method_path_and_query_order() -> No
     assert request.headers["Authorization"] == "Basic YTpi"
     assert scrubbed.uri == "https://engine.example.com/ovirt-engine/api/vms?search=a&max=1"
     assert scrubbed.method == "POST"
-    assert scrubbed.parsed_uri.query == "search=a&max=1"
+    assert urlsplit(scrubbed.uri).query == "search=a&max=1"
     assert scrubbed.headers["Authorization"] == "Basic scrubbed-authorization"
     assert scrubbed.headers["Content-Length"] == str(len(scrubbed.body))
     assert b"R00t-Pa55" not in scrubbed.body
@@ -884,10 +883,17 @@ def test_a_corrupt_file_is_one_error_line_and_the_rest_is_still_scanned(
     assert scan_secrets_main([str(tmp_path)]) == 2
     out, err = capsys.readouterr()
     assert err.splitlines() == [
+        # Found in a folder and plainly not a cassette: skipped, and said so.
+        "contracttest: note: 1 file(s) found in the folders named are not vcrpy cassettes "
+        "(no 'interactions' key), skipped",
         f"contracttest: error: {corrupt}: corrupt YAML: line 2, column 3: "
         "did not find expected node content",
-        f"contracttest: error: {not_vcr}: not a vcrpy cassette (no 'interactions' list)",
     ]
+    # Named, the same file is a cassette that cannot be read.
+    assert scan_secrets_main([str(not_vcr)]) == 2
+    assert capsys.readouterr().err == (
+        f"contracttest: error: {not_vcr}: not a vcrpy cassette (no 'interactions' list)\n"
+    )
     assert out.splitlines()[-1] == "2 credential(s) in 1 cassette(s)"
     assert "Traceback" not in out + err
 

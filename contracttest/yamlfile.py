@@ -1,0 +1,299 @@
+"""Cassette files on disk: the one way they are read, parsed and written.
+
+``read_cassette_file`` reads a regular file only (opened without blocking, so a FIFO or a
+device is refused, never waited on or read forever) of at most ``MAX_FILE`` bytes.
+
+``load_yaml`` turns its YAML into plain data in one pass over libyaml's events (a safe
+loader: no tag ever constructs an object). vcrpy's ``!!python/...`` tags are read as the plain
+data they hold: a ``!!python/tuple`` as a list, ``!!python/object/new:_io.BytesIO`` as its
+mapping. What it builds is bounded while it builds it: at most ``MAX_NODES`` nodes counting
+every alias as the nodes it stands for (a billion-laughs file is refused after a million, and
+its aliases are never copied), at most ``MAX_DEPTH`` levels of nesting, a single document.
+Whatever goes wrong is a ``CassetteError`` naming the file.
+
+``dump_yaml`` is the one writer (libyaml's safe dumper), so what is written loads back alike.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from typing import Any
+
+import yaml
+from yaml import (
+    AliasEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    ScalarNode,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
+
+from contracttest.errors import CassetteError
+
+#: The largest cassette file read: four times the corpus's largest recording is 3 MiB; a
+#: cassette holding a 64 MiB body (the most one body may decode to) still fits.
+MAX_FILE = 96 << 20
+#: The most nodes (mappings, lists, scalars) a file may stand for, each alias counted as the
+#: nodes it repeats: 45 times the corpus's largest recording (5,600), about 10,000 exchanges;
+#: some 100 MB and a few seconds at most to build.
+MAX_NODES = 250_000
+#: The deepest nesting: a vcrpy cassette nests 6 levels (root, interactions, interaction,
+#: request, headers, values).
+MAX_DEPTH = 64
+
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+_STR = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_MERGE = object()  # the key ``<<`` of a merge, while its value is read
+_PYTHON = "tag:yaml.org,2002:python/"
+#: Collection tags read as plain lists and mappings (besides ``!!python/...``).
+_COLLECTION_KINDS = ("map", "seq", "omap", "pairs", "set")
+_PLAIN_COLLECTIONS = frozenset({None, "!", *(f"tag:yaml.org,2002:{t}" for t in _COLLECTION_KINDS)})
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc]  # PyYAML's C classes are untyped
+    """libyaml's parser with PyYAML's safe resolver and scalar constructors; nothing else of
+    PyYAML's loading (no composer, no object construction) is used."""
+
+
+_SCALARS: dict[str, Any] = {
+    tag: constructor
+    for tag, constructor in _Loader.yaml_constructors.items()
+    if tag is not None and tag != _STR and tag.rpartition(":")[2] not in _COLLECTION_KINDS
+}
+
+
+def read_cassette_file(path: str, name: str | None = None) -> bytes:
+    """The bytes of the regular file ``path``; ``CassetteError`` (naming it ``name``, by
+    default its path) when it is not one, cannot be read, or is larger than ``MAX_FILE``."""
+    name = path if name is None else name
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        handle = os.open(path, flags)
+    except OSError as exc:
+        raise CassetteError(name, _os_problem(exc)) from None
+    try:
+        info = os.fstat(handle)
+        if stat.S_ISDIR(info.st_mode):
+            raise CassetteError(name, "is a directory, not a cassette")
+        if not stat.S_ISREG(info.st_mode):
+            raise CassetteError(name, f"is {_kind(info.st_mode)}, not a cassette file")
+        if info.st_size > MAX_FILE:
+            raise CassetteError(name, _too_large(info.st_size))
+        chunks, size, want = [], 0, info.st_size + 1
+        while size <= MAX_FILE:  # a file that grows while it is read is still bounded
+            chunk = os.read(handle, min(want, MAX_FILE + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            want = 1 << 20
+    except OSError as exc:
+        raise CassetteError(name, _os_problem(exc)) from None
+    finally:
+        os.close(handle)
+    if size > MAX_FILE:
+        raise CassetteError(name, _too_large(size))
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def load_yaml(data: bytes | str, name: str) -> object:
+    """A cassette file's YAML as plain data (None for an empty file), or ``CassetteError``
+    saying what is wrong and where."""
+    loader = _Loader(data)
+    try:
+        return _document(loader, name)
+    except yaml.reader.ReaderError as exc:
+        problem = f"position {exc.position}: {exc.reason}"
+        raise CassetteError(name, f"corrupt YAML: {problem} (not UTF-8 or UTF-16 text)") from None
+    except yaml.YAMLError as exc:
+        raise CassetteError(name, f"corrupt YAML: {yaml_problem(exc)}") from None
+    finally:
+        loader.dispose()
+
+
+def dump_yaml(document: object) -> bytes:
+    """``document`` as cassette YAML (UTF-8; bytes as ``!!binary``)."""
+    text: str = yaml.dump(document, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000)
+    return text.encode("utf-8")
+
+
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML error in one line: where, then what."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or (str(exc).splitlines() or ["unreadable"])[0]
+    if mark is not None:
+        return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    return str(problem)
+
+
+class _Refused(Exception):
+    """Built data past a bound, or YAML a safe loader does not take."""
+
+    def __init__(self, event: Any, problem: str) -> None:
+        mark = getattr(event, "start_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        super().__init__(f"{where}{problem}")
+
+
+def _document(loader: Any, name: str) -> object:
+    get = loader.get_event
+    get()  # the stream's start
+    if isinstance(loader.peek_event(), StreamEndEvent):
+        return None  # no document at all: an empty file
+    get()  # the document's start
+    try:
+        data = _build(loader)
+    except _Refused as exc:
+        raise CassetteError(name, f"refused YAML: {exc}") from None
+    get()  # the document's end
+    if not isinstance(loader.peek_event(), StreamEndEvent):
+        raise CassetteError(name, "more than one YAML document (a cassette is one)")
+    return data
+
+
+def _build(loader: Any) -> object:
+    """The document's root node as plain data, one event at a time.
+
+    A collection is a frame on ``stack`` until its end event; an anchor is kept with the
+    value it names, the nodes it stands for and how deep it nests, so an alias reuses the
+    value (never copies it) and still counts as all it stands for.
+    """
+    get, resolve = loader.get_event, loader.resolve
+    plain: dict[str, object] = {}  # short untagged plain scalars (keys, codes) as built
+    anchors: dict[str, tuple[object, int, int]] = {}  # name -> (value, nodes, height)
+    open_anchors: set[str] = set()
+    stack: list[list[Any]] = []  # [value, is_map, key, has_key, nodes at start, height, event]
+    frame: list[Any] | None = None
+    nodes = 0
+    while True:
+        event = get()
+        kind = type(event)
+        height = 0
+        if kind is ScalarEvent:
+            nodes += 1
+            tag = event.tag
+            if tag is None and not event.implicit[0]:  # quoted or block text, untagged
+                value: object = event.value
+            elif tag is None and (value := plain.get(event.value, plain)) is not plain:
+                pass  # a plain scalar seen before: its value is immutable, reused
+            else:
+                value = _scalar(loader, resolve, event, tag)
+                if tag is None and len(event.value) <= 64 and len(plain) < 4096:
+                    plain[event.value] = value
+                if value is _MERGE and (frame is None or not frame[1] or frame[3]):
+                    raise _Refused(event, "a merge key '<<' outside a mapping key")
+            if event.anchor is not None:
+                anchors[event.anchor] = (value, 1, 0)
+        elif kind is MappingStartEvent or kind is SequenceStartEvent:
+            nodes += 1
+            if len(stack) + 2 > MAX_DEPTH:  # the open frames, and this one
+                raise _Refused(event, f"nested deeper than {MAX_DEPTH} levels")
+            if event.tag not in _PLAIN_COLLECTIONS and not event.tag.startswith(_PYTHON):
+                raise _Refused(event, f"unknown tag {event.tag!r}")
+            if event.anchor is not None:
+                open_anchors.add(event.anchor)
+            if frame is not None:
+                stack.append(frame)
+            is_map = kind is MappingStartEvent
+            frame = [{} if is_map else [], is_map, None, False, nodes, 1, event]
+            continue
+        elif kind is MappingEndEvent or kind is SequenceEndEvent:
+            assert frame is not None
+            value, height = frame[0], frame[5]
+            start = frame[6]
+            if start.anchor is not None:
+                open_anchors.discard(start.anchor)
+                anchors[start.anchor] = (value, nodes - frame[4] + 1, height)
+            if not stack:
+                return value
+            frame = stack.pop()
+        elif kind is AliasEvent:
+            if event.anchor in open_anchors:
+                raise _Refused(event, f"alias *{event.anchor} inside the node it names")
+            found = anchors.get(event.anchor)
+            if found is None:
+                raise _Refused(event, f"alias *{event.anchor} names no anchor before it")
+            value, count, height = found
+            nodes += count
+            if len(stack) + 1 + height > MAX_DEPTH:
+                raise _Refused(event, f"alias *{event.anchor} nests deeper than {MAX_DEPTH}")
+        else:  # the root is a scalar: the document ends here
+            raise _Refused(event, f"unexpected {kind.__name__}")
+        if nodes > MAX_NODES:
+            raise _Refused(event, f"more than {MAX_NODES} nodes (aliases expanded)")
+        if frame is None:
+            return value  # a scalar (or alias) root
+        if height >= frame[5]:  # a scalar is 0 high, a list of scalars 1
+            frame[5] = height + 1
+        if not frame[1]:
+            frame[0].append(value)
+        elif not frame[3]:
+            frame[2], frame[3] = value, True
+        else:
+            _put(frame, value, event)
+
+
+def _put(frame: list[Any], value: object, event: Any) -> None:
+    mapping, key = frame[0], frame[2]
+    frame[2], frame[3] = None, False
+    if key is _MERGE:  # ``<<: *base``: the keys of ``base`` that are not there yet
+        merged: list[Any] = value if isinstance(value, list) else [value]
+        if not all(isinstance(m, dict) for m in merged):
+            raise _Refused(event, "a merge key '<<' with a value that is not a mapping")
+        for other in merged:
+            for name, item in other.items():
+                mapping.setdefault(name, item)
+        return
+    try:
+        mapping[key] = value
+    except TypeError:  # a list or mapping as a key
+        raise _Refused(event, f"a mapping key that is a {type(key).__name__}") from None
+
+
+def _scalar(loader: Any, resolve: Any, event: Any, tag: str | None) -> object:
+    if tag is None or tag == "!":
+        tag = resolve(ScalarNode, event.value, event.implicit)
+    if tag == _STR:
+        return event.value
+    if tag == _MERGE_TAG:
+        return _MERGE
+    if tag.startswith(_PYTHON):  # vcrpy's !!python/str, !!python/unicode...: the text
+        return event.value
+    constructor = _SCALARS.get(tag)
+    if constructor is None:
+        raise _Refused(event, f"unknown tag {tag!r}")
+    try:
+        return constructor(loader, ScalarNode(tag, event.value, style=event.style))
+    except (yaml.YAMLError, ValueError, OverflowError, TypeError) as exc:
+        problem = (getattr(exc, "problem", None) or str(exc)).splitlines()[0].split(": ")[0]
+        raise _Refused(event, f"{tag.rpartition(':')[2]} {event.value[:40]!r}: {problem}") from None
+
+
+def _os_problem(exc: OSError) -> str:
+    if exc.errno == errno.ENOENT:
+        return "no such file"
+    if exc.errno == errno.ELOOP:
+        return "cannot read: a symlink loop (too many levels of symbolic links)"
+    return f"cannot read: {exc.strerror or exc}"
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _too_large(size: int) -> str:
+    return f"too large for a cassette ({size >> 20} MiB; at most {MAX_FILE >> 20} MiB)"
