@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import zlib
 
+from contracttest.errors import ContractTestError
+
 #: The most one body may expand to when it is decoded.
 MAX_BODY = 64 << 20
 
@@ -23,7 +25,7 @@ _WBITS = {  # zlib window bits to try, per content coding
 }
 
 
-class BodyTooLarge(ValueError):
+class BodyTooLarge(ContractTestError, ValueError):
     """A compressed body that expands beyond the limit it was decoded with."""
 
     def __init__(self, limit: int) -> None:

@@ -12,23 +12,21 @@ What was loaded says where from and whether the schema checks can run (``LoadedC
 from __future__ import annotations
 
 import contextlib
-import errno
-import os
 import re
-import stat
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from contracttest.errors import ContractError, InputError
+from contracttest.errors import ContractError
+from contracttest.files import read_regular
+from contracttest.pin import INFO_FILE, PIN_FOLDER, RSDL_FILE, XSD_FILE, contract_hash, read_pin
 from contracttest.rsdl import Contract, contract_from_bytes
 from contracttest.schema import Schema, schema_from_bytes
 
 if TYPE_CHECKING:
     from contracttest.client import Access, Reply
 
-RSDL_FILE, XSD_FILE, PIN_FOLDER = "rsdl.xml", "api.xsd", "contract"
 
 #: The largest contract document read: real RSDLs and XSDs are a few MiB.
 MAX_DOCUMENT = 64 << 20
@@ -119,8 +117,6 @@ def _with_schema(source: ContractSource, schema: str | None) -> ContractSource:
 
 def _pinned(folder: Path) -> ContractSource | None:
     """The contract a recording pinned in ``folder/contract/`` (or ``folder`` itself)."""
-    from contracttest.pin import INFO_FILE, read_pin
-
     for pin_folder, cassette_dir in ((folder / PIN_FOLDER, folder), (folder, folder.parent)):
         if (pin_folder / INFO_FILE).is_file() and pin_folder.name == PIN_FOLDER:
             pin = read_pin(cassette_dir)
@@ -147,8 +143,6 @@ def _folder(folder: Path) -> ContractSource | None:
 
 def load(source: ContractSource, access: Access | None = None) -> LoadedContract:
     """Read and parse what ``source`` names (URLs through the transport, as ``access``)."""
-    from contracttest.pin import contract_hash
-
     rsdl = read_source(source.rsdl, access)
     xsd = read_source(source.schema, access) if source.schema else b""
     contract = contract_from_bytes(rsdl, _shown(source.rsdl))
@@ -176,7 +170,7 @@ def read_source(name: str, access: Access | None = None) -> bytes:
     with its userinfo) on failure."""
     if is_url(name):
         return fetch(name, access)
-    return read_file(name, ContractError, "a contract document", MAX_DOCUMENT)
+    return read_regular(name, MAX_DOCUMENT, ContractError, "a contract document")
 
 
 def _shown(name: str | None) -> str:
@@ -185,50 +179,6 @@ def _shown(name: str | None) -> str:
     from contracttest.client import public_url
 
     return public_url(name)
-
-
-def read_file(
-    name: str, error: type[InputError], what: str = "a file", limit: int = MAX_DOCUMENT
-) -> bytes:
-    """A regular file's bytes, at most ``limit`` of them; ``error`` (naming the file and the
-    problem) otherwise. A FIFO, a device or a socket is refused without blocking on it."""
-    try:
-        fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        raise error(name, _os_problem(exc, what)) from None
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise error(name, f"is a directory, not {what}")
-        if not stat.S_ISREG(info.st_mode):
-            raise error(name, f"not a regular file (a device, FIFO or socket), not {what}")
-        if info.st_size > limit:
-            raise error(name, f"{info.st_size} bytes: larger than {limit >> 20} MiB")
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > limit:
-                raise error(name, f"larger than {limit >> 20} MiB")
-        return b"".join(chunks)
-    except OSError as exc:
-        raise error(name, _os_problem(exc, what)) from None
-    finally:
-        os.close(fd)
-
-
-def _os_problem(exc: OSError, what: str) -> str:
-    if exc.errno == errno.ENOENT:
-        return "no such file"
-    if exc.errno == errno.EISDIR:
-        return f"is a directory, not {what}"
-    if exc.errno == errno.ELOOP:
-        return "a symbolic link loop"
-    return f"cannot read: {exc.strerror or exc}"
 
 
 def fetch(url: str, access: Access | None = None) -> bytes:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from contracttest.errors import ContractError
+from contracttest.files import read_regular
 
 PIN_FOLDER = "contract"
 RSDL_FILE, XSD_FILE, INFO_FILE = "rsdl.xml", "api.xsd", "pin.json"
@@ -57,8 +58,8 @@ def read_pin(cassette_dir: Path) -> Pin | None:
     if not info_path.is_file():
         return None
     try:
-        info = json.loads(info_path.read_text("utf-8"))
-    except (OSError, ValueError) as exc:
+        info = json.loads(read_regular(str(info_path), 1 << 20, ContractError, "a pin"))
+    except ValueError as exc:
         raise ContractError(str(info_path), f"not a readable pin: {exc}") from None
     if not isinstance(info, dict):
         raise ContractError(str(info_path), "not a readable pin: not a JSON object")

@@ -32,6 +32,7 @@ from typing import Any
 from vcr.cassette import Cassette as VcrCassette
 from vcr.record_mode import RecordMode
 
+from contracttest.errors import ContractTestError, UsageError
 from contracttest.exchange import Exchange, Request, body_bytes, header, request_target
 from contracttest.interactions import (
     Budget,
@@ -44,17 +45,17 @@ from contracttest.interactions import (
     stored,
 )
 from contracttest.matching import Key, Miss, nearest, request_key
+from contracttest.options import RECORD_MODES
 from contracttest.pin import atomic_write
 from contracttest.scrub import ScrubConfig, scrub_request, scrub_response
 from contracttest.yamlfile import dump_yaml, load_yaml, read_cassette_file
 
-RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 METADATA_KEY = "contracttest"
 
 Observer = Callable[[Exchange, bool], None]  # (exchange, recorded now)
 
 
-class ReplayError(Exception):
+class ReplayError(ContractTestError):
     """A request a replay cannot answer; ``str()`` is the whole explanation."""
 
 
@@ -66,7 +67,7 @@ class UnmatchedRequest(ReplayError):
     pass
 
 
-class NetworkBlocked(ConnectionRefusedError):
+class NetworkBlocked(ContractTestError, ConnectionRefusedError):
     """A connection attempted while a cassette replays."""
 
 
@@ -103,7 +104,7 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
         **kwargs: Any,
     ) -> None:
         if mode not in RECORD_MODES:
-            raise ValueError(f"unknown record mode {mode!r} (one of {', '.join(RECORD_MODES)})")
+            raise UsageError(f"unknown record mode {mode!r} (one of {', '.join(RECORD_MODES)})")
         vcr_mode = RecordMode.ALL if mode == "rewrite" else RecordMode(mode)
         super().__init__(path, record_mode=vcr_mode, **kwargs)
         self.mode = mode

@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from contracttest.errors import UsageError
+
 PLACEHOLDER_PREFIX = "scrubbed"
 
 
@@ -112,7 +114,7 @@ def _checked(names: Iterable[str], what: str, max_slashes: int) -> Iterable[str]
         parts = name.split("/") if isinstance(name, str) else [""]
         if len(parts) > max_slashes + 1 or not all(p.strip() == p and p for p in parts):
             form = "name or parent/child" if max_slashes else "name"
-            raise ValueError(f"bad secret {what} {name!r}: expected a {form}")
+            raise UsageError(f"bad secret {what} {name!r}: expected a {form}")
         yield name.lower()
 
 

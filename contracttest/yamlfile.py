@@ -16,9 +16,6 @@ Whatever goes wrong is a ``CassetteError`` naming the file.
 
 from __future__ import annotations
 
-import errno
-import os
-import stat
 from typing import Any
 
 import yaml
@@ -33,7 +30,8 @@ from yaml import (
     StreamEndEvent,
 )
 
-from contracttest.errors import CassetteError
+from contracttest.errors import CassetteError, ContractTestError
+from contracttest.files import read_regular
 
 #: The largest cassette file read: four times the corpus's largest recording is 3 MiB; a
 #: cassette holding a 64 MiB body (the most one body may decode to) still fits.
@@ -73,35 +71,7 @@ _SCALARS: dict[str, Any] = {
 def read_cassette_file(path: str, name: str | None = None) -> bytes:
     """The bytes of the regular file ``path``; ``CassetteError`` (naming it ``name``, by
     default its path) when it is not one, cannot be read, or is larger than ``MAX_FILE``."""
-    name = path if name is None else name
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
-    try:
-        handle = os.open(path, flags)
-    except OSError as exc:
-        raise CassetteError(name, _os_problem(exc)) from None
-    try:
-        info = os.fstat(handle)
-        if stat.S_ISDIR(info.st_mode):
-            raise CassetteError(name, "is a directory, not a cassette")
-        if not stat.S_ISREG(info.st_mode):
-            raise CassetteError(name, f"is {_kind(info.st_mode)}, not a cassette file")
-        if info.st_size > MAX_FILE:
-            raise CassetteError(name, _too_large(info.st_size))
-        chunks, size, want = [], 0, info.st_size + 1
-        while size <= MAX_FILE:  # a file that grows while it is read is still bounded
-            chunk = os.read(handle, min(want, MAX_FILE + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-            want = 1 << 20
-    except OSError as exc:
-        raise CassetteError(name, _os_problem(exc)) from None
-    finally:
-        os.close(handle)
-    if size > MAX_FILE:
-        raise CassetteError(name, _too_large(size))
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    return read_regular(path, MAX_FILE, CassetteError, "a cassette", name)
 
 
 def load_yaml(data: bytes | str, name: str) -> object:
@@ -134,7 +104,7 @@ def yaml_problem(exc: yaml.YAMLError) -> str:
     return str(problem)
 
 
-class _Refused(Exception):
+class _Refused(ContractTestError):
     """Built data past a bound, or YAML a safe loader does not take."""
 
     def __init__(self, event: Any, problem: str) -> None:
@@ -275,25 +245,3 @@ def _scalar(loader: Any, resolve: Any, event: Any, tag: str | None) -> object:
     except (yaml.YAMLError, ValueError, OverflowError, TypeError) as exc:
         problem = (getattr(exc, "problem", None) or str(exc)).splitlines()[0].split(": ")[0]
         raise _Refused(event, f"{tag.rpartition(':')[2]} {event.value[:40]!r}: {problem}") from None
-
-
-def _os_problem(exc: OSError) -> str:
-    if exc.errno == errno.ENOENT:
-        return "no such file"
-    if exc.errno == errno.ELOOP:
-        return "cannot read: a symlink loop (too many levels of symbolic links)"
-    return f"cannot read: {exc.strerror or exc}"
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
-
-
-def _too_large(size: int) -> str:
-    return f"too large for a cassette ({size >> 20} MiB; at most {MAX_FILE >> 20} MiB)"

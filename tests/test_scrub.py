@@ -23,6 +23,7 @@ from vcr.serialize import deserialize, serialize  # type: ignore[import-untyped]
 from vcr.serializers import yamlserializer  # type: ignore[import-untyped]
 
 from contracttest import xmlsafe
+from contracttest.errors import UsageError
 from contracttest.scan import Leak, scan_cassette_file, scan_secrets_main
 from contracttest.scrub import (
     DEFAULT_FIELDS,
@@ -193,12 +194,12 @@ def test_extended_adds_lower_cased_names_and_keeps_the_rest() -> None:
 
 @pytest.mark.parametrize("name", ["", "a/b/c", "/data", "data/", " password"])
 def test_a_malformed_field_name_is_refused_naming_it(name: str) -> None:
-    with pytest.raises(ValueError, match="bad secret field"):
+    with pytest.raises(UsageError, match="bad secret field"):
         CONFIG.extended(fields=[name])
 
 
 def test_a_header_name_with_a_slash_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"bad secret header 'a/b': expected a name"):
+    with pytest.raises(UsageError, match=r"bad secret header 'a/b': expected a name"):
         ScrubConfig(headers=frozenset({"a/b"}))
 
 

@@ -141,7 +141,7 @@ def read_settings(config: pytest.Config) -> Settings:
         values[option.ini] = value
     cassette_dir = Path(values.pop("cassette_dir", None) or (ini_base / "cassettes"))
     report = values.pop("contract_report", None)
-    return Settings(
+    settings = Settings(
         engine=values.get("engine"),
         user=values.get("engine_user") or DEFAULT_USER,
         password=values.get("engine_password"),
@@ -156,3 +156,11 @@ def read_settings(config: pytest.Config) -> Settings:
         scrub_fields=tuple(values.get("scrub_fields") or ()),
         given=frozenset(given),
     )
+    if settings.scrub_fields:  # a bad name stops the run before anything records
+        from contracttest.errors import UsageError
+
+        try:
+            settings.scrub_config()
+        except UsageError as exc:
+            raise pytest.UsageError(f"contracttest: scrub_fields: {exc}") from None
+    return settings
