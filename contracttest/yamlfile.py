@@ -71,7 +71,7 @@ _SCALARS: dict[str, Any] = {
 def read_cassette_file(path: str, name: str | None = None) -> bytes:
     """The bytes of the regular file ``path``; ``CassetteError`` (naming it ``name``, by
     default its path) when it is not one, cannot be read, or is larger than ``MAX_FILE``."""
-    return read_regular(path, MAX_FILE, CassetteError, "a cassette", name)
+    return read_regular(path, MAX_FILE, CassetteError, "a cassette file", name)
 
 
 def load_yaml(data: bytes | str, name: str) -> object:

@@ -327,7 +327,7 @@ def test_unreadable_cassette(tmp_path: Path, case: str) -> None:
 def test_directory_is_not_a_cassette(tmp_path: Path) -> None:
     with pytest.raises(CassetteError) as caught:
         load_cassette(tmp_path)
-    assert str(caught.value) == f"{tmp_path}: is a directory, not a cassette"
+    assert str(caught.value) == f"{tmp_path}: is a directory, not a cassette file"
 
 
 def test_binary_garbage_is_not_a_cassette(tmp_path: Path) -> None:
