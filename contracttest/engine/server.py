@@ -271,14 +271,28 @@ class EngineServer:
             idle = c.state is State.HEAD and c.served and not c.head_started()
             return (1 if idle else order[c.state], c.since)  # then the oldest first
 
-        waiting = [c for c in list(self._connections.values()) if c.state is not State.BUSY]
-        for candidate in heapq.nsmallest(16, waiting, key=rank):
-            if candidate.state is State.HEAD and _has_input(candidate.sock):
+        # Read before choosing: when the loop is behind (a busy machine), the oldest may all
+        # hold input it has not read yet. Reading them dispatches those with a whole request
+        # and leaves the rest ranked anew (a partial head is still a stalled head), so a new
+        # client is refused only when every connection is being served. Each round reads up
+        # to 16 and never the same bytes twice, so the rounds are bounded.
+        for _ in range(1 + len(self._connections) // 16):
+            waiting = [c for c in list(self._connections.values()) if c.state is not State.BUSY]
+            candidates = heapq.nsmallest(16, waiting, key=rank)
+            unread = [c for c in candidates if c.state is State.HEAD and _has_input(c.sock)]
+            if not unread:
+                break
+            for candidate in unread:
                 self._ready(candidate, selectors.EVENT_READ)
-                continue
-            self._close(candidate)
-            return True
-        return False
+            if len(self._connections) < self.limits.connections:
+                return True  # a read found its client gone: that made room
+        else:
+            waiting = [c for c in list(self._connections.values()) if c.state is not State.BUSY]
+            candidates = heapq.nsmallest(1, waiting, key=rank)
+        if not candidates:
+            return False
+        self._close(candidates[0])
+        return True
 
     def _receive(self, connection: _Connection) -> bytes | None:
         """What the client sent (b"" at its end), None when nothing is there yet."""
