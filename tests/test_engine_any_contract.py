@@ -97,7 +97,7 @@ class Client:
         if expect:
             headers["Expect"] = "201-created"
         if self.connection is None:  # one keep-alive connection, as the v3 SDK keeps
-            self.connection = http.client.HTTPConnection(self.host, self.port, timeout=10)
+            self.connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
         try:
             self.connection.request(method, path, body=body, headers=headers)
             response = self.connection.getresponse()

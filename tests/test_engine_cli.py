@@ -71,7 +71,7 @@ def get(url: str, user: str = "admin@internal", password: str = "ovirt") -> byte
     request = urllib.request.Request(url)
     credentials = f"{user}:{password}".encode()
     request.add_header("Authorization", f"Basic {base64.b64encode(credentials).decode()}")
-    with urllib.request.urlopen(request, timeout=10) as reply:
+    with urllib.request.urlopen(request, timeout=60) as reply:
         data: bytes = reply.read()
         return data
 
@@ -101,7 +101,7 @@ def test_serve_stops_cleanly_on_sigterm_and_keeps_its_data(tmp_path: Path) -> No
                 method="POST",
             )
             request.add_header("Authorization", "Basic YWRtaW5AaW50ZXJuYWw6b3ZpcnQ=")
-            with urllib.request.urlopen(request, timeout=10) as reply:
+            with urllib.request.urlopen(request, timeout=60) as reply:
                 assert reply.status == 201
         else:
             assert tags.count(b"<name>kept</name>") == 1
