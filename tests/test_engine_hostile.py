@@ -986,3 +986,43 @@ def test_at_the_connection_limit_heads_not_read_yet_do_not_shut_a_new_client_out
         for sock in stalled:
             sock.close()
         server.stop()
+
+
+def test_the_loop_leaves_alone_a_connection_a_worker_is_handing_back(engine: Engine) -> None:
+    """A worker sets the state of a connection it hands back (an idle keep-alive one, after
+    its answer) before it registers it with the loop. Paused right there (a busy machine),
+    with the client's next request already in the socket, the connection is still the
+    worker's: an eviction at the limit neither reads nor closes it, and once handed back it
+    is served. Deterministic: the test plays the worker's pause and the loop's accept step."""
+    server = EngineServer(engine.handle, limits=Limits(connections=2))  # type: ignore[arg-type]
+    try:
+        with connect(server) as mine, connect(server) as stalled:
+            while server.open_connections < 2:
+                server._accept()
+            (held_by_worker,) = [
+                c for c in server._connections.values() if c.address == mine.getsockname()
+            ]
+            server._unregister(held_by_worker)  # what a worker serves is not watched ...
+            held_by_worker.state, held_by_worker.served = State.HEAD, 1  # ... until parked
+            mine.sendall(head("GET", "/clusters") + b"\r\n")  # the next request, meanwhile
+            stalled.sendall(b"GET / HTTP/1.1\r\n")
+            with connect(server) as newcomer:
+                server._accept()  # at the limit: the loop's own stalled one makes room
+                assert held_by_worker.sock in server._connections
+                assert server_side_unread(held_by_worker.sock)
+                assert closed_among([stalled], 1)
+                server._park(held_by_worker)  # the worker goes on: handed back
+                server.start()
+                assert read_answer(mine).status == 200
+                newcomer.sendall(head("GET", "/clusters") + b"\r\n")
+                assert read_answer(newcomer).status == 200
+    finally:
+        server.stop()
+
+
+def server_side_unread(sock: socket.socket) -> bool:
+    """Whether bytes wait unread in the server's side of a connection."""
+    try:
+        return bool(sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+    except BlockingIOError:
+        return False
