@@ -237,7 +237,9 @@ class Driver:
 
     # -- the loop ----------------------------------------------------------------------
 
-    def run(self, start_at: float, seconds: float) -> SliceResult:
+    def run(self, start_at: float, seconds: float, min_ops: int = 0) -> SliceResult:
+        """Operations until ``seconds`` after ``start_at``, and at least ``min_ops`` of them
+        (a smoke test's floor: the slice's work, whatever a busy machine makes of its time)."""
         self.login()
         names = [name for name, _ in MIX]
         weights = [weight for _, weight in MIX]
@@ -245,7 +247,7 @@ class Driver:
         time.sleep(max(0.0, start_at - time.time()))
         started = time.time()
         deadline = start_at + seconds
-        while time.time() < deadline:
+        while time.time() < deadline or sum(self.ops.values()) < min_ops:
             op = rng.choices(names, weights)[0]
             if not self.model:
                 op = "create"
@@ -411,10 +413,11 @@ def client_process(connection: Connection, index: int, seed: int) -> None:
     while True:
         command = connection.recv()
         if command[0] == "run":
-            _, target, mode, start_at, seconds, shared_vm = command
+            _, target, mode, start_at, seconds, min_ops, shared_vm = command
             model = state.model if mode == "engine" else {}
             try:
-                result = Driver(state, target, mode, model, shared_vm).run(start_at, seconds)
+                driver = Driver(state, target, mode, model, shared_vm)
+                result = driver.run(start_at, seconds, min_ops)
             except Exception as exc:  # reported, not fatal: the parent counts it as an error
                 result = SliceResult(
                     index, mode, 0, start_at, start_at, 1, [f"client {index}: {exc!r}"], [], {}
@@ -447,12 +450,12 @@ class ClientPool:
                 raise RuntimeError("a client process did not start")
 
     def run(
-        self, target: Target, mode: Mode, seconds: float, shared: list[str]
+        self, target: Target, mode: Mode, seconds: float, shared: list[str], min_ops: int = 0
     ) -> list[SliceResult]:
         """One slice; ``shared[j]`` is the id of the VM clients 2j and 2j+1 both update."""
         start_at = time.time() + 0.3  # every client logs in first, then all start together
         for index, pipe in enumerate(self.pipes):
-            pipe.send(("run", target, mode, start_at, seconds, shared[index // 2]))
+            pipe.send(("run", target, mode, start_at, seconds, min_ops, shared[index // 2]))
         return [pipe.recv() for pipe in self.pipes]
 
     def models(self, shared: dict[str, VmModel]) -> dict[str, VmModel]:
@@ -730,12 +733,15 @@ def run_load(
     schema: str | None = None,
     seed: int = 1,
     minimal_seconds: float | None = None,
+    min_ops: int = 0,
     progress: Callable[[str], None] | None = None,
 ) -> LoadResult:
     """The load run: engine and minimal server alternating, then the state check.
 
     ``seconds`` of load on each server (``minimal_seconds`` on the minimal one, when given:
-    a shorter baseline for smoke tests), in ``rounds`` slices each.
+    a shorter baseline for smoke tests), in ``rounds`` slices each; each client does at
+    least ``min_ops`` operations a slice, however long they take (for smoke tests, whose
+    assertions need some of each kind of work, on a machine of any speed).
     """
     say = progress or (lambda message: None)
     engine = open_bench_engine(contract, schema)
@@ -766,7 +772,7 @@ def run_load(
                 for mode in order:
                     target, side = targets[mode]
                     cpu = time.process_time()
-                    results = pool.run(target, mode, slice_seconds[mode], ids[mode])
+                    results = pool.run(target, mode, slice_seconds[mode], ids[mode], min_ops)
                     rates[mode] = side.add(results, time.process_time() - cpu)
                     say(
                         f"round {round_ + 1}/{rounds} {mode:7}: {rates[mode]:8.0f} req/s, "

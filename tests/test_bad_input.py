@@ -74,7 +74,9 @@ HOSTILE = {
 }
 #: How a report of a hostile body reads: it names what is wrong with it.
 REPORTED = re.compile(r"entit|doctype", re.IGNORECASE)
-FAST_ENOUGH = 2.0  # seconds; an expansion would take far longer, or never end
+#: CPU seconds of the thread that parses (a busy machine stretches the wall clock, not this);
+#: an expansion would take far longer, or never end.
+FAST_ENOUGH = 2.0
 
 with_hostile = pytest.mark.parametrize("payload", list(HOSTILE.values()), ids=list(HOSTILE))
 
@@ -123,9 +125,9 @@ def write_cassette(path: Path, *interactions: dict[str, object]) -> Path:
 
 def _check(path: Path) -> tuple[list[Violation], float]:
     checker = Checker(contract_from_bytes(TINY_RSDL.encode(), "tiny.rsdl"))
-    started = time.perf_counter()
+    started = time.thread_time()
     violations = checker.check_cassette(load_cassette(path))
-    return violations, time.perf_counter() - started
+    return violations, time.thread_time() - started
 
 
 def _everything_said(violations: list[Violation]) -> str:
@@ -136,10 +138,10 @@ def _everything_said(violations: list[Violation]) -> str:
 
 @with_hostile
 def test_safe_parser_refuses_hostile_xml(payload: str) -> None:
-    started = time.perf_counter()
+    started = time.thread_time()
     with pytest.raises(XMLProblem, match=REPORTED) as refused:
         parse(payload.encode())
-    assert time.perf_counter() - started < FAST_ENOUGH
+    assert time.thread_time() - started < FAST_ENOUGH
     assert not _leaks(str(refused.value))
 
 

@@ -79,7 +79,9 @@ def requests(engine: Engine) -> st.SearchStrategy[HttpRequest]:
 
 
 @settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(data=st.data())
 def test_no_request_gets_a_500(engine: Engine, data: st.DataObject) -> None:

@@ -264,22 +264,36 @@ class EngineServer:
 
     def _evict(self) -> bool:
         """Make room: close a closing connection, else the one idle longest, else the oldest
-        whose request is under way; one a worker serves is never closed, and one whose
-        request has come in but is not read yet is read instead (it is not idle)."""
+        whose request is under way; one a worker holds is never closed (nor read), and one
+        whose request has come in but is not read yet is read instead (it is not idle)."""
         order = {State.CLOSING: 0, State.HEAD: 2, State.BODY: 3, State.WRITE: 4}
 
         def rank(c: _Connection) -> tuple[int, float]:
             idle = c.state is State.HEAD and c.served and not c.head_started()
             return (1 if idle else order[c.state], c.since)  # then the oldest first
 
-        waiting = [c for c in list(self._connections.values()) if c.state is not State.BUSY]
-        for candidate in heapq.nsmallest(16, waiting, key=rank):
-            if candidate.state is State.HEAD and _has_input(candidate.sock):
+        # Read before choosing: when the loop is behind (a busy machine), the oldest may all
+        # hold input it has not read yet. Reading them dispatches those with a whole request
+        # and leaves the rest ranked anew (a partial head is still a stalled head), so a new
+        # client is refused only when every connection is being served. Each round reads up
+        # to 16 and never the same bytes twice, so the rounds are bounded.
+        for _ in range(1 + len(self._connections) // 16):
+            waiting = [c for c in list(self._connections.values()) if self._watched(c)]
+            candidates = heapq.nsmallest(16, waiting, key=rank)
+            unread = [c for c in candidates if c.state is State.HEAD and _has_input(c.sock)]
+            if not unread:
+                break
+            for candidate in unread:
                 self._ready(candidate, selectors.EVENT_READ)
-                continue
-            self._close(candidate)
-            return True
-        return False
+            if len(self._connections) < self.limits.connections:
+                return True  # a read found its client gone: that made room
+        else:
+            waiting = [c for c in list(self._connections.values()) if self._watched(c)]
+            candidates = heapq.nsmallest(1, waiting, key=rank)
+        if not candidates:
+            return False
+        self._close(candidates[0])
+        return True
 
     def _receive(self, connection: _Connection) -> bytes | None:
         """What the client sent (b"" at its end), None when nothing is there yet."""
@@ -474,7 +488,7 @@ class EngineServer:
 
     def _expire(self, connection: _Connection, now: float) -> None:
         state = connection.state
-        if state is not State.BUSY:
+        if self._watched(connection):
             if connection.deadline is not None and now >= connection.deadline:
                 if state is State.HEAD:
                     self._refuse(connection, 408, "The request head took too long.", True)
@@ -501,6 +515,20 @@ class EngineServer:
         pending = isinstance(connection.sock, ssl.SSLSocket) and connection.sock.pending()
         if pending and connection.state in (State.HEAD, State.BODY):
             self._ready(connection, selectors.EVENT_READ)  # decrypted bytes select cannot see
+
+    def _watched(self, connection: _Connection) -> bool:
+        """Whether the loop holds ``connection`` now: it is registered with the selector. A
+        worker sets the state of a connection it hands back (``_park``) before it registers
+        it; until then the connection is the worker's, whatever its state says, and the loop
+        neither reads, evicts nor expires it (on a busy machine the worker may be paused
+        right there, with the client's next request already in the socket)."""
+        if connection.state is State.BUSY:
+            return False
+        try:
+            self._selector.get_key(connection.sock)
+        except (KeyError, ValueError):
+            return False
+        return True
 
     def _unregister(self, connection: _Connection) -> None:
         with contextlib.suppress(KeyError, ValueError, OSError):
