@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-SUITE = '''
+SUITE = """
 import pytest
 
 
@@ -39,7 +39,7 @@ def test_arithmetic(n):
 
 def test_text():
     assert "oVirt".lower() == "ovirt"
-'''
+"""
 
 
 def _env() -> dict[str, str]:
