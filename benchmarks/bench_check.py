@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from conftest import corpus_path
 from contracttest import Cassette, Checker, load_cassette, load_contract, load_schema
 from contracttest.checker import compile_contract
-from contracttest.router import split_uri
+from contracttest import router
 from contracttest.xmlsafe import XMLProblem, looks_like_xml, parse
 from tests.corpus_contracts import RSDL, XSD, nearest, vcrpy_cassettes
 
@@ -99,7 +99,7 @@ def main() -> int:
 
     def fresh_plan(reuse: bool) -> list[tuple[Checker, Cassette]]:
         """New contract, schema and checker objects: no cache survives from a prior run."""
-        split_uri.cache_clear()
+        router.forget()
         checkers = {
             key: Checker(
                 load_contract(corpus / RSDL[key]),

@@ -44,6 +44,11 @@ class Memo(Generic[K, V]):
         self._size += cost
         return value
 
+    def clear(self) -> None:
+        """Forget everything."""
+        self._entries = {}
+        self._size = 0
+
     def __len__(self) -> int:
         return len(self._entries)
 
