@@ -37,9 +37,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from conftest import corpus_path
-from contracttest import Cassette, Checker, load_cassette, load_contract, load_schema
+from contracttest import Cassette, Checker, load_cassette, load_contract, load_schema, router
 from contracttest.checker import compile_contract
-from contracttest import router
 from contracttest.xmlsafe import XMLProblem, looks_like_xml, parse
 from tests.corpus_contracts import RSDL, XSD, nearest, vcrpy_cassettes
 

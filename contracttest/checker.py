@@ -4,6 +4,12 @@ Data flow: a ``Cassette`` (exchanges) and a ``Contract`` (+ optional ``Schema``)
 for each exchange a ``Context`` routes the request and parses each body at most once; the
 checks registered in ``contracttest.checks`` yield findings; the checker stamps them with
 where they happened and returns ``Violation`` values. Nothing here does I/O.
+
+What a checker remembers between exchanges (its body memo, the router's memos, the compiled
+schema) changes speed, never verdicts: ``check_exchange(exchange)`` gives the same violations
+whatever was checked before. The v4 model asked about the v3 answers of 4.x engines
+(``checks.fallback``) is passed in: by default the bundled v4 RSDL, read only if an href
+needs it.
 """
 
 from __future__ import annotations
@@ -11,11 +17,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from contracttest.checks import CHECKS, CassetteState, Context, Memo
+from contracttest.checks.fallback import BUNDLED, V4Model
 from contracttest.checks.walk import compiled_type
 from contracttest.exchange import Cassette, Exchange
-from contracttest.rsdl import Contract
-from contracttest.rules import RULES, Violation
+from contracttest.rsdl import Contract, Link
+from contracttest.rules import RULES, Finding, Violation
 from contracttest.schema import Schema
+
+#: Each rule's default severity, for findings that do not name theirs.
+_SEVERITIES = {rule.id: rule.severity for rule in RULES.values()}
 
 
 class UnknownRule(ValueError):
@@ -63,14 +73,21 @@ class Checker:
         rules: Iterable[str] | None = None,
         *,
         reuse: bool = True,
+        v4: V4Model | Contract | None = BUNDLED,
     ) -> None:
-        """``reuse=False`` parses and walks every body afresh (for measuring)."""
+        """``reuse=False`` parses and walks every body afresh (for measuring).
+
+        ``v4``: the v4 model a 4.x engine's v3 answers may show (a ``V4Model``, or a
+        ``Contract``); by default the bundled v4 RSDL, loaded on first need; None: none.
+        """
         self.contract = contract
         self.memo = Memo() if reuse else None
         self.schema = schema
+        self.v4 = V4Model(v4) if isinstance(v4, Contract) else v4
         chosen = tuple(rules) if rules is not None else tuple(RULES)
-        self._checks = [(rule, CHECKS[rule]) for rule in chosen]
-        self._described: dict[int, str] = {}  # id(link) -> link.describe(); links live on
+        self._checks = [CHECKS[rule] for rule in chosen]
+        #: id(link) -> (link, link.describe()): the link is kept, so its id is never reused
+        self._described: dict[int, tuple[Link, str]] = {}
         compile_contract(contract, schema)
 
     def check_cassette(self, cassette: Cassette) -> list[Violation]:
@@ -87,33 +104,47 @@ class Checker:
     def check_exchange(
         self, exchange: Exchange, state: CassetteState | None = None
     ) -> list[Violation]:
-        ctx = Context(exchange, self.contract, self.schema, state or CassetteState(), self.memo)
-        findings = [finding for _, check in self._checks for finding in check(ctx)]
+        ctx = Context(
+            exchange, self.contract, self.schema, state or CassetteState(), self.memo, self.v4
+        )
+        findings: list[Finding] = []
+        for check in self._checks:
+            findings.extend(check(ctx))
         if not findings:
             return []
-        # What every violation of this exchange shares, looked up once.
-        where = (exchange.cassette, exchange.index, exchange.request.method, exchange.request.uri)
-        link = self._describe(ctx)
+        # What every violation of this exchange shares, looked up once; a failing run makes
+        # thousands of violations, so each is one tuple built in place.
+        request = exchange.request
+        where = (
+            exchange.cassette,
+            exchange.index,
+            request.method,
+            request.uri,
+            self._describe(ctx),
+        )
+        new, severities = tuple.__new__, _SEVERITIES
         return [
-            Violation(
-                f.rule,
-                f.severity or RULES[f.rule].severity,
-                *where,
-                link,
-                f.xpath,
-                f.message,
-                f.expected,
-                f.received,
-                f.hint,
+            new(
+                Violation,
+                (
+                    rule,
+                    severity or severities[rule],
+                    *where,
+                    xpath,
+                    message,
+                    expected,
+                    received,
+                    hint,
+                ),
             )
-            for f in findings
+            for rule, message, xpath, expected, received, hint, severity in findings
         ]
 
     def _describe(self, ctx: Context) -> str:
         link = ctx.link
         if link is None:
             return ""
-        described = self._described.get(id(link))
-        if described is None:
-            described = self._described[id(link)] = link.describe()
-        return described
+        found = self._described.get(id(link))
+        if found is None or found[0] is not link:
+            found = self._described[id(link)] = (link, link.describe())
+        return found[1]

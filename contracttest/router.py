@@ -247,12 +247,9 @@ class Router:
         if found is not None:
             return found
         head, _, last = path.rpartition("/")
-        if not head:
-            parents = self._start
-        else:
-            parents = self._states.get(head)
-            if parents is None:
-                parents = self._states.put(head, self._walk(head), len(head))
+        parents = self._states.get(head) if head else self._start
+        if parents is None:
+            parents = self._states.put(head, self._walk(head), len(head))
         name = _segment_name(last)
         states = self.step(parents, name) if name and parents else parents
         return self._states.put(path, states, len(path))
@@ -273,13 +270,14 @@ class Router:
         key = (states, name)
         found = self._steps.get(key)
         if found is None:
-            found = tuple(
-                child
-                for node in states
-                for child in (node.literal.get(name), node.variable)
-                if child is not None
-            )
-            self._steps.put(key, found, len(name))
+            reached: list[_Node] = []
+            for node in states:
+                literal = node.literal.get(name)
+                if literal is not None:
+                    reached.append(literal)
+                if node.variable is not None:
+                    reached.append(node.variable)
+            found = self._steps.put(key, tuple(reached), len(name))
         return found
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from contracttest.checks.fallback import V4Model
 from contracttest.exchange import Exchange
 from contracttest.router import Target, split_uri
 from contracttest.rsdl import Contract, Link
@@ -30,9 +31,16 @@ class Memo:
     """What identical response bodies share across exchanges: the parsed tree and results.
 
     Polling, refreshes and replays answer the same bytes again and again; each distinct body
-    is parsed once and walked once per API base. Bounded: the parsed bodies, and the results
-    (which may hold on to their trees), each stand for at most ``max_bytes`` of body text,
-    least recently used first out. Trees are shared, so checks must not modify them.
+    is parsed once, and walked once per distinct walk key. A parsed body depends on its bytes
+    alone. A result depends on more, and its key must hold all of it: the walk's key is the
+    body, the API base, the router, the compiled root type and the v4 model in use
+    (``walk.walk_of``); whether a result applies to an exchange at all (its status, media
+    type, request) is decided before the memo is asked, never stored in it. So the verdict on
+    an exchange never depends on what was checked before it.
+
+    Bounded: the parsed bodies, and the results (which may hold on to their trees), each
+    stand for at most ``max_bytes`` of body text, least recently used first out. Trees are
+    shared, so checks must not modify them.
     """
 
     def __init__(self, max_bytes: int = 16 << 20) -> None:
@@ -97,6 +105,7 @@ class Context:
         "serves_contract",
         "state",
         "target",
+        "v4",
     )
 
     def __init__(
@@ -106,9 +115,12 @@ class Context:
         schema: Schema | None,
         state: CassetteState,
         memo: Memo | None = None,
+        v4: V4Model | None = None,
     ) -> None:
+        """``v4``: the model of a 4.x engine's v3 answers (``checks.fallback``), or None."""
         self.exchange = exchange
         self.memo = memo
+        self.v4 = v4
         #: The response's media type, lower-case, without parameters ('' when absent).
         self.media_type = exchange.response.content_type
         #: An HTML page (real engines answer some 401/404 so): not parsed as XML.

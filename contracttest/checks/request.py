@@ -86,8 +86,11 @@ def check_body_type(ctx: Context) -> Iterator[Finding]:
 
 
 def check_parameters(ctx: Context) -> Iterator[Finding]:
-    link, root = ctx.link, ctx.request_root
-    if link is None or root is None or not link.parameter_sets:
+    link = ctx.link
+    if link is None or not link.parameter_sets:
+        return
+    root = ctx.request_root
+    if root is None:
         return
     if not element_matches_type(root.tag, link.body_type or root.tag, ctx.schema):
         return  # request.body.type reports it
