@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
@@ -69,12 +69,30 @@ def _canonical(body: bytes, media: str) -> object:
     return body
 
 
-def _tree(element: Element) -> tuple[object, ...]:
+def _tree(root: Element) -> tuple[object, ...]:
     """An element as (tag, sorted attributes, text, children); lxml tags and attribute names
-    are in ``{namespace}local`` form already, so prefixes do not count."""
-    children = tuple(_tree(child) for child in element if isinstance(child.tag, str))
-    text = (element.text or "").strip()
-    return (element.tag, tuple(sorted(element.attrib.items())), text, children)
+    are in ``{namespace}local`` form already, so prefixes do not count.
+
+    Built bottom-up in a loop over a stack, so no depth of document reaches the
+    interpreter's recursion limit.
+    """
+    # Each frame: an element, its children still to visit, and the trees of those visited.
+    stack: list[tuple[Element, Iterator[Element], list[tuple[object, ...]]]] = [
+        (root, iter(root), [])
+    ]
+    while True:
+        element, pending, done = stack[-1]
+        child = next(pending, None)
+        if child is not None:
+            if isinstance(child.tag, str):
+                stack.append((child, iter(child), []))
+            continue
+        stack.pop()
+        text = (element.text or "").strip()
+        tree = (element.tag, tuple(sorted(element.attrib.items())), text, tuple(done))
+        if not stack:
+            return tree
+        stack[-1][2].append(tree)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,15 +159,32 @@ def _show_body(body: object, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _xml_text(tree: object) -> str:
-    """A canonical tree back as compact XML text, for messages."""
-    if not isinstance(tree, tuple) or len(tree) != 4:
-        return str(tree)
-    tag, attributes, text, children = tree
-    name = _local(str(tag))
-    attrs = "".join(f' {_local(k)}="{v}"' for k, v in attributes)
-    inner = str(text) + "".join(_xml_text(child) for child in children)
-    return f"<{name}{attrs}>{inner}</{name}>" if inner else f"<{name}{attrs}/>"
+def _xml_text(tree: object, limit: int = 4096) -> str:
+    """A canonical tree back as compact XML text, for messages: about ``limit`` characters
+    at most (messages show less), in a loop over a stack, whatever the depth."""
+    out: list[str] = []
+    size = 0
+    # ("open", tree) writes a start tag and schedules its content; ("close", name) an end.
+    stack: list[tuple[str, object]] = [("open", tree)]
+    while stack and size < limit:
+        kind, item = stack.pop()
+        if kind == "close":
+            piece = f"</{item}>"
+        elif not isinstance(item, tuple) or len(item) != 4:
+            piece = str(item)
+        else:
+            tag, attributes, text, children = item
+            name = _local(str(tag))
+            attrs = "".join(f' {_local(k)}="{v}"' for k, v in attributes)
+            if not text and not children:
+                piece = f"<{name}{attrs}/>"
+            else:
+                piece = f"<{name}{attrs}>{text}"
+                stack.append(("close", name))
+                stack.extend(("open", child) for child in reversed(children))
+        out.append(piece)
+        size += len(piece)
+    return "".join(out)
 
 
 def _local(name: str) -> str:

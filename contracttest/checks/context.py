@@ -187,6 +187,17 @@ class Context:
         return self._response_body
 
 
+#: The longest value a message shows whole (URIs, hrefs, parameters come from anywhere).
+SHOWN = 200
+
+
+def shown(text: str) -> str:
+    """``text``, or its start and its size when it is longer than a message should be."""
+    if len(text) <= SHOWN:
+        return text
+    return f"{text[: SHOWN - 40]}... ({len(text)} characters)"
+
+
 def _starts_html(body: bytes) -> bool:
     head = body[:512].lstrip()[:64].lower()
     return head.startswith((b"<html", b"<!doctype html"))

@@ -118,12 +118,13 @@ ENGINE_4_PREFIX = "/ovirt-engine/api"
 def applies(contract: Contract, exchange: Exchange, base: str) -> bool:
     """Whether this exchange is v3 traffic that a 4.x engine may have answered.
 
-    Never with a v4 contract (nothing to fall back to). Yes for ``Version: 3``; with no
-    ``Version`` header, only under ``/ovirt-engine/api`` without ``/v4`` (what a 4.0/4.1
-    engine serves as v3 by default), and only when the recording kept the request's
-    headers: a recording without them says nothing about the version it spoke.
+    Never with a v4 contract (nothing to fall back to), nor under ``/v4`` (v4 whatever the
+    headers say). Yes for ``Version: 3``; with no ``Version`` header, only under
+    ``/ovirt-engine/api`` (what a 4.0/4.1 engine serves as v3 by default), and only when the
+    recording kept the request's headers: a recording without them says nothing about the
+    version it spoke.
     """
-    if contract.major == 4:
+    if contract.major == 4 or base.endswith("/v4"):
         return False
     request = exchange.request
     version = request.header("version")

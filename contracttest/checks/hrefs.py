@@ -23,6 +23,7 @@ from urllib.parse import unquote
 
 from lxml import etree
 
+from contracttest.checks.context import shown as _shown
 from contracttest.checks.fallback import V4Model
 from contracttest.router import KNOWN_PREFIXES, Router, States
 from contracttest.rules import Finding, Severity
@@ -34,8 +35,6 @@ _ALIAS_HINT = (
 )
 _OUTSIDE_HINT = "hrefs are absolute paths under the API prefix, never full URLs"
 _V4_HINT = "a 4.x engine speaking v3 lists what its v4 model has; a v3 client cannot rely on it"
-#: The longest href a message shows whole (the violation's xpath finds the rest).
-SHOWN = 200
 
 #: (message, expected, severity or None for the rule's default, hint)
 _Problem = tuple[str, str, Severity | None, str]
@@ -283,13 +282,6 @@ def _other_base(path: str) -> str | None:
         if path == candidate or path.startswith(candidate + "/"):
             return candidate
     return None
-
-
-def _shown(text: str) -> str:
-    """``text``, or its start and its size when it is longer than a message should be."""
-    if len(text) <= SHOWN:
-        return text
-    return f"{text[: SHOWN - 40]}... ({len(text)} characters)"
 
 
 def _finding(xpath: str, href: str, problem: _Problem) -> Finding:

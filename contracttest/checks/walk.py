@@ -162,9 +162,8 @@ class Walk:
             if not (compiled.unchecked_attributes and compiled.attribute_names.issuperset(keys)):
                 self.attributes(element, compiled)
             if "href" in keys:
-                mine = self.hrefs.visit(
-                    element, element.tag, element.get("href"), in_actions, owner
-                )  # type: ignore[arg-type]
+                href: str = element.get("href")  # type: ignore[assignment]  # it is there
+                mine = self.hrefs.visit(element, element.tag, href, in_actions, owner)
         if compiled.text is not None and compiled.text(element.text or "") is not None:
             self.note((compiled.name, "text()", "value"), element, element.text or "")
         below = mine if mine is not None else owner if actions else None
