@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
@@ -70,29 +70,23 @@ def _canonical(body: bytes, media: str) -> object:
 
 
 def _tree(root: Element) -> tuple[object, ...]:
-    """An element as (tag, sorted attributes, text, children); lxml tags and attribute names
-    are in ``{namespace}local`` form already, so prefixes do not count.
+    """An element's meaning: ``("xml", nodes)``, every element in document order as
+    (depth, tag, sorted attributes, stripped text). lxml tags and attribute names are in
+    ``{namespace}local`` form already, so prefixes do not count.
 
-    Built bottom-up in a loop over a stack, so no depth of document reaches the
-    interpreter's recursion limit.
+    Flat, so that comparing and hashing two meanings never recurses, whatever the depth;
+    the depths make it one tree exactly (a preorder with depths is a tree).
     """
-    # Each frame: an element, its children still to visit, and the trees of those visited.
-    stack: list[tuple[Element, Iterator[Element], list[tuple[object, ...]]]] = [
-        (root, iter(root), [])
-    ]
-    while True:
-        element, pending, done = stack[-1]
-        child = next(pending, None)
-        if child is not None:
-            if isinstance(child.tag, str):
-                stack.append((child, iter(child), []))
-            continue
-        stack.pop()
-        text = (element.text or "").strip()
-        tree = (element.tag, tuple(sorted(element.attrib.items())), text, tuple(done))
-        if not stack:
-            return tree
-        stack[-1][2].append(tree)
+    nodes: list[tuple[int, object, tuple[tuple[object, object], ...], str]] = []
+    stack: list[tuple[Element, int]] = [(root, 0)]
+    while stack:
+        element, depth = stack.pop()
+        attributes = tuple(sorted(element.attrib.items()))
+        nodes.append((depth, element.tag, attributes, (element.text or "").strip()))
+        stack.extend(
+            (child, depth + 1) for child in reversed(element) if isinstance(child.tag, str)
+        )
+    return ("xml", tuple(nodes))
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,30 +154,29 @@ def _show_body(body: object, limit: int = 160) -> str:
 
 
 def _xml_text(tree: object, limit: int = 4096) -> str:
-    """A canonical tree back as compact XML text, for messages: about ``limit`` characters
-    at most (messages show less), in a loop over a stack, whatever the depth."""
+    """A body's meaning back as compact XML text, for messages (about ``limit`` characters at
+    most: messages show less)."""
+    if not isinstance(tree, tuple) or len(tree) != 2 or tree[0] != "xml":
+        return str(tree)
+    nodes = tree[1]
     out: list[str] = []
     size = 0
-    # ("open", tree) writes a start tag and schedules its content; ("close", name) an end.
-    stack: list[tuple[str, object]] = [("open", tree)]
-    while stack and size < limit:
-        kind, item = stack.pop()
-        if kind == "close":
-            piece = f"</{item}>"
-        elif not isinstance(item, tuple) or len(item) != 4:
-            piece = str(item)
+    open_tags: list[str] = []
+    for position, (depth, tag, attributes, text) in enumerate(nodes):
+        while len(open_tags) > depth:
+            out.append(f"</{open_tags.pop()}>")
+        name = _local(str(tag))
+        attrs = "".join(f' {_local(k)}="{v}"' for k, v in attributes)
+        has_children = position + 1 < len(nodes) and nodes[position + 1][0] > depth
+        if text or has_children:
+            out.append(f"<{name}{attrs}>{text}")
+            open_tags.append(name)
         else:
-            tag, attributes, text, children = item
-            name = _local(str(tag))
-            attrs = "".join(f' {_local(k)}="{v}"' for k, v in attributes)
-            if not text and not children:
-                piece = f"<{name}{attrs}/>"
-            else:
-                piece = f"<{name}{attrs}>{text}"
-                stack.append(("close", name))
-                stack.extend(("open", child) for child in reversed(children))
-        out.append(piece)
-        size += len(piece)
+            out.append(f"<{name}{attrs}/>")
+        size += len(out[-1])
+        if size > limit:
+            return "".join(out)
+    out.extend(f"</{name}>" for name in reversed(open_tags))
     return "".join(out)
 
 

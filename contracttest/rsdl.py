@@ -259,10 +259,12 @@ class _Reader:
                 )
 
     def _parameter_set(self, el: Element, where: str) -> ParameterSet:
-        return ParameterSet(
-            parameters=tuple(self._parameter(p, where) for p in _children(el, "parameter")),
-            description=_text(_kids(el).get("description")),
-        )
+        # Plain loops, not generator expressions: nested sets recurse through here, and a
+        # loop costs no extra frame per level (the parser bounds the nesting).
+        parameters = []
+        for parameter in _children(el, "parameter"):
+            parameters.append(self._parameter(parameter, where))
+        return ParameterSet(tuple(parameters), description=_text(_kids(el).get("description")))
 
     def _parameter(self, el: Element, where: str) -> Parameter:
         kids = _kids(el)
@@ -271,15 +273,16 @@ class _Reader:
         # "vm.cluster.id|name": the first segment is the body's root; a lone "description"
         # (a real 3.4/3.5 defect) names a child of the root.
         path = segments[1:] if len(segments) > 1 else segments
+        parameter_sets = []
+        for parameter_set in _children(el, "parameters_set"):
+            parameter_sets.append(self._parameter_set(parameter_set, where))
         return Parameter(
             name=name,
             path=tuple(path),
             type=self._type(el.get("type", "xs:string"), f"{where} parameter {name}"),
             required=el.get("required") == "true",
             deprecated=_text(kids.get("deprecated")) == "true",
-            parameter_sets=tuple(
-                self._parameter_set(ps, where) for ps in _children(el, "parameters_set")
-            ),
+            parameter_sets=tuple(parameter_sets),
         )
 
     def _type(self, declared: str, where: str) -> str:
