@@ -25,7 +25,7 @@ from contracttest import load_schema as load_xsd
 from contracttest.checks.fallback import BUNDLED, V4Model, bundled_v4_contract
 from contracttest.rsdl import Contract
 from tests.corpus_contracts import RSDL, XSD, nearest, vcrpy_cassettes
-from tests.test_defects import DEFECTS
+from tests.test_defects import DEFECTS, DELETE_TEMPLATE_FAULT, GET_VM, POST_VM
 from tests.test_v3_on_4x import API_ROOT, CLUSTER, CLUSTER_ID, cluster_action, with_links
 
 CORPUS = corpus_path()
@@ -74,7 +74,13 @@ def groups() -> dict[str, tuple[tuple[str, Exchange], ...]]:
         ("v3-on-4.x", with_links(root, (".", f"/ovirt-engine/api/{name}", name)))
         for name in ("affinitylabels", "teleporters")
     ]
-    return {"corpus": tuple(corpus), "defects": tuple(defects), "v3-on-4.x": tuple(v3_on_4x)}
+    writes = [(key, e) for key, e in corpus + defects if e.request.method != "GET"]
+    return {
+        "corpus": tuple(corpus),
+        "defects": tuple(defects),
+        "v3-on-4.x": tuple(v3_on_4x),
+        "writes": tuple(writes),
+    }
 
 
 V4_ACTIONS = ("syncallnetworks", "upgrade", "teleport")
@@ -87,13 +93,16 @@ def entry(origin: Origin) -> tuple[str, Exchange]:
     return group[origin[1] % len(group)]
 
 
-origins = st.tuples(st.sampled_from(["corpus", "defects", "v3-on-4.x"]), st.integers(0, 10**6))
+origins = st.tuples(
+    st.sampled_from(["corpus", "defects", "v3-on-4.x", "writes"]), st.integers(0, 10**6)
+)
 
 
 @dataclass(frozen=True)
 class Move:
     """Where an exchange is put: another status, media type, prefix, version, method or
-    place, and another Location; its bodies stay as they are. None keeps what it had."""
+    place, another Location, another header; its bodies stay as they are. None keeps what it
+    had."""
 
     status: int | None = None
     media: str | None = None  # "" drops the Content-Type
@@ -102,6 +111,10 @@ class Move:
     method: str | None = None
     place: str | None = None  # "rsdl": the API root's ?rsdl; "outside": not under the API
     location: str | None = None
+    #: A request header set ("" value: dropped), of the names real clients send.
+    request_header: tuple[str, str] | None = None
+    #: A response header set ("" value: dropped), of the names real engines send.
+    response_header: tuple[str, str] | None = None
 
     def apply(self, exchange: Exchange) -> Exchange:
         request, response = exchange.request, exchange.response
@@ -127,6 +140,15 @@ class Move:
                 response_headers["content-type"] = (self.media,)
         if self.location is not None:
             response_headers["location"] = (self.location,)
+        for headers, change in (
+            (request_headers, self.request_header),
+            (response_headers, self.response_header),
+        ):
+            if change is not None:
+                name, value = change
+                headers.pop(name, None)
+                if value:
+                    headers[name] = (value,)
         return replace(
             exchange,
             request=replace(
@@ -145,18 +167,50 @@ def maybe(*values: object) -> st.SearchStrategy[object]:
     return st.one_of(st.none(), st.none(), st.none(), st.sampled_from(values))
 
 
-moves = st.builds(
-    Move,
-    status=maybe(200, 201, 202, 204, 400, 404, 409, 500),
-    media=maybe("application/xml", "text/html;charset=UTF-8", "text/plain", ""),
-    prefix=maybe("/api", "/ovirt-engine/api", "/ovirt-engine/api/v4"),
-    version=maybe("3", "4", ""),
-    method=maybe("GET", "POST", "PUT", "DELETE"),
-    place=maybe("rsdl", "outside"),
-    location=maybe(f"/ovirt-engine/api/clusters/{CLUSTER_ID}", "/api/vms/1"),
+#: Header changes, (name, value) with "" for dropping it, of the names real clients and
+#: real engines send.
+REQUEST_HEADER_CHANGES = (
+    ("content-type", "application/json"),
+    ("content-type", ""),
+    ("expect", "201-created"),
+    ("accept", "application/xml"),
+    ("prefer", "persistent-auth"),
+    ("filter", "true"),
+    ("cookie", "JSESSIONID=x"),
 )
-#: Before the target: often the target itself, moved elsewhere; else any exchange.
-picks = st.tuples(st.one_of(st.none(), st.none(), origins), moves)
+RESPONSE_HEADER_CHANGES = (
+    ("date", "Thu, 01 Feb 2018 10:43:28 GMT"),
+    ("correlation-id", "4c727be7"),
+    ("set-cookie", "JSESSIONID=x; path=/ovirt-engine/api"),
+    ("www-authenticate", 'Basic realm="RESTAPI"'),
+    ("link", "</ovirt-engine/api/vms>; rel=vms"),
+    ("content-encoding", "gzip"),
+    ("jsessionid", "x"),
+)
+#: Every field of a move, with the values it may take.
+CHOICES: dict[str, tuple[object, ...]] = {
+    "status": (200, 201, 202, 204, 400, 404, 409, 500),
+    "media": ("application/xml", "text/html;charset=UTF-8", "text/plain", ""),
+    "prefix": ("/api", "/ovirt-engine/api", "/ovirt-engine/api/v4"),
+    "version": ("3", "4", ""),
+    "method": ("GET", "POST", "PUT", "DELETE"),
+    "place": ("rsdl", "outside"),
+    "location": (f"/ovirt-engine/api/clusters/{CLUSTER_ID}", "/api/vms/1"),
+    "request_header": REQUEST_HEADER_CHANGES,
+    "response_header": RESPONSE_HEADER_CHANGES,
+}
+moves = st.builds(Move, **{name: maybe(*values) for name, values in CHOICES.items()})
+#: A move that differs from another in one thing: ``(field, value)``, applied to it.
+nudges = st.one_of(
+    *(st.tuples(st.just(name), st.sampled_from(values)) for name, values in CHOICES.items())
+)
+#: Before the target: the target itself, moved a little (one thing differs) or anywhere;
+#: or any exchange, moved anywhere.
+picks = st.one_of(
+    st.tuples(st.just("nudged"), nudges),
+    st.tuples(st.just("moved"), moves),
+    st.tuples(origins, moves),
+)
 
 
 def fresh_checker(key: str, v4: V4Model) -> Checker:
@@ -179,7 +233,7 @@ def alone(origin: Origin, move: Move) -> tuple[Violation, ...]:
 @ORDER
 @given(target=origins, move=moves, history=st.lists(picks, max_size=8))
 def test_a_verdict_does_not_depend_on_what_was_checked_before(
-    target: Origin, move: Move, history: list[tuple[Origin | None, Move]]
+    target: Origin, move: Move, history: list[tuple[object, object]]
 ) -> None:
     shared: dict[str, Checker] = {}
     v4 = fresh_model()
@@ -189,11 +243,64 @@ def test_a_verdict_does_not_depend_on_what_was_checked_before(
             shared[key] = fresh_checker(key, v4)
         return shared[key]
 
-    for origin, before in history:
-        key, exchange = entry(origin or target)
+    for how, what in history:
+        if how == "nudged":
+            name, value = what  # type: ignore[misc]
+            origin, before = target, replace(move, **{name: value})
+        else:
+            origin = target if how == "moved" else how  # type: ignore[assignment]
+            before = what  # type: ignore[assignment]
+        key, exchange = entry(origin)
         checker(key).check_exchange(before.apply(exchange))
     key, exchange = entry(target)
     assert tuple(checker(key).check_exchange(move.apply(exchange))) == alone(target, move)
+
+
+@ORDER
+@given(target=origins, move=moves, nudge=nudges)
+def test_an_exchange_checked_elsewhere_before_lends_nothing(
+    target: Origin, move: Move, nudge: tuple[str, object]
+) -> None:
+    """The sharpest case: the same exchange checked just before, one thing different."""
+    key, exchange = entry(target)
+    checker = fresh_checker(key, fresh_model())
+    checker.check_exchange(replace(move, **{nudge[0]: nudge[1]}).apply(exchange))
+    assert tuple(checker.check_exchange(move.apply(exchange))) == alone(target, move)
+
+
+#: Exchanges whose verdicts depend on much: v4 representations against a v3 contract (href
+#: and schema findings), a creation, a fault, a 4.x-in-v3 answer.
+REPRESENTATIVE = {
+    "v4-clusters": ("manageiq-providers-ovirt__ovirt_sdk_refresh_graph_target_vm.yml", 0),
+    "created-vm": POST_VM,
+    "template-fault": DELETE_TEMPLATE_FAULT,
+    "vm": GET_VM,
+    "4x-cluster": CLUSTER,
+}
+BASES = (Move(), Move(status=201), Move(status=400), Move(version="3"))
+
+
+@pytest.mark.parametrize("name", list(REPRESENTATIVE))
+def test_every_single_difference_is_told_apart(name: str) -> None:
+    """Exhaustively, for a few exchanges: the same exchange just checked with any one thing
+    different lends nothing."""
+    cassette, index = REPRESENTATIVE[name]
+    key = nearest(cassette)[0]
+    exchange = load_cassette(CORPUS / "cassettes" / "vcrpy" / cassette).exchanges[index]
+    if name == "4x-cluster":
+        exchange = with_links(exchange, cluster_action("syncallnetworks"))
+    contract_copy, schema_copy = replace(contract(key)), schema(key)
+    schema_copy = replace(schema_copy) if schema_copy is not None else None
+    v4 = fresh_model()
+    for base in BASES:
+        expected = tuple(fresh_checker(key, fresh_model()).check_exchange(base.apply(exchange)))
+        for field, values in CHOICES.items():
+            for value in values:
+                # a checker of its own (its memos start empty), on the same compiled copies
+                checker = Checker(contract_copy, schema_copy, v4=v4)
+                checker.check_exchange(replace(base, **{field: value}).apply(exchange))
+                found = tuple(checker.check_exchange(base.apply(exchange)))
+                assert found == expected, (base, field, value)
 
 
 def test_the_pool_holds_corpus_defects_and_v3_on_4x_cases() -> None:
@@ -201,6 +308,7 @@ def test_the_pool_holds_corpus_defects_and_v3_on_4x_cases() -> None:
     assert len(found["corpus"]) == 1258
     assert len(found["defects"]) >= len(DEFECTS)
     assert {key for group in found.values() for key, _ in group} == {"3.3", "3.6", "v3-on-4.x"}
+    assert {"POST", "DELETE"} <= {e.request.method for _, e in found["writes"]}
 
 
 def test_a_body_first_seen_as_a_success_lends_nothing_to_its_error() -> None:

@@ -48,4 +48,8 @@ CHECKS: dict[str, Check] = {
     "state.created-not-found": check_created_found,
 }
 
-__all__ = ["CHECKS", "CassetteState", "Check", "Context", "Memo"]
+#: The rules that follow a cassette's order (``CassetteState``); every other rule is a
+#: function of one exchange alone.
+STATE_RULES = frozenset({"state.use-after-delete", "state.created-not-found"})
+
+__all__ = ["CHECKS", "STATE_RULES", "CassetteState", "Check", "Context", "Memo"]
