@@ -250,9 +250,19 @@ class Router:
         parents = self._states.get(head) if head else self._start
         if parents is None:
             parents = self._states.put(head, self._walk(head), len(head))
-        name = _segment_name(last)
-        states = self.step(parents, name) if name and parents else parents
-        return self._states.put(path, states, len(path))
+        name = unquote(last.partition(";")[0]) if ";" in last or "%" in last else last
+        if name and parents:
+            # the last step, not memoised apart: the whole path is, and its last segment
+            # (an id, mostly) seldom comes again under the same parent in another path
+            reached: list[_Node] = []
+            for node in parents:
+                literal = node.literal.get(name)
+                if literal is not None:
+                    reached.append(literal)
+                if node.variable is not None:
+                    reached.append(node.variable)
+            parents = tuple(reached)
+        return self._states.put(path, parents, len(path))
 
     def _walk(self, path: str) -> States:
         """``reach`` from the root, in a loop that stops where no node is left."""

@@ -67,6 +67,8 @@ class HrefChecker:
         self.aliased: list[tuple[Element, str]] = []
         self._tree: etree._ElementTree | None = None
         self._verdicts = router.cache
+        self._reach = router.reach
+        self._cut = len(self.prefix)
         self._verdict = router.cache.get
         #: owner path -> the trie nodes it reaches in the v4 model
         self._v4_owners: dict[str, States] = {}
@@ -90,7 +92,9 @@ class HrefChecker:
             # The common case, fast: a link right under its entity (``<owner href>/<rel>``).
             # The contract's verdict depends only on the owner's tag and route, the rel and
             # the place, which make its key: it is memoised across representations.
-            if rel and href == owner.prefix + (rel if in_actions else rel.partition("/")[0]):
+            if rel and href == owner.prefix + (
+                rel if in_actions or "/" not in rel else rel.partition("/")[0]
+            ):
                 key = (owner.tag, owner.states, rel, in_actions)
                 verdict = self._verdict(key, _UNSEEN)
                 if verdict is _UNSEEN:
@@ -103,7 +107,7 @@ class HrefChecker:
         path = href.partition("?")[0] if "?" in href else href
         other: str | None = None
         if path.startswith(self.prefix):
-            relative = path[len(self.prefix) :]
+            relative = path[self._cut :]
         elif path == self.base:
             relative = ""
         else:
@@ -127,8 +131,12 @@ class HrefChecker:
             if found is not None:
                 self.problems.append((element, href, found))
             return None
-        states = self.router.reach(relative)
-        links = self.router.links_of(states)
+        states = self._reach(relative)
+        links = None
+        for node in states:  # Router.links_of, inline: the best state with links
+            if node.links:
+                links = node.links
+                break
         if links is None or "GET" not in links:
             if self.v4 is not None and self.v4.resolves(relative):
                 message = (
