@@ -204,26 +204,29 @@ class _Reader:
         self.warnings: list[str] = []
 
     def link(self, el: Element) -> Link:
+        # Each element's children are gathered by tag in one pass (``_groups``): the reader
+        # visits every element of the document once.
         href = self._relative(el.get("href", ""))
-        kids = _kids(el)
-        request = kids.get("request")
-        req = _kids(request)
-        method = (_text(req.get("http_method")) or "GET").upper()
-        body = req.get("body")
-        where = f"{method} {href} ({el.get('rel', '')})"
+        kids = _groups(el)
+        request = _first(kids, "request")
+        req = _groups(request)
+        method = (_text(_first(req, "http_method")) or "GET").upper()
+        body = _groups(_first(req, "body"))
+        rel = el.get("rel", "")
+        where = (method, href, rel)
         return Link(
             href=href,
-            rel=el.get("rel", ""),
+            rel=rel,
             method=method,
             prefix=self.prefix,
-            description=_text(kids.get("description")),
-            headers=self.headers(request),
-            url_parameters=tuple(self._url_parameters(req.get("url"), where)),
-            body_type=_text(_kids(body).get("type")) or None,
+            description=_text(_first(kids, "description")),
+            headers=self._headers(req),
+            url_parameters=tuple(self._url_parameters(_first(req, "url"), where)),
+            body_type=_text(_first(body, "type")) or None,
             parameter_sets=tuple(
-                self._parameter_set(ps, where) for ps in _children(body, "parameters_set")
+                self._parameter_set(ps, where) for ps in body.get("parameters_set", ())
             ),
-            response_type=_text(_kids(kids.get("response")).get("type")) or None,
+            response_type=_text(_first(_groups(_first(kids, "response")), "type")) or None,
         )
 
     def _relative(self, href: str) -> str:
@@ -235,59 +238,63 @@ class _Reader:
         return path.strip("/")
 
     def headers(self, request: Element | None) -> tuple[Header, ...]:
-        if request is None:
-            return ()
+        return self._headers(_groups(request))
+
+    def _headers(self, request: dict[str, list[Element]]) -> tuple[Header, ...]:
         return tuple(
-            Header(_text(kids.get("name")), _text(kids.get("value")), h.get("required") == "true")
-            for headers in _children(request, "headers")
+            Header(_text(_first(kids, "name")), _text(_first(kids, "value")), required)
+            for headers in request.get("headers", ())
             for h in _children(headers, "header")
-            for kids in (_kids(h),)
+            for kids, required in ((_groups(h), h.get("required") == "true"),)
         )
 
-    def _url_parameters(self, url: Element | None, where: str) -> Iterator[UrlParameter]:
+    def _url_parameters(self, url: Element | None, where: _Where) -> Iterator[UrlParameter]:
         for ps in _children(url, "parameters_set"):
             for p in _children(ps, "parameter"):
-                kids = _kids(p)
-                name = _text(kids.get("name"))
+                kids = _groups(p)
+                name = _text(_first(kids, "name"))
                 yield UrlParameter(
                     name=name,
-                    type=self._type(p.get("type", "xs:string"), f"{where} URL parameter {name}"),
+                    type=self._type(p.get("type", "xs:string"), where, "URL parameter", name),
                     context=p.get("context", "query"),
                     required=p.get("required") == "true",
-                    value=_text(kids.get("value")),
-                    deprecated=_text(kids.get("deprecated")) == "true",
+                    value=_text(_first(kids, "value")),
+                    deprecated=_text(_first(kids, "deprecated")) == "true",
                 )
 
-    def _parameter_set(self, el: Element, where: str) -> ParameterSet:
+    def _parameter_set(self, el: Element, where: _Where) -> ParameterSet:
         # Plain loops, not generator expressions: nested sets recurse through here, and a
         # loop costs no extra frame per level (the parser bounds the nesting).
+        kids = _groups(el)
         parameters = []
-        for parameter in _children(el, "parameter"):
+        for parameter in kids.get("parameter", ()):
             parameters.append(self._parameter(parameter, where))
-        return ParameterSet(tuple(parameters), description=_text(_kids(el).get("description")))
+        return ParameterSet(tuple(parameters), description=_text(_first(kids, "description")))
 
-    def _parameter(self, el: Element, where: str) -> Parameter:
-        kids = _kids(el)
-        name = _text(kids.get("name"))
+    def _parameter(self, el: Element, where: _Where) -> Parameter:
+        kids = _groups(el)
+        name = _text(_first(kids, "name"))
         segments = [tuple(part.split("|")) for part in name.split(".")]
         # "vm.cluster.id|name": the first segment is the body's root; a lone "description"
         # (a real 3.4/3.5 defect) names a child of the root.
         path = segments[1:] if len(segments) > 1 else segments
         parameter_sets = []
-        for parameter_set in _children(el, "parameters_set"):
+        for parameter_set in kids.get("parameters_set", ()):
             parameter_sets.append(self._parameter_set(parameter_set, where))
         return Parameter(
             name=name,
             path=tuple(path),
-            type=self._type(el.get("type", "xs:string"), f"{where} parameter {name}"),
+            type=self._type(el.get("type", "xs:string"), where, "parameter", name),
             required=el.get("required") == "true",
-            deprecated=_text(kids.get("deprecated")) == "true",
+            deprecated=_text(_first(kids, "deprecated")) == "true",
             parameter_sets=tuple(parameter_sets),
         )
 
-    def _type(self, declared: str, where: str) -> str:
+    def _type(self, declared: str, link: _Where, kind: str, name: str) -> str:
         if declared in KNOWN_TYPES:
             return declared
+        method, href, rel = link
+        where = f"{method} {href} ({rel}) {kind} {name}"
         fixed = _fix_typo(declared)
         if fixed is not None:
             self.warnings.append(
@@ -305,8 +312,33 @@ class _Reader:
         return declared
 
 
+#: Where a parameter is, for warnings: the link's method, href and rel.
+_Where = tuple[str, str, str]
+
+
+def _groups(el: Element | None) -> dict[str, list[Element]]:
+    """The element's children by tag, in order, gathered in one pass."""
+    groups: dict[str, list[Element]] = {}
+    if el is not None:
+        for child in el:
+            tag = child.tag
+            if isinstance(tag, str):
+                found = groups.get(tag)
+                if found is None:
+                    groups[tag] = [child]
+                else:
+                    found.append(child)
+    return groups
+
+
+def _first(groups: dict[str, list[Element]], tag: str) -> Element | None:
+    found = groups.get(tag)
+    return found[0] if found else None
+
+
 def _children(el: Element | None, tag: str) -> list[Element]:
-    return [] if el is None else list(el.iterchildren(tag))
+    # a comparison per child: cheaper than iterchildren(tag), which builds a matcher a call
+    return [] if el is None else [child for child in el if child.tag == tag]
 
 
 def _kids(el: Element | None) -> dict[str, Element]:
