@@ -34,9 +34,11 @@ class Memo:
     is parsed once, and walked once per distinct walk key. A parsed body depends on its bytes
     alone. A result depends on more, and its key must hold all of it: the walk's key is the
     body, the API base, the router, the compiled root type and the v4 model in use
-    (``walk.walk_of``); whether a result applies to an exchange at all (its status, media
-    type, request) is decided before the memo is asked, never stored in it. So the verdict on
-    an exchange never depends on what was checked before it.
+    (``walk.walk_of``); whether a walk applies to an exchange at all (its status, media
+    type, request) is decided before the memo is asked, never stored in it. The checker keeps
+    the findings of the checks of one exchange here too, under everything of the exchange
+    they read (``checker.verdict_key``). So the verdict on an exchange never depends on what
+    was checked before it.
 
     Bounded: the parsed bodies, and the results (which may hold on to their trees), each
     stand for at most ``max_bytes`` of body text, least recently used first out. Trees are
