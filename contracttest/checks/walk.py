@@ -76,28 +76,29 @@ def compiled_type(schema: Schema, type_name: str) -> Compiled | None:
     """The walk's tables for a complex type of ``schema``, or None for any other name.
 
     Made once per schema and type, with every type it reaches: a worklist, not a recursion,
-    so a chain of types of any length compiles (types may also refer to themselves).
+    so a chain of types of any length compiles (types may also refer to themselves). The new
+    tables are published together, filled, so a reader never sees one half made.
     """
     cache: dict[str, Compiled | None] = schema.__dict__.setdefault("_compiled", {})
     if type_name in cache:
         return cache[type_name]
-    made: list[Compiled] = []
+    made: dict[str, Compiled | None] = {}
     pending = [type_name]
     while pending:
         name = pending.pop()
-        if name in cache:
+        if name in cache or name in made:
             continue
         ctype = schema.complex_types.get(name)
-        if ctype is None:
-            cache[name] = None
+        made[name] = Compiled(ctype, ctype.name, ctype.open, {}, {}, None) if ctype else None
+        if ctype is not None:
+            pending.extend(child.type for child in ctype.children.values())
+    for compiled in made.values():  # every type reached is in ``made`` or the cache now
+        if compiled is None:
             continue
-        made.append(Compiled(ctype, ctype.name, ctype.open, {}, {}, None))
-        cache[name] = made[-1]
-        pending.extend(child.type for child in ctype.children.values() if child.type not in cache)
-    for compiled in made:  # every type reached is in the cache now
         ctype = compiled.type
         for name, child in ctype.children.items():
-            sub, check = cache[child.type], schema.value_check(child.type)
+            sub = made[child.type] if child.type in made else cache[child.type]
+            check = schema.value_check(child.type)
             compiled.children[name] = (
                 TEXT
                 if sub is None and check is None
@@ -110,6 +111,7 @@ def compiled_type(schema: Schema, type_name: str) -> Compiled | None:
         compiled.attribute_names = frozenset(compiled.attributes)
         compiled.unchecked_attributes = all(c is None for c in compiled.attributes.values())
         compiled.plain = compiled.text is None and compiled.unchecked_attributes
+    cache.update(made)
     return cache[type_name]
 
 
