@@ -78,6 +78,9 @@ class Memo:
         """Keep ``value``, made from ``size`` bytes of body, while the budget allows."""
         if size > self.max_bytes:
             return
+        replaced = self._results.pop(key, None)
+        if replaced is not None:
+            self._results_size -= replaced[1]
         self._results[key] = (value, size)
         self._results_size += size
         while self._results_size > self.max_bytes:
