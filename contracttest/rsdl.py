@@ -9,10 +9,10 @@ a warning, so nothing downstream deals with them again.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 from contracttest.errors import ContractError
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from contracttest.router import Router
 
 DEFAULT_PREFIX = "/ovirt-engine/api"
+_T = TypeVar("_T")
 KNOWN_TYPES = frozenset(
     {
         "xs:string",
@@ -202,6 +203,7 @@ class _Reader:
         self.served = prefix is not None
         self.prefix = prefix or DEFAULT_PREFIX
         self.warnings: list[str] = []
+        self._values: dict[tuple[object, tuple[object, ...]], object] = {}
 
     def link(self, el: Element) -> Link:
         # Each element's children are gathered by tag in one pass (``_groups``): the reader
@@ -241,26 +243,41 @@ class _Reader:
         return self._headers(_groups(request))
 
     def _headers(self, request: dict[str, list[Element]]) -> tuple[Header, ...]:
-        return tuple(
-            Header(_text(_first(kids, "name")), _text(_first(kids, "value")), required)
-            for headers in request.get("headers", ())
-            for h in _children(headers, "header")
-            for kids, required in ((_groups(h), h.get("required") == "true"),)
-        )
+        found = []
+        for headers in request.get("headers", ()):
+            for h in _children(headers, "header"):
+                kids = _groups(h)
+                fields = (
+                    _text(_first(kids, "name")),
+                    _text(_first(kids, "value")),
+                    h.get("required") == "true",
+                )
+                found.append(self._one(Header, fields))
+        return tuple(found)
+
+    def _one(self, kind: Callable[..., _T], fields: tuple[object, ...]) -> _T:
+        """One shared value for equal fields: the same headers and parameters come with
+        hundreds of links, and a frozen value costs more to make than to look up."""
+        key = (kind, fields)
+        found = self._values.get(key)
+        if found is None:
+            found = self._values[key] = kind(*fields)
+        return found  # type: ignore[return-value]
 
     def _url_parameters(self, url: Element | None, where: _Where) -> Iterator[UrlParameter]:
         for ps in _children(url, "parameters_set"):
             for p in _children(ps, "parameter"):
                 kids = _groups(p)
                 name = _text(_first(kids, "name"))
-                yield UrlParameter(
-                    name=name,
-                    type=self._type(p.get("type", "xs:string"), where, "URL parameter", name),
-                    context=p.get("context", "query"),
-                    required=p.get("required") == "true",
-                    value=_text(_first(kids, "value")),
-                    deprecated=_text(_first(kids, "deprecated")) == "true",
+                fields = (
+                    name,
+                    self._type(p.get("type", "xs:string"), where, "URL parameter", name),
+                    p.get("context", "query"),
+                    p.get("required") == "true",
+                    _text(_first(kids, "value")),
+                    _text(_first(kids, "deprecated")) == "true",
                 )
+                yield self._one(UrlParameter, fields)
 
     def _parameter_set(self, el: Element, where: _Where) -> ParameterSet:
         # Plain loops, not generator expressions: nested sets recurse through here, and a
@@ -274,21 +291,19 @@ class _Reader:
     def _parameter(self, el: Element, where: _Where) -> Parameter:
         kids = _groups(el)
         name = _text(_first(kids, "name"))
-        segments = [tuple(part.split("|")) for part in name.split(".")]
-        # "vm.cluster.id|name": the first segment is the body's root; a lone "description"
-        # (a real 3.4/3.5 defect) names a child of the root.
-        path = segments[1:] if len(segments) > 1 else segments
         parameter_sets = []
         for parameter_set in kids.get("parameters_set", ()):
             parameter_sets.append(self._parameter_set(parameter_set, where))
-        return Parameter(
-            name=name,
-            path=tuple(path),
-            type=self._type(el.get("type", "xs:string"), where, "parameter", name),
-            required=el.get("required") == "true",
-            deprecated=_text(_first(kids, "deprecated")) == "true",
-            parameter_sets=tuple(parameter_sets),
+        fields = (
+            name,
+            self._type(el.get("type", "xs:string"), where, "parameter", name),
+            el.get("required") == "true",
+            _text(_first(kids, "deprecated")) == "true",
+            tuple(parameter_sets),
         )
+        if parameter_sets:  # a collection's own sets: made once, not looked up (no deep hashing)
+            return _make_parameter(*fields)
+        return self._one(_make_parameter, fields)
 
     def _type(self, declared: str, link: _Where, kind: str, name: str) -> str:
         if declared in KNOWN_TYPES:
@@ -310,6 +325,20 @@ class _Reader:
             return "xs:string"
         self.warnings.append(f"{self.source}: {where}: unknown type {declared!r}; kept as is")
         return declared
+
+
+def _make_parameter(
+    name: str,
+    type_name: str,
+    required: bool,
+    deprecated: bool,
+    parameter_sets: tuple[ParameterSet, ...],
+) -> Parameter:
+    segments = [tuple(part.split("|")) for part in name.split(".")]
+    # "vm.cluster.id|name": the first segment is the body's root; a lone "description"
+    # (a real 3.4/3.5 defect) names a child of the root.
+    path = segments[1:] if len(segments) > 1 else segments
+    return Parameter(name, tuple(path), type_name, required, deprecated, parameter_sets)
 
 
 #: Where a parameter is, for warnings: the link's method, href and rel.
