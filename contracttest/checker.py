@@ -5,11 +5,12 @@ for each exchange a ``Context`` routes the request and parses each body at most 
 checks registered in ``contracttest.checks`` yield findings; the checker stamps them with
 where they happened and returns ``Violation`` values. Nothing here does I/O.
 
-What a checker remembers between exchanges (its body memo, the router's memos, the compiled
-schema) changes speed, never verdicts: ``check_exchange(exchange)`` gives the same violations
-whatever was checked before. The v4 model asked about the v3 answers of 4.x engines
-(``checks.fallback``) is passed in: by default the bundled v4 RSDL, read only if an href
-needs it.
+What a checker remembers between exchanges (parsed bodies, walks and the findings of
+identical exchanges in its memo; the router's memos; the compiled schema) changes speed,
+never verdicts: ``check_exchange(exchange)`` gives the same violations whatever was checked
+before, because every memoised result is keyed by everything it depends on. The v4 model
+asked about the v3 answers of 4.x engines (``checks.fallback``) is passed in: by default the
+bundled v4 RSDL, read only if an href needs it.
 """
 
 from __future__ import annotations

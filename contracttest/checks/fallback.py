@@ -10,9 +10,9 @@ warning; found nowhere, it stays an error.
 
 The model is the bundled v4 RSDL (``contracttest/contracts/v4/rsdl.xml``), read through the
 same contract model as any engine's. It is loaded lazily, only when an unresolved href of v3
-traffic needs it, and once per process (``BUNDLED``). This function is the one place in the
-core that reads package data: ``importlib.resources`` hands over the bytes, so no path or
-file reaches the model. The edge may pass any contract instead, or none:
+traffic needs it, and once per process (``BUNDLED``). ``bundled_v4_contract`` is the one place
+in the core that reads package data: ``importlib.resources`` hands over the bytes, so no path
+or file reaches the model. The edge may pass any contract instead, or none:
 ``Checker(contract, schema, v4=...)`` takes a ``V4Model``, a ``Contract`` or ``None`` (no
 fallback).
 
