@@ -69,12 +69,24 @@ def _canonical(body: bytes, media: str) -> object:
     return body
 
 
-def _tree(element: Element) -> tuple[object, ...]:
-    """An element as (tag, sorted attributes, text, children); lxml tags and attribute names
-    are in ``{namespace}local`` form already, so prefixes do not count."""
-    children = tuple(_tree(child) for child in element if isinstance(child.tag, str))
-    text = (element.text or "").strip()
-    return (element.tag, tuple(sorted(element.attrib.items())), text, children)
+def _tree(root: Element) -> tuple[object, ...]:
+    """An element's meaning: ``("xml", nodes)``, every element in document order as
+    (depth, tag, sorted attributes, stripped text). lxml tags and attribute names are in
+    ``{namespace}local`` form already, so prefixes do not count.
+
+    Flat, so that comparing and hashing two meanings never recurses, whatever the depth;
+    the depths make it one tree exactly (a preorder with depths is a tree).
+    """
+    nodes: list[tuple[int, object, tuple[tuple[object, object], ...], str]] = []
+    stack: list[tuple[Element, int]] = [(root, 0)]
+    while stack:
+        element, depth = stack.pop()
+        attributes = tuple(sorted(element.attrib.items()))
+        nodes.append((depth, element.tag, attributes, (element.text or "").strip()))
+        stack.extend(
+            (child, depth + 1) for child in reversed(element) if isinstance(child.tag, str)
+        )
+    return ("xml", tuple(nodes))
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,15 +153,31 @@ def _show_body(body: object, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _xml_text(tree: object) -> str:
-    """A canonical tree back as compact XML text, for messages."""
-    if not isinstance(tree, tuple) or len(tree) != 4:
+def _xml_text(tree: object, limit: int = 4096) -> str:
+    """A body's meaning back as compact XML text, for messages (about ``limit`` characters at
+    most: messages show less)."""
+    if not isinstance(tree, tuple) or len(tree) != 2 or tree[0] != "xml":
         return str(tree)
-    tag, attributes, text, children = tree
-    name = _local(str(tag))
-    attrs = "".join(f' {_local(k)}="{v}"' for k, v in attributes)
-    inner = str(text) + "".join(_xml_text(child) for child in children)
-    return f"<{name}{attrs}>{inner}</{name}>" if inner else f"<{name}{attrs}/>"
+    nodes = tree[1]
+    out: list[str] = []
+    size = 0
+    open_tags: list[str] = []
+    for position, (depth, tag, attributes, text) in enumerate(nodes):
+        while len(open_tags) > depth:
+            out.append(f"</{open_tags.pop()}>")
+        name = _local(str(tag))
+        attrs = "".join(f' {_local(k)}="{v}"' for k, v in attributes)
+        has_children = position + 1 < len(nodes) and nodes[position + 1][0] > depth
+        if text or has_children:
+            out.append(f"<{name}{attrs}>{text}")
+            open_tags.append(name)
+        else:
+            out.append(f"<{name}{attrs}/>")
+        size += len(out[-1])
+        if size > limit:
+            return "".join(out)
+    out.extend(f"</{name}>" for name in reversed(open_tags))
+    return "".join(out)
 
 
 def _local(name: str) -> str:

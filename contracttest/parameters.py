@@ -44,7 +44,11 @@ def _collection_problem(item: Element, parameter: Parameter) -> str | None:
     if not parameter.parameter_sets:
         return None
     for child in items:
-        gaps = [missing_parameters(child, ps) for ps in parameter.parameter_sets]
+        # a loop, not a comprehension: nested collections recurse through here, and a loop
+        # costs no extra frame per level
+        gaps = []
+        for parameter_set in parameter.parameter_sets:
+            gaps.append(missing_parameters(child, parameter_set))
         if all(gaps):
             closest: list[str] = min(gaps, key=len)
             return f"{parameter.name} ({', '.join(closest)})"

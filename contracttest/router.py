@@ -3,6 +3,11 @@
 Templates are compiled once into a trie of literal segments and ``{name:id}`` variables;
 a lookup costs one dictionary step per segment, whatever the number of links. Literal
 segments win over variables, with backtracking when a literal branch leads nowhere.
+
+Every walk is a loop over the path's segments, never a recursion, and stops as soon as no
+trie node is left: a path of any length (an href of thousands of segments) costs at most the
+trie's depth in steps, and never the interpreter's stack. Each memo below is a pure function
+of its key within one router (one contract): paths and segment names in, trie nodes out.
 """
 
 from __future__ import annotations
@@ -65,6 +70,11 @@ def split_uri(uri: str, prefix: str) -> Target:
     if found is None:
         found = _SPLIT.put(key, _split_uri(uri, prefix), len(uri) + len(prefix))
     return found
+
+
+def forget() -> None:
+    """Forget the URI splits remembered so far (for measuring from a cold start)."""
+    _SPLIT.clear()
 
 
 def _split_uri(uri: str, prefix: str) -> Target:
@@ -174,12 +184,21 @@ class Router:
         self._at: Memo[tuple[str, ...], object] = Memo(MEMO_BYTES)
 
     def links_at(self, segments: tuple[str, ...] | list[str]) -> dict[str, list[Link]] | None:
-        """The links of every method at a concrete path; None when no template matches it."""
+        """The links of every method at a concrete path; None when no template matches it.
+
+        The states a path reaches are ordered as a depth-first search with backtracking
+        would meet them (literal before variable at every step), so the first with links is
+        the route; the loop ends when no node is left, within the trie's depth.
+        """
         key = tuple(segments)
         found = self._at.get(key, _UNSEEN)
         if found is _UNSEEN:
-            node = self._walk(self._root, key, 0)
-            found = node.links if node is not None else None
+            states = self._start
+            for name in key:
+                states = self.step(states, name)
+                if not states:
+                    break
+            found = self.links_of(states)
             self._at.put(key, found, sum(map(len, key)) + 8 * len(key))
         return found  # type: ignore[return-value]
 
@@ -219,38 +238,59 @@ class Router:
         return None
 
     def reach(self, path: str) -> States:
-        """The trie nodes a relative path reaches, best first; () when none."""
+        """The trie nodes a relative path reaches, best first; () when none.
+
+        The common case costs one memoised step from the path's parent (an entity's links
+        from the entity); otherwise the path is walked from the root, segment by segment.
+        """
         found = self._states.get(path)
         if found is not None:
             return found
         head, _, last = path.rpartition("/")
-        parents = self.reach(head) if head else self._start
+        parents = self._states.get(head) if head else self._start
+        if parents is None:
+            parents = self._states.put(head, self._walk(head), len(head))
         name = unquote(last.partition(";")[0]) if ";" in last or "%" in last else last
-        states = self.step(parents, name) if name else parents
-        return self._states.put(path, states, len(path))
+        if name and parents:
+            # the last step, not memoised apart: the whole path is, and its last segment
+            # (an id, mostly) seldom comes again under the same parent in another path
+            reached: list[_Node] = []
+            for node in parents:
+                literal = node.literal.get(name)
+                if literal is not None:
+                    reached.append(literal)
+                if node.variable is not None:
+                    reached.append(node.variable)
+            parents = tuple(reached)
+        return self._states.put(path, parents, len(path))
+
+    def _walk(self, path: str) -> States:
+        """``reach`` from the root, in a loop that stops where no node is left."""
+        states = self._start
+        for part in path.split("/"):
+            name = _segment_name(part)
+            if name:
+                states = self.step(states, name)
+                if not states:
+                    break
+        return states
 
     def step(self, states: States, name: str) -> States:
         """The nodes one more segment ``name`` reaches from ``states``, memoised."""
         key = (states, name)
         found = self._steps.get(key)
         if found is None:
-            found = tuple(
-                child
-                for node in states
-                for child in (node.literal.get(name), node.variable)
-                if child is not None
-            )
-            self._steps.put(key, found, len(name))
+            reached: list[_Node] = []
+            for node in states:
+                literal = node.literal.get(name)
+                if literal is not None:
+                    reached.append(literal)
+                if node.variable is not None:
+                    reached.append(node.variable)
+            found = self._steps.put(key, tuple(reached), len(name))
         return found
 
-    def _walk(self, node: _Node, segments: tuple[str, ...] | list[str], i: int) -> _Node | None:
-        if i == len(segments):
-            return node if node.links else None
-        child = node.literal.get(segments[i])
-        if child is not None:
-            found = self._walk(child, segments, i + 1)
-            if found is not None:
-                return found
-        if node.variable is not None:
-            return self._walk(node.variable, segments, i + 1)
-        return None
+
+def _segment_name(part: str) -> str:
+    """A raw path segment's name: ``a%20b;max=1`` -> ``a b``."""
+    return unquote(part.partition(";")[0]) if ";" in part or "%" in part else part

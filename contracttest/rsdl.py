@@ -9,10 +9,10 @@ a warning, so nothing downstream deals with them again.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 from contracttest.errors import ContractError
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from contracttest.router import Router
 
 DEFAULT_PREFIX = "/ovirt-engine/api"
+_T = TypeVar("_T")
 KNOWN_TYPES = frozenset(
     {
         "xs:string",
@@ -202,28 +203,32 @@ class _Reader:
         self.served = prefix is not None
         self.prefix = prefix or DEFAULT_PREFIX
         self.warnings: list[str] = []
+        self._values: dict[tuple[object, tuple[object, ...]], object] = {}
 
     def link(self, el: Element) -> Link:
+        # Each element's children are gathered by tag in one pass (``_groups``): the reader
+        # visits every element of the document once.
         href = self._relative(el.get("href", ""))
-        kids = _kids(el)
-        request = kids.get("request")
-        req = _kids(request)
-        method = (_text(req.get("http_method")) or "GET").upper()
-        body = req.get("body")
-        where = f"{method} {href} ({el.get('rel', '')})"
+        kids = _groups(el)
+        request = _first(kids, "request")
+        req = _groups(request)
+        method = (_text(_first(req, "http_method")) or "GET").upper()
+        body = _groups(_first(req, "body"))
+        rel = el.get("rel", "")
+        where = (method, href, rel)
         return Link(
             href=href,
-            rel=el.get("rel", ""),
+            rel=rel,
             method=method,
             prefix=self.prefix,
-            description=_text(kids.get("description")),
-            headers=self.headers(request),
-            url_parameters=tuple(self._url_parameters(req.get("url"), where)),
-            body_type=_text(_kids(body).get("type")) or None,
+            description=_text(_first(kids, "description")),
+            headers=self._headers(req),
+            url_parameters=tuple(self._url_parameters(_first(req, "url"), where)),
+            body_type=_text(_first(body, "type")) or None,
             parameter_sets=tuple(
-                self._parameter_set(ps, where) for ps in _children(body, "parameters_set")
+                self._parameter_set(ps, where) for ps in body.get("parameters_set", ())
             ),
-            response_type=_text(_kids(kids.get("response")).get("type")) or None,
+            response_type=_text(_first(_groups(_first(kids, "response")), "type")) or None,
         )
 
     def _relative(self, href: str) -> str:
@@ -235,56 +240,76 @@ class _Reader:
         return path.strip("/")
 
     def headers(self, request: Element | None) -> tuple[Header, ...]:
-        if request is None:
-            return ()
-        return tuple(
-            Header(_text(kids.get("name")), _text(kids.get("value")), h.get("required") == "true")
-            for headers in _children(request, "headers")
-            for h in _children(headers, "header")
-            for kids in (_kids(h),)
-        )
+        return self._headers(_groups(request))
 
-    def _url_parameters(self, url: Element | None, where: str) -> Iterator[UrlParameter]:
+    def _headers(self, request: dict[str, list[Element]]) -> tuple[Header, ...]:
+        found = []
+        for headers in request.get("headers", ()):
+            for h in _children(headers, "header"):
+                kids = _groups(h)
+                fields = (
+                    _text(_first(kids, "name")),
+                    _text(_first(kids, "value")),
+                    h.get("required") == "true",
+                )
+                found.append(self._one(Header, fields))
+        return tuple(found)
+
+    def _one(self, kind: Callable[..., _T], fields: tuple[object, ...]) -> _T:
+        """One shared value for equal fields: the same headers and parameters come with
+        hundreds of links, and a frozen value costs more to make than to look up."""
+        key = (kind, fields)
+        found = self._values.get(key)
+        if found is None:
+            found = self._values[key] = kind(*fields)
+        return found  # type: ignore[return-value]
+
+    def _url_parameters(self, url: Element | None, where: _Where) -> Iterator[UrlParameter]:
         for ps in _children(url, "parameters_set"):
             for p in _children(ps, "parameter"):
-                kids = _kids(p)
-                name = _text(kids.get("name"))
-                yield UrlParameter(
-                    name=name,
-                    type=self._type(p.get("type", "xs:string"), f"{where} URL parameter {name}"),
-                    context=p.get("context", "query"),
-                    required=p.get("required") == "true",
-                    value=_text(kids.get("value")),
-                    deprecated=_text(kids.get("deprecated")) == "true",
+                kids = _groups(p)
+                name = _text(_first(kids, "name"))
+                fields = (
+                    name,
+                    self._type(p.get("type", "xs:string"), where, "URL parameter", name),
+                    p.get("context", "query"),
+                    p.get("required") == "true",
+                    _text(_first(kids, "value")),
+                    _text(_first(kids, "deprecated")) == "true",
                 )
+                yield self._one(UrlParameter, fields)
 
-    def _parameter_set(self, el: Element, where: str) -> ParameterSet:
-        return ParameterSet(
-            parameters=tuple(self._parameter(p, where) for p in _children(el, "parameter")),
-            description=_text(_kids(el).get("description")),
+    def _parameter_set(self, el: Element, where: _Where) -> ParameterSet:
+        # Plain loops, not generator expressions: nested sets recurse through here, and a
+        # loop costs no extra frame per level (the parser bounds the nesting).
+        kids = _groups(el)
+        parameters = []
+        for parameter in kids.get("parameter", ()):
+            parameters.append(self._parameter(parameter, where))
+        return ParameterSet(tuple(parameters), description=_text(_first(kids, "description")))
+
+    def _parameter(self, el: Element, where: _Where) -> Parameter:
+        kids = _groups(el)
+        name = _text(_first(kids, "name"))
+        parameter_sets = []
+        for parameter_set in kids.get("parameters_set", ()):
+            parameter_sets.append(self._parameter_set(parameter_set, where))
+        fields = (
+            name,
+            self._type(el.get("type", "xs:string"), where, "parameter", name),
+            el.get("required") == "true",
+            _text(_first(kids, "deprecated")) == "true",
+            tuple(parameter_sets),
         )
+        if parameter_sets:  # a collection's own sets: made once, not looked up (no deep hashing)
+            return _make_parameter(*fields)
+        return self._one(_make_parameter, fields)
 
-    def _parameter(self, el: Element, where: str) -> Parameter:
-        kids = _kids(el)
-        name = _text(kids.get("name"))
-        segments = [tuple(part.split("|")) for part in name.split(".")]
-        # "vm.cluster.id|name": the first segment is the body's root; a lone "description"
-        # (a real 3.4/3.5 defect) names a child of the root.
-        path = segments[1:] if len(segments) > 1 else segments
-        return Parameter(
-            name=name,
-            path=tuple(path),
-            type=self._type(el.get("type", "xs:string"), f"{where} parameter {name}"),
-            required=el.get("required") == "true",
-            deprecated=_text(kids.get("deprecated")) == "true",
-            parameter_sets=tuple(
-                self._parameter_set(ps, where) for ps in _children(el, "parameters_set")
-            ),
-        )
-
-    def _type(self, declared: str, where: str) -> str:
+    def _type(self, declared: str, link: _Where, kind: str, name: str) -> str:
         if declared in KNOWN_TYPES:
             return declared
+        method, href, rel = link
+        where = f"{method} {href} ({rel}) {kind} {name}"
         fixed = _fix_typo(declared)
         if fixed is not None:
             self.warnings.append(
@@ -302,8 +327,47 @@ class _Reader:
         return declared
 
 
+def _make_parameter(
+    name: str,
+    type_name: str,
+    required: bool,
+    deprecated: bool,
+    parameter_sets: tuple[ParameterSet, ...],
+) -> Parameter:
+    segments = [tuple(part.split("|")) for part in name.split(".")]
+    # "vm.cluster.id|name": the first segment is the body's root; a lone "description"
+    # (a real 3.4/3.5 defect) names a child of the root.
+    path = segments[1:] if len(segments) > 1 else segments
+    return Parameter(name, tuple(path), type_name, required, deprecated, parameter_sets)
+
+
+#: Where a parameter is, for warnings: the link's method, href and rel.
+_Where = tuple[str, str, str]
+
+
+def _groups(el: Element | None) -> dict[str, list[Element]]:
+    """The element's children by tag, in order, gathered in one pass."""
+    groups: dict[str, list[Element]] = {}
+    if el is not None:
+        for child in el:
+            tag = child.tag
+            if isinstance(tag, str):
+                found = groups.get(tag)
+                if found is None:
+                    groups[tag] = [child]
+                else:
+                    found.append(child)
+    return groups
+
+
+def _first(groups: dict[str, list[Element]], tag: str) -> Element | None:
+    found = groups.get(tag)
+    return found[0] if found else None
+
+
 def _children(el: Element | None, tag: str) -> list[Element]:
-    return [] if el is None else list(el.iterchildren(tag))
+    # a comparison per child: cheaper than iterchildren(tag), which builds a matcher a call
+    return [] if el is None else [child for child in el if child.tag == tag]
 
 
 def _kids(el: Element | None) -> dict[str, Element]:

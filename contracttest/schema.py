@@ -4,6 +4,8 @@ For every complex type: its child elements (name -> type, occurrence), its attri
 for simple content, the type of its text; for every simple type: its kind and enumeration.
 Inheritance (``complexContent/extension``), groups, ``ref`` elements and anonymous local
 types are resolved here, so checks look a child up by name, whatever the element order.
+Chains of bases and of group references are followed in loops, not recursions, so an XSD of
+any size reads without exhausting the stack (cycles, which no valid XSD has, end there).
 """
 
 from __future__ import annotations
@@ -222,15 +224,24 @@ class _SchemaReader:
         return "xs:string"
 
     def _complex(self, name: str) -> ComplexType:
+        """The type ``name``, read once; its bases first, in a loop (a chain of any length)."""
         if name in self.done:
             return self.done[name]
-        el = self.raw.get(name) if name in self.raw else self.anonymous.get(name)
-        if el is None:
-            return ComplexType(name)
-        result = ComplexType(name)
-        self.done[name] = result  # guards recursion; filled in place below
-        self._fill(result, el)
-        return result
+        chain: list[tuple[str, Element]] = []
+        named: set[str] = set()
+        current: str | None = name
+        while current is not None and current not in self.done and current not in named:
+            el = self.raw.get(current) if current in self.raw else self.anonymous.get(current)
+            if el is None:
+                break
+            named.add(current)
+            chain.append((current, el))
+            current = _complex_base(el)
+        for type_name, el in reversed(chain):  # the deepest base first: filled before its heirs
+            result = ComplexType(type_name)
+            self.done[type_name] = result  # guards cycles; filled in place below
+            self._fill(result, el)
+        return self.done.get(name) or ComplexType(name)
 
     def _fill(self, result: ComplexType, el: Element) -> None:
         for kid in el:
@@ -257,18 +268,28 @@ class _SchemaReader:
                 object.__setattr__(result, "open", True)
 
     def _particles(self, result: ComplexType, el: Element) -> None:
-        if el.tag == f"{XS}group" and el.get("ref"):
-            group = self.groups.get(el.get("ref", ""))
-            if group is not None:
-                self._particles(result, group)
-            return
-        for kid in el:
+        """The elements of a model group, nested groups and group references included, in
+        document order: a loop over a stack (any nesting, any chain of references), each
+        referenced group read once (a group that refers to itself ends there)."""
+        stack: list[Iterator[Element]] = [iter((el,))]
+        referenced: set[str] = set()
+        while stack:
+            kid = next(stack[-1], None)
+            if kid is None:
+                stack.pop()
+                continue
             tag = kid.tag
             if tag == f"{XS}element":
                 child = self._child(kid, result.name)
                 result.children[child.name] = child
+            elif tag == f"{XS}group" and kid.get("ref"):
+                ref = kid.get("ref", "")
+                group = self.groups.get(ref)
+                if group is not None and ref not in referenced:
+                    referenced.add(ref)
+                    stack.append(iter(group))
             elif tag in (f"{XS}sequence", f"{XS}choice", f"{XS}all", f"{XS}group"):
-                self._particles(result, kid)
+                stack.append(iter(kid))
             elif tag == f"{XS}any":
                 object.__setattr__(result, "open", True)
 
@@ -315,6 +336,16 @@ class _SchemaReader:
                 type_name = f"{result.name}@{name}"
                 self.simple[type_name] = _simple_type(kid, type_name)
         result.attributes[name] = Attribute(name, type_name, el.get("use") == "required")
+
+
+def _complex_base(el: Element) -> str | None:
+    """The base a complex type extends or restricts (``complexContent``), if any."""
+    for kid in el:
+        if kid.tag == f"{XS}complexContent":
+            for derivation in kid:
+                if derivation.tag in (f"{XS}extension", f"{XS}restriction"):
+                    return derivation.get("base") or None
+    return None
 
 
 def _simple_type(el: Element, name: str) -> SimpleType:

@@ -48,3 +48,12 @@ def test_memo_parses_a_body_once() -> None:
     first = memo.body(b"<vm id='1'/>")
     assert memo.body(b"<vm id='1'/>") is first
     assert first.root is not None and first.root.tag == "vm"
+
+
+def test_memo_counts_a_result_stored_twice_once() -> None:
+    memo = Memo(max_bytes=10)
+    for _ in range(5):
+        memo.store(("walk", b"<a/>"), 1, 4)
+    assert memo._results_size == 4
+    memo.store(("walk", b"<b/>"), 2, 4)
+    assert memo.result(("walk", b"<a/>")) == 1 and memo.result(("walk", b"<b/>")) == 2

@@ -1,12 +1,13 @@
 """Checks: pure functions from one exchange's context to findings, registered by rule id.
 
 Every check takes a ``Context`` (the exchange, its routed RSDL link, bodies parsed once) and
-yields ``Finding`` values; none raises, so one exchange reports everything wrong with it.
+returns its ``Finding`` values (a generator, or a ready tuple when they were found before);
+none raises, so one exchange reports everything wrong with it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 
 from contracttest.checks.context import CassetteState, Context, Memo
 from contracttest.checks.representation import check_hrefs, check_schema
@@ -27,7 +28,7 @@ from contracttest.checks.response import (
 from contracttest.checks.state import check_created_found, check_use_after_delete
 from contracttest.rules import Finding
 
-Check = Callable[[Context], Iterator[Finding]]
+Check = Callable[[Context], Iterable[Finding]]
 
 #: Rule id -> the check that reports it, in the order they run.
 CHECKS: dict[str, Check] = {
@@ -47,4 +48,8 @@ CHECKS: dict[str, Check] = {
     "state.created-not-found": check_created_found,
 }
 
-__all__ = ["CHECKS", "CassetteState", "Check", "Context", "Memo"]
+#: The rules that follow a cassette's order (``CassetteState``); every other rule is a
+#: function of one exchange alone.
+STATE_RULES = frozenset({"state.use-after-delete", "state.created-not-found"})
+
+__all__ = ["CHECKS", "STATE_RULES", "CassetteState", "Check", "Context", "Memo"]

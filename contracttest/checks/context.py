@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from contracttest.checks.fallback import V4Model
 from contracttest.exchange import Exchange
 from contracttest.router import Target, split_uri
 from contracttest.rsdl import Contract, Link
@@ -30,9 +31,18 @@ class Memo:
     """What identical response bodies share across exchanges: the parsed tree and results.
 
     Polling, refreshes and replays answer the same bytes again and again; each distinct body
-    is parsed once and walked once per API base. Bounded: the parsed bodies, and the results
-    (which may hold on to their trees), each stand for at most ``max_bytes`` of body text,
-    least recently used first out. Trees are shared, so checks must not modify them.
+    is parsed once, and walked once per distinct walk key. A parsed body depends on its bytes
+    alone. A result depends on more, and its key must hold all of it: the walk's key is the
+    body, the API base, the router, the compiled root type and the v4 model in use
+    (``walk.walk_of``); whether a walk applies to an exchange at all (its status, media
+    type, request) is decided before the memo is asked, never stored in it. The checker keeps
+    the findings of the checks of one exchange here too, under everything of the exchange
+    they read (``checker.verdict_key``). So the verdict on an exchange never depends on what
+    was checked before it.
+
+    Bounded: the parsed bodies, and the results (which may hold on to their trees), each
+    stand for at most ``max_bytes`` of body text, least recently used first out. Trees are
+    shared, so checks must not modify them.
     """
 
     def __init__(self, max_bytes: int = 16 << 20) -> None:
@@ -68,6 +78,9 @@ class Memo:
         """Keep ``value``, made from ``size`` bytes of body, while the budget allows."""
         if size > self.max_bytes:
             return
+        replaced = self._results.pop(key, None)
+        if replaced is not None:
+            self._results_size -= replaced[1]
         self._results[key] = (value, size)
         self._results_size += size
         while self._results_size > self.max_bytes:
@@ -97,6 +110,7 @@ class Context:
         "serves_contract",
         "state",
         "target",
+        "v4",
     )
 
     def __init__(
@@ -106,9 +120,12 @@ class Context:
         schema: Schema | None,
         state: CassetteState,
         memo: Memo | None = None,
+        v4: V4Model | None = None,
     ) -> None:
+        """``v4``: the model of a 4.x engine's v3 answers (``checks.fallback``), or None."""
         self.exchange = exchange
         self.memo = memo
+        self.v4 = v4
         #: The response's media type, lower-case, without parameters ('' when absent).
         self.media_type = exchange.response.content_type
         #: An HTML page (real engines answer some 401/404 so): not parsed as XML.
@@ -173,6 +190,17 @@ class Context:
             else:
                 self._response_body = _parse_body(body)
         return self._response_body
+
+
+#: The longest value a message shows whole (URIs, hrefs, parameters come from anywhere).
+SHOWN = 200
+
+
+def shown(text: str) -> str:
+    """``text``, or its start and its size when it is longer than a message should be."""
+    if len(text) <= SHOWN:
+        return text
+    return f"{text[: SHOWN - 40]}... ({len(text)} characters)"
 
 
 def _starts_html(body: bytes) -> bool:

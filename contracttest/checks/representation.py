@@ -8,7 +8,7 @@ exchange, with a count.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from contracttest.checks.context import Context
 from contracttest.checks.walk import SchemaProblems, walk_of
@@ -16,24 +16,24 @@ from contracttest.rules import Finding, Severity
 from contracttest.schema import Schema
 
 
-def check_schema(ctx: Context) -> Iterator[Finding]:
-    schema, walk = ctx.schema, walk_of(ctx)
-    if schema is None or walk is None or not walk.check_schema:
-        return
+def check_schema(ctx: Context) -> Sequence[Finding]:
+    walk = walk_of(ctx)
+    if walk is None or walk.schema is None:
+        return ()
     found = walk.findings.get("schema")
-    if found is None:  # once per distinct body: the walk is shared by identical ones
-        found = walk.findings["schema"] = list(_findings(schema, walk.schema_problems))
-    yield from found
+    if found is None:  # once per distinct walk: identical bodies share it
+        found = walk.findings["schema"] = tuple(_findings(walk.schema, walk.schema_problems))
+    return found
 
 
-def check_hrefs(ctx: Context) -> Iterator[Finding]:
+def check_hrefs(ctx: Context) -> Sequence[Finding]:
     walk = walk_of(ctx)
     if walk is None:
-        return
+        return ()
     found = walk.findings.get("hrefs")
-    if found is None:  # once per distinct body: the walk is shared by identical ones
-        found = walk.findings["hrefs"] = list(walk.hrefs.findings())
-    yield from found
+    if found is None:  # once per distinct walk: identical bodies share it
+        found = walk.findings["hrefs"] = tuple(walk.hrefs.findings())
+    return found
 
 
 def _findings(schema: Schema, problems: SchemaProblems) -> Iterator[Finding]:

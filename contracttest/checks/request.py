@@ -5,7 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from contracttest.checks.context import Context, element_matches_type, expected_elements
+from contracttest.checks.context import (
+    Context,
+    element_matches_type,
+    expected_elements,
+    shown,
+)
 from contracttest.parameters import missing_parameters
 from contracttest.rules import Finding, suggest
 
@@ -18,7 +23,7 @@ def check_link(ctx: Context) -> Iterator[Finding]:
     if not ctx.in_api or ctx.link is not None:
         return
     method = ctx.exchange.request.method
-    path = "/".join((ctx.target.base, *ctx.target.segments))
+    path = shown("/".join((ctx.target.base, *ctx.target.segments)))
     if ctx.links_here:
         allowed = ", ".join(sorted(ctx.links_here))
         yield Finding(
@@ -31,7 +36,7 @@ def check_link(ctx: Context) -> Iterator[Finding]:
         return
     first = ctx.target.segments[0] if ctx.target.segments else ""
     collections = ctx.contract.collections
-    hint = suggest(first, collections) if first not in collections else ""
+    hint = suggest(shown(first), collections) if first not in collections else ""
     yield Finding(
         "link.undocumented",
         f"no RSDL link for {method} {path}{hint}",
@@ -86,8 +91,11 @@ def check_body_type(ctx: Context) -> Iterator[Finding]:
 
 
 def check_parameters(ctx: Context) -> Iterator[Finding]:
-    link, root = ctx.link, ctx.request_root
-    if link is None or root is None or not link.parameter_sets:
+    link = ctx.link
+    if link is None or not link.parameter_sets:
+        return
+    root = ctx.request_root
+    if root is None:
         return
     if not element_matches_type(root.tag, link.body_type or root.tag, ctx.schema):
         return  # request.body.type reports it
@@ -124,18 +132,18 @@ def check_url_parameters(ctx: Context) -> Iterator[Finding]:
             listed = ", ".join(known) if known else "none"
             yield Finding(
                 "request.url.parameter",
-                f"URL parameter {name!r} is not documented for {link.describe()}"
-                f"{suggest(name, known)}; documented: {listed}",
+                f"URL parameter {shown(name)!r} is not documented for {link.describe()}"
+                f"{suggest(shown(name), known)}; documented: {listed}",
                 expected=listed,
-                received=f"{name}={value}",
+                received=shown(f"{name}={value}"),
                 hint="the engine ignores unknown parameters: remove it or fix its name",
             )
         elif not _valid(parameter.type, value):
             yield Finding(
                 "request.url.parameter",
-                f"URL parameter {name}={value!r} is not a valid {parameter.type}",
+                f"URL parameter {name}={shown(value)!r} is not a valid {parameter.type}",
                 expected=parameter.type,
-                received=value,
+                received=shown(value),
                 hint="the engine ignores an invalid value: send a valid one",
             )
     names = {name for name, _ in sent}

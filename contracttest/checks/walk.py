@@ -7,14 +7,24 @@ check: ``<link href rel/>``, references) with no children are not visited at all
 their href. Each element's owning entity is at hand during the walk, so the href rule never
 climbs the tree. The result is cached on the exchange's context, and in the checker's memo
 for identical bodies: a body is walked once whichever of the two rules run.
+
+Whether a response is walked at all (a 2xx XML answer of a request in the API that does not
+ask for the contract itself) is decided per exchange, before the memo is asked; the walk is
+then a pure function of the body, the API base the request used, the router (the contract),
+the compiled root type (the schema), and the v4 model when the fallback applies, and its memo
+key is exactly these (see ``walk_of``). The walk recurses once per element level; the safe
+parser refuses documents deeper than libxml2's limit (256 levels), which bounds it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from contracttest.checks.context import Context, Memo
+from contracttest.checks.fallback import V4Model, applies
 from contracttest.checks.hrefs import HrefChecker, Owner
+from contracttest.router import Router
 from contracttest.rules import Finding
 from contracttest.schema import ComplexType, Schema, ValueCheck
 from contracttest.xmlsafe import Element
@@ -32,6 +42,8 @@ class Seen:
     count: int = 1
 
 
+#: An element's children as a list, in one call (faster than iterating the element).
+children_of: Callable[[Element], list[Element]] = Element.getchildren  # type: ignore[attr-defined]
 #: A child element whose text needs no check: nothing to do but know its name.
 TEXT: tuple[None, None, set[str]] = (None, None, set())
 #: The default of a child lookup: a name the type does not have.
@@ -39,11 +51,14 @@ UNKNOWN: tuple[None, None, set[str]] = (None, None, set())
 ChildSpec = tuple["Compiled | None", "ValueCheck | None", set[str]]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Compiled:
-    """A complex type made ready for the walk."""
+    """A complex type of one schema made ready for the walk (equal only to itself)."""
 
     type: ComplexType
+    name: str
+    #: has xs:any: any child is allowed
+    open: bool
     #: child tag -> (its complex type, or None; its value check, or None; texts known valid),
     #: or ``TEXT`` for a child whose text needs no check (most of them)
     children: dict[str, ChildSpec]
@@ -58,30 +73,46 @@ class Compiled:
 
 
 def compiled_type(schema: Schema, type_name: str) -> Compiled | None:
+    """The walk's tables for a complex type of ``schema``, or None for any other name.
+
+    Made once per schema and type, with every type it reaches: a worklist, not a recursion,
+    so a chain of types of any length compiles (types may also refer to themselves). The new
+    tables are published together, filled, so a reader never sees one half made.
+    """
     cache: dict[str, Compiled | None] = schema.__dict__.setdefault("_compiled", {})
     if type_name in cache:
         return cache[type_name]
-    ctype = schema.complex_types.get(type_name)
-    if ctype is None:
-        cache[type_name] = None
-        return None
-    compiled = Compiled(ctype, {}, {}, None)
-    cache[type_name] = compiled  # before the children: types are recursive
-    for name, child in ctype.children.items():
-        sub, check = compiled_type(schema, child.type), schema.value_check(child.type)
-        compiled.children[name] = (
-            TEXT
-            if sub is None and check is None
-            else (sub, check, _valid_texts(schema, child.type))
-        )
-    for name, attribute in ctype.attributes.items():
-        compiled.attributes[name] = schema.value_check(attribute.type)
-    if ctype.text_type:
-        compiled.text = schema.value_check(ctype.text_type)
-    compiled.attribute_names = frozenset(compiled.attributes)
-    compiled.unchecked_attributes = all(check is None for check in compiled.attributes.values())
-    compiled.plain = compiled.text is None and compiled.unchecked_attributes
-    return compiled
+    made: dict[str, Compiled | None] = {}
+    pending = [type_name]
+    while pending:
+        name = pending.pop()
+        if name in cache or name in made:
+            continue
+        ctype = schema.complex_types.get(name)
+        made[name] = Compiled(ctype, ctype.name, ctype.open, {}, {}, None) if ctype else None
+        if ctype is not None:
+            pending.extend(child.type for child in ctype.children.values())
+    for compiled in made.values():  # every type reached is in ``made`` or the cache now
+        if compiled is None:
+            continue
+        ctype = compiled.type
+        for name, child in ctype.children.items():
+            sub = made[child.type] if child.type in made else cache[child.type]
+            check = schema.value_check(child.type)
+            compiled.children[name] = (
+                TEXT
+                if sub is None and check is None
+                else (sub, check, _valid_texts(schema, child.type))
+            )
+        for name, attribute in ctype.attributes.items():
+            compiled.attributes[name] = schema.value_check(attribute.type)
+        if ctype.text_type:
+            compiled.text = schema.value_check(ctype.text_type)
+        compiled.attribute_names = frozenset(compiled.attributes)
+        compiled.unchecked_attributes = all(c is None for c in compiled.attributes.values())
+        compiled.plain = compiled.text is None and compiled.unchecked_attributes
+    cache.update(made)
+    return cache[type_name]
 
 
 #: How many valid texts are remembered per simple type (true/false, sizes, states...).
@@ -99,12 +130,13 @@ def _valid_texts(schema: Schema, type_name: str) -> set[str]:
 class Walk:
     """The findings of one walk: schema problems (folded) and href problems."""
 
-    def __init__(self, hrefs: HrefChecker, check_schema: bool) -> None:
+    def __init__(self, hrefs: HrefChecker, schema: Schema | None) -> None:
         self.hrefs = hrefs
-        self.check_schema = check_schema
+        #: The schema the representation was checked against; None when it was not.
+        self.schema = schema
         self.schema_problems: SchemaProblems = {}
         #: The findings each rule made of this walk, by rule: computed once, then reused.
-        self.findings: dict[str, list[Finding]] = {}
+        self.findings: dict[str, tuple[Finding, ...]] = {}
 
     def note(self, key: tuple[str, str, str], element: Element, detail: str) -> None:
         seen = self.schema_problems.get(key)
@@ -126,29 +158,26 @@ class Walk:
         ``owner`` is the entity the element's links belong to; ``in_actions`` says the
         element stands in an ``<actions>``, ``actions`` that it is one.
         """
-        type_name = compiled.type.name
         mine: Owner | None = None
         keys = element.keys()
         if keys:
             if not (compiled.unchecked_attributes and compiled.attribute_names.issuperset(keys)):
                 self.attributes(element, compiled)
             if "href" in keys:
-                mine = self.hrefs.visit(element, element.get("href"), in_actions, owner)  # type: ignore[arg-type]
+                href: str = element.get("href")  # type: ignore[assignment]  # it is there
+                mine = self.hrefs.visit(element, element.tag, href, in_actions, owner)
         if compiled.text is not None and compiled.text(element.text or "") is not None:
-            self.note((type_name, "text()", "value"), element, element.text or "")
+            self.note((compiled.name, "text()", "value"), element, element.text or "")
         below = mine if mine is not None else owner if actions else None
         lookup = compiled.children.get
-        visit = self.hrefs.visit
-        note = self.note
-        is_open = compiled.type.open
-        for child in element:
+        for child in children_of(element):
             tag = child.tag
             spec = lookup(tag, UNKNOWN)
             if spec is TEXT:
                 continue
             if spec is UNKNOWN:
-                if not is_open:
-                    note((type_name, str(tag), "unknown"), child, "")
+                if not compiled.open:
+                    self.note((compiled.name, str(tag), "unknown"), child, "")
                 if len(child) or child.get("href") is not None:
                     self.untyped(child, below, actions)
                 continue
@@ -158,7 +187,7 @@ class Walk:
                     text = child.text or ""
                     if text not in valid:
                         if check(text) is not None:
-                            note((type_name, str(tag), "value"), child, text)
+                            self.note((compiled.name, str(tag), "value"), child, text)
                         elif len(valid) < _VALID_TEXTS and len(text) <= _VALID_TEXT_SIZE:
                             valid.add(text)
             elif sub.plain and not len(child):
@@ -167,21 +196,22 @@ class Walk:
                     if not sub.attribute_names.issuperset(keys):
                         self.attributes(child, sub)
                     if "href" in keys:
-                        visit(child, child.get("href"), actions, below, True)  # type: ignore[arg-type]
+                        self.hrefs.visit(child, tag, child.get("href"), actions, below, True)  # type: ignore[arg-type]
             else:
                 self.typed(child, sub, below, actions, tag == "actions")
 
     def untyped(self, element: Element, owner: Owner | None, in_actions: bool) -> None:
         """Visit an element the XSD does not describe: only its hrefs are checked."""
         href = element.get("href")
-        mine = self.hrefs.visit(element, href, in_actions, owner) if href is not None else None
-        actions = element.tag == "actions"
+        tag = element.tag
+        mine = self.hrefs.visit(element, tag, href, in_actions, owner) if href is not None else None
+        actions = tag == "actions"
         below = mine if mine is not None else owner if actions else None
-        for child in element:
+        for child in children_of(element):
             self.untyped(child, below, actions)
 
     def attributes(self, element: Element, compiled: Compiled) -> None:
-        type_name = compiled.type.name
+        type_name = compiled.name
         attributes = compiled.attributes
         for raw_name, raw_value in element.attrib.items():
             name, value = str(raw_name), str(raw_value)
@@ -195,35 +225,62 @@ class Walk:
 
 
 def walk_of(ctx: Context) -> Walk | None:
-    """The walk of this exchange's response, made on first use; None when there is none."""
+    """The walk of this exchange's response, made on first use; None when there is none.
+
+    Whether there is one is this exchange's own question (its status, its media type, its
+    request); what the walk finds is asked of the memo under a key holding everything it
+    depends on, so an identical body met before in another place never lends its verdict.
+    """
     cached = ctx.cache.get("walk", False)
     if cached is not False:
         assert cached is None or isinstance(cached, Walk)
         return cached
-    memo = ctx.memo
-    key = ("walk", ctx.exchange.response.body, ctx.api_base)
-    found = memo.result(key) if memo is not None else Memo.MISSING
-    if found is Memo.MISSING:
-        walk = _walk(ctx)
-        if memo is not None and walk is not None:
-            memo.store(key, walk, len(ctx.exchange.response.body))
-    else:
-        assert isinstance(found, Walk)
-        walk = found
+    walk: Walk | None = None
+    root = ctx.response_root
+    if (
+        root is not None
+        and ctx.in_api
+        and 200 <= ctx.exchange.response.status < 300
+        and not ctx.serves_contract
+    ):
+        schema = ctx.schema
+        type_name = schema.elements.get(str(root.tag)) if schema is not None else None
+        compiled = compiled_type(schema, type_name) if schema is not None and type_name else None
+        router = ctx.contract.router
+        v4 = ctx.v4
+        if v4 is not None and not applies(ctx.contract, ctx.exchange, ctx.target.base):
+            v4 = None
+        memo = ctx.memo
+        if memo is None:
+            walk = walk_representation(root, schema, compiled, ctx.api_base, router, v4)
+        else:
+            body = ctx.exchange.response.body
+            key = ("walk", body, ctx.api_base, router, compiled, v4)
+            found = memo.result(key)
+            if found is Memo.MISSING:
+                walk = walk_representation(root, schema, compiled, ctx.api_base, router, v4)
+                memo.store(key, walk, len(body))
+            else:
+                assert isinstance(found, Walk)
+                walk = found
     ctx.cache["walk"] = walk
     return walk
 
 
-def _walk(ctx: Context) -> Walk | None:
-    root = ctx.response_root
-    if root is None or not ctx.in_api or not 200 <= ctx.exchange.response.status < 300:
-        return None
-    if ctx.serves_contract:
-        return None
-    schema = ctx.schema
-    type_name = schema.elements.get(str(root.tag)) if schema is not None else None
-    compiled = compiled_type(schema, type_name) if schema is not None and type_name else None
-    walk = Walk(HrefChecker(ctx.api_base, ctx.contract.router), compiled is not None)
+def walk_representation(
+    root: Element,
+    schema: Schema | None,
+    compiled: Compiled | None,
+    base: str,
+    router: Router,
+    v4: V4Model | None,
+) -> Walk:
+    """Walk a representation whose root is of the ``compiled`` type (None: not in the XSD).
+
+    A pure function of its arguments: ``base`` is the API prefix the request used,
+    ``router`` the contract's, ``v4`` the model asked about what the contract lacks.
+    """
+    walk = Walk(HrefChecker(base, router, v4), schema if compiled is not None else None)
     if compiled is not None:
         walk.typed(root, compiled, actions=root.tag == "actions")
     else:
