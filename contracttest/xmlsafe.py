@@ -13,6 +13,8 @@ from typing import Any
 
 from lxml import etree
 
+from contracttest.errors import ContractTestError
+
 Element = etree._Element
 
 
@@ -42,7 +44,7 @@ def _thread_parser() -> etree.XMLParser:
     return parser
 
 
-class XMLProblem(ValueError):
+class XMLProblem(ContractTestError, ValueError):
     """A body that is not usable XML; the message says why in one line."""
 
 

@@ -27,6 +27,7 @@ def _at_the_root(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_clean_sample_checks_clean(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "cassettes/sample", *CONTRACT]) == EXIT_OK
     assert capsys.readouterr().out == (
+        "contract: cassettes/sample/rsdl.xml; schema cassettes/sample/api.xsd\n"
         "checked 11 exchange(s) in 1 cassette(s): 0 error(s), 0 warning(s)\n"
     )
 
