@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from vcr.request import Request as VcrRequest
-
 from contracttest.bodies import MAX_BODY, BodyTooLarge, decode_body
 from contracttest.errors import CassetteError
 from contracttest.exchange import Exchange, Headers, Request, Response, body_bytes
@@ -184,6 +182,8 @@ def scrubbed_request(request: Request, config: ScrubConfig) -> Request:
     without scrubbing (or with other secret fields) still matches."""
     if not config.enabled:
         return request
+    from vcr.request import Request as VcrRequest  # only replay needs vcrpy
+
     live = VcrRequest(
         request.method,
         request.uri,

@@ -34,20 +34,29 @@ class Result:
 
 
 def as_json(result: Result) -> str:
-    return json.dumps(
-        {
-            "exchanges": result.exchanges,
-            "cassettes": result.cassettes,
-            "violations": [v.as_json() for v in result.violations],
-            "counts": result.counts,
-            "contract": {
-                "source": result.contract,
-                "schema": result.schema,
-                "schema_checks": result.schema_checks,
-            },
+    """The ``check`` JSON document, one violation per line: json's C encoder writes each
+    (an ``indent`` would send the whole document through its pure-Python encoder, which
+    costs more than checking a corpus)."""
+    head = {"exchanges": result.exchanges, "cassettes": result.cassettes}
+    tail = {
+        "counts": result.counts,
+        "contract": {
+            "source": result.contract,
+            "schema": result.schema,
+            "schema_checks": result.schema_checks,
         },
-        indent=2,
-    )
+    }
+    encode = json.JSONEncoder(ensure_ascii=True, separators=(", ", ": ")).encode
+    lines = [f"  {encode(key)}: {encode(value)}," for key, value in head.items()]
+    if result.violations:
+        lines.append('  "violations": [')
+        lines.append(",\n".join(f"    {encode(v.as_json())}" for v in result.violations))
+        lines.append("  ],")
+    else:
+        lines.append('  "violations": [],')
+    lines.extend(f"  {encode(key)}: {encode(value)}," for key, value in tail.items())
+    lines[-1] = lines[-1].rstrip(",")
+    return "{\n" + "\n".join(lines) + "\n}"
 
 
 def as_text(result: Result) -> str:
