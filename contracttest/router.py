@@ -254,14 +254,7 @@ class Router:
         if name and parents:
             # the last step, not memoised apart: the whole path is, and its last segment
             # (an id, mostly) seldom comes again under the same parent in another path
-            reached: list[_Node] = []
-            for node in parents:
-                literal = node.literal.get(name)
-                if literal is not None:
-                    reached.append(literal)
-                if node.variable is not None:
-                    reached.append(node.variable)
-            parents = tuple(reached)
+            parents = _advance(parents, name)
         return self._states.put(path, parents, len(path))
 
     def _walk(self, path: str) -> States:
@@ -280,17 +273,22 @@ class Router:
         key = (states, name)
         found = self._steps.get(key)
         if found is None:
-            reached: list[_Node] = []
-            for node in states:
-                literal = node.literal.get(name)
-                if literal is not None:
-                    reached.append(literal)
-                if node.variable is not None:
-                    reached.append(node.variable)
-            found = self._steps.put(key, tuple(reached), len(name))
+            found = self._steps.put(key, _advance(states, name), len(name))
         return found
 
 
 def _segment_name(part: str) -> str:
     """A raw path segment's name: ``a%20b;max=1`` -> ``a b``."""
     return unquote(part.partition(";")[0]) if ";" in part or "%" in part else part
+
+
+def _advance(states: States, name: str) -> States:
+    """The nodes a segment ``name`` reaches from ``states``: literal first, then variable."""
+    reached: list[_Node] = []
+    for node in states:
+        literal = node.literal.get(name)
+        if literal is not None:
+            reached.append(literal)
+        if node.variable is not None:
+            reached.append(node.variable)
+    return tuple(reached)

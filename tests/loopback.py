@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 Handler = Callable[..., BaseHTTPRequestHandler]
@@ -23,3 +24,36 @@ def serving(handler: Handler | type[Any]) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@contextmanager
+def tls_engine(folder: Path, password: str | None = None) -> Iterator[tuple[str, Path]]:
+    """The embedded engine behind TLS with a self-signed certificate for 127.0.0.1: yields
+    its API URL and the certificate (to trust with a CA file). Skips without ``openssl``."""
+    import shutil
+    import ssl
+    import subprocess
+
+    import pytest
+
+    from contracttest.engine import EngineServer, open_engine
+
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    cert, key = folder / "engine.pem", folder / "engine.key"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    engine = open_engine() if password is None else open_engine(password=password)
+    try:
+        with EngineServer(engine.handle, tls=context) as server:
+            yield f"https://127.0.0.1:{server.address[1]}{engine.prefix}", cert
+    finally:
+        engine.close()

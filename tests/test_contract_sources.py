@@ -18,6 +18,7 @@ import pytest
 from contracttest.client import Access, public_url
 from contracttest.engine import EngineServer, open_engine
 from contracttest.loading import bundled_contract, locate
+from tests.loopback import tls_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "cassettes" / "example"
@@ -125,26 +126,10 @@ def test_an_unreachable_engine_is_one_line() -> None:
 
 @pytest.fixture(scope="module")
 def tls_engine_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    import ssl
-
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.skip("needs the openssl command to make a certificate")
+    """The embedded engine behind TLS, with a self-signed certificate for 127.0.0.1."""
     folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "engine.pem", folder / "engine.key"
-    subprocess.run(
-        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    engine = open_engine(password=PASSWORD)
-    with EngineServer(engine.handle, tls=context) as server:
-        yield f"https://127.0.0.1:{server.address[1]}{engine.prefix}", cert
-    engine.close()
+    with tls_engine(folder, PASSWORD) as served:
+        yield served
 
 
 def test_tls_with_a_ca_file_or_insecure(tls_engine_url: tuple[str, Path]) -> None:
