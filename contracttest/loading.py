@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING
 from contracttest.errors import ContractError
 from contracttest.files import read_regular
 from contracttest.pin import INFO_FILE, PIN_FOLDER, RSDL_FILE, XSD_FILE, contract_hash, read_pin
-from contracttest.rsdl import Contract, contract_from_bytes
-from contracttest.schema import Schema, schema_from_bytes
 
 if TYPE_CHECKING:
     from contracttest.client import Access, Reply
+    from contracttest.rsdl import Contract
+    from contracttest.schema import Schema
 
 
 #: The largest contract document read: real RSDLs and XSDs are a few MiB.
@@ -143,6 +143,9 @@ def _folder(folder: Path) -> ContractSource | None:
 
 def load(source: ContractSource, access: Access | None = None) -> LoadedContract:
     """Read and parse what ``source`` names (URLs through the transport, as ``access``)."""
+    from contracttest.rsdl import contract_from_bytes
+    from contracttest.schema import schema_from_bytes
+
     rsdl = read_source(source.rsdl, access)
     xsd = read_source(source.schema, access) if source.schema else b""
     contract = contract_from_bytes(rsdl, _shown(source.rsdl))
@@ -155,12 +158,16 @@ def load(source: ContractSource, access: Access | None = None) -> LoadedContract
 
 def load_contract(source: str | Path, access: Access | None = None) -> Contract:
     """Load an RSDL from a file path or an http(s) URL (such as ``<api>?rsdl``)."""
+    from contracttest.rsdl import contract_from_bytes
+
     name = str(source)
     return contract_from_bytes(read_source(name, access), _shown(name))
 
 
 def load_schema(source: str | Path, access: Access | None = None) -> Schema:
     """Load the entity XSD from a file path or an http(s) URL (such as ``<api>?schema``)."""
+    from contracttest.schema import schema_from_bytes
+
     name = str(source)
     return schema_from_bytes(read_source(name, access), _shown(name))
 
