@@ -13,10 +13,13 @@ reads, so whatever it does against an engine can be checked against the engine's
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import json
 import os
+import socket
 import ssl
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
@@ -141,6 +144,7 @@ class Client:
         insecure: bool = False,
         keep: bool = True,
         max_body: int | None = None,
+        deadline: float | None = None,
     ) -> None:
         """``ca_file`` trusts the engine's CA; ``insecure`` skips TLS verification (a lab
         engine with a self-signed certificate); ``keep=False`` keeps no exchanges."""
@@ -168,6 +172,7 @@ class Client:
                 self._context.verify_mode = ssl.CERT_NONE
         self._keep = keep
         self._max_body = max_body
+        self._deadline = deadline
         self._user, self._password = user, password
         self._login = login
         self.version = version
@@ -280,6 +285,7 @@ class Client:
     def _send(self, method: str, target: str, data: bytes, headers: dict[str, str]) -> Reply:
         for attempt in (1, 2):  # a kept-alive connection the server closed: once more
             connection = self._open()
+            watchdog = self._watch(connection)
             try:
                 connection.request(method, target, body=data or None, headers=headers)
                 response = connection.getresponse()
@@ -289,15 +295,19 @@ class Client:
                     self._connection = None
                     raise ClientError(f"{self._origin}: an answer over {self._max_body} bytes")
                 break
-            except (http.client.HTTPException, ConnectionError) as exc:
+            except (http.client.HTTPException, OSError) as exc:
                 connection.close()
                 self._connection = None
-                if attempt == 2:
-                    raise ClientError(f"{self._origin}: {exc}") from None
-            except OSError as exc:
-                connection.close()
-                self._connection = None
-                raise ClientError(f"{self._origin}: {exc.strerror or exc}") from None
+                if watchdog is not None and watchdog.fired:
+                    raise ClientError(
+                        f"{self._origin}: no whole answer within {self._deadline:g} s"
+                    ) from None
+                if attempt == 2 or not isinstance(exc, http.client.HTTPException | ConnectionError):
+                    reason = exc.strerror if isinstance(exc, OSError) else None
+                    raise ClientError(f"{self._origin}: {reason or exc}") from None
+            finally:
+                if watchdog is not None:
+                    watchdog.cancel()
         reply_headers: Headers = {}
         for name, value in response.getheaders():
             key = name.lower()
@@ -314,6 +324,15 @@ class Client:
         )
         return Reply(response.status, reply_headers, body, _root(body))
 
+    def _watch(self, connection: http.client.HTTPConnection) -> _Watchdog | None:
+        """With a deadline, a timer that cuts the connection when an exchange outlasts it:
+        ``timeout`` bounds each wait, not a server that trickles one byte at a time."""
+        if self._deadline is None:
+            return None
+        watchdog = _Watchdog(self._deadline, connection)
+        watchdog.start()
+        return watchdog
+
     def _open(self) -> http.client.HTTPConnection:
         if self._connection is None:
             if self._secure:
@@ -325,6 +344,24 @@ class Client:
                     self._host, self._port, timeout=self._timeout
                 )
         return self._connection
+
+
+class _Watchdog(threading.Timer):
+    """Shuts a connection's socket down when its time is up, so that a read blocked on it
+    returns at once; ``fired`` tells that from an ordinary failure."""
+
+    def __init__(self, seconds: float, connection: http.client.HTTPConnection) -> None:
+        super().__init__(seconds, self._cut)
+        self.daemon = True
+        self.fired = False
+        self._connection = connection
+
+    def _cut(self) -> None:
+        self.fired = True
+        sock = getattr(self._connection, "sock", None)
+        if isinstance(sock, socket.socket):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 def _bytes(body: str | bytes | Element | None) -> bytes:

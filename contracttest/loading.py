@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 #: The largest contract document read: real RSDLs and XSDs are a few MiB.
 MAX_DOCUMENT = 64 << 20
+#: The longest one exchange of fetching a contract may take, a trickling server included.
+FETCH_DEADLINE = 120.0
 
 
 def bundled_contract() -> tuple[Path, Path]:
@@ -205,7 +207,9 @@ def fetch_documents(
     login = Access.resolve(api_url) if access is None else access
     shown = public_url(api_url)
     try:
-        client = login.client(keep=False, max_body=MAX_DOCUMENT, version=_version(api_url))
+        client = login.client(
+            keep=False, max_body=MAX_DOCUMENT, deadline=FETCH_DEADLINE, version=_version(api_url)
+        )
     except ClientError as exc:
         raise ContractError(shown, str(exc)) from None
     replies: list[Reply] = []

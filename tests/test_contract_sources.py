@@ -243,3 +243,38 @@ def test_access_precedence_and_no_secret_in_repr() -> None:
     for access in (from_options, from_env, from_url):
         assert "pw" not in repr(access)
     assert public_url(url) == "https://engine.example.com/ovirt-engine/api"
+
+
+def test_a_trickling_server_cannot_hold_a_fetch() -> None:
+    """An engine that answers one byte at a time, forever, within every socket timeout: the
+    fetch ends at its deadline with one line, instead of hanging."""
+    import socket
+    import threading
+
+    from contracttest.client import Client, ClientError
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def trickle() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000000\r\n\r\n")
+            while not stop.wait(0.05):
+                try:
+                    conn.sendall(b"<")
+                except OSError:
+                    return
+
+    server = threading.Thread(target=trickle, daemon=True)
+    server.start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/ovirt-engine/api"
+    client = Client(url, "admin@internal", None, timeout=30, deadline=1.0)
+    try:
+        with pytest.raises(ClientError, match="no whole answer within 1 s"):
+            client.request("GET", "/ovirt-engine/api?rsdl")
+    finally:
+        stop.set()
+        listener.close()
+        server.join(timeout=30)
