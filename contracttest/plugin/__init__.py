@@ -20,46 +20,94 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Generator, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from contracttest.plugin.contracts import ContractInUse, Contracts
-from contracttest.plugin.naming import cassette_path, command, display, marker, skipped_rules
-from contracttest.plugin.reporting import Reporter, TestRecord, Totals, violations_text
-from contracttest.plugin.settings import (
-    DEFAULT_USER,
-    SANDBOX,
-    Settings,
-    add_options,
-    read_settings,
-)
+from contracttest.plugin.settings import Settings, add_options, read_settings
 
 if TYPE_CHECKING:
     from contracttest.api import Engine
-    from contracttest.client import Access
-    from contracttest.recording import RecordingCassette
+    from contracttest.plugin.contracts import ContractInUse, Contracts
+    from contracttest.plugin.reporting import TestRecord, Totals
+    from contracttest.plugin.sandbox import Sandbox
 
 __all__ = ["ContractInUse", "Sandbox", "Settings", "cassette_path"]
 
-REPLAY_URL = "https://engine.invalid/ovirt-engine/api"
+
+def __getattr__(name: str) -> object:
+    """The public names that live in the plugin's other modules, loaded on first use."""
+    homes = {"ContractInUse": "contracts", "Sandbox": "sandbox", "cassette_path": "naming"}
+    if name not in homes:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{homes[name]}"), name)
 
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     add_options(parser, pluginmanager)
 
 
-@dataclass
 class _Run:
-    settings: Settings
-    contracts: Contracts
-    totals: Totals
+    """What one run shares: its settings, and (made when first needed) its contracts and
+    tallies. A run that never uses the plugin makes neither."""
+
+    __slots__ = ("_contracts", "_totals", "settings")
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._contracts: Contracts | None = None
+        self._totals: Totals | None = None
+
+    @property
+    def contracts(self) -> Contracts:
+        if self._contracts is None:
+            from contracttest.plugin.contracts import Contracts
+
+            self._contracts = Contracts()
+        return self._contracts
+
+    @property
+    def totals(self) -> Totals:
+        if self._totals is None:
+            from contracttest.plugin.reporting import Totals
+
+            self._totals = Totals()
+        return self._totals
 
 
 _RUN = pytest.StashKey[_Run]()
-_RECORD = pytest.StashKey[TestRecord]()
+_RECORD: pytest.StashKey[TestRecord] = pytest.StashKey()
+
+
+class _Reporter:
+    """Per run, on the controller: sums the tests' tallies (pytest-xdist workers send their
+    reports here like any other), prints the summary, writes the JSON report."""
+
+    def __init__(self, run: _Run) -> None:
+        self.run = run
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        data = getattr(report, "contracttest", None)
+        if report.when == "teardown" and isinstance(data, dict):
+            self.run.totals.add(report.nodeid, data)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.run._totals is None or not self.run.totals.tests:
+            return
+        from contracttest.plugin.reporting import summary_lines
+
+        terminalreporter.write_sep("=", "contracttest")
+        for line in summary_lines(self.run.totals):
+            terminalreporter.write_line(line)
+
+    def pytest_sessionfinish(self) -> None:
+        if self.run.settings.report is not None:
+            from contracttest.plugin.reporting import write_report
+
+            write_report(self.run.settings.report, self.run.totals)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -68,9 +116,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "contract(skip=[rule, ...], cassette=name): skip contract rules for this test, "
         "or name its cassette",
     )
-    run = config.stash[_RUN] = _Run(read_settings(config), Contracts(), Totals())
+    run = config.stash[_RUN] = _Run(read_settings(config))
     if not hasattr(config, "workerinput"):  # a pytest-xdist worker reports to its controller
-        config.pluginmanager.register(Reporter(run.settings, run.totals), "contracttest-reporter")
+        config.pluginmanager.register(_Reporter(run), "contracttest-reporter")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -81,6 +129,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "ovirt_engine" not in getattr(item, "fixturenames", ()):
             continue
+        from contracttest.plugin.naming import cassette_path, marker
+
         try:
             name = marker(item)[1]
         except pytest.fail.Exception:
@@ -109,42 +159,14 @@ def ovirt_contract(pytestconfig: pytest.Config, contracttest_config: Settings) -
     return pytestconfig.stash[_RUN].contracts.for_settings(contracttest_config)
 
 
-@dataclass(frozen=True)
-class Sandbox:
-    """A running embedded engine: ``url``, ``user``, ``password``, the ``engine`` itself,
-    and ``tap``, which sees every exchange it serves whoever the client is."""
-
-    url: str
-    user: str
-    password: str
-    engine: Any
-    tap: Any
-    contract: ContractInUse
-
-
 @pytest.fixture(scope="session")
 def ovirt_sandbox(contracttest_config: Settings) -> Iterator[Sandbox]:
     """An embedded engine on a free loopback port, for the whole session. A test that uses it
     directly (ovirtsdk4, requests, ...) has its traffic checked against the engine's contract."""
-    from contracttest.engine import DEFAULT_PASSWORD, EngineServer, open_engine
-    from contracttest.engine.tap import Tap
-    from contracttest.loading import LoadedContract
+    from contracttest.plugin.sandbox import running_sandbox
 
-    password = contracttest_config.password or DEFAULT_PASSWORD
-    engine = open_engine(password=password)
-    server = EngineServer(engine.handle).start()
-    url = f"{server.base_url}{engine.prefix}"
-    tap = Tap(server.base_url, name=f"sandbox {url}")
-    engine.observers.append(tap)
-    model = engine.model
-    in_use = ContractInUse(
-        LoadedContract(model.contract, model.schema, "", "the sandbox's contract")
-    )
-    try:
-        yield Sandbox(url, DEFAULT_USER, password, engine, tap, in_use)
-    finally:
-        server.stop()
-        engine.close()
+    with running_sandbox(contracttest_config) as box:
+        yield box
 
 
 @pytest.hookimpl(wrapper=True)
@@ -153,13 +175,15 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     served during the test are checked, as the ``engine`` fixture's are."""
     funcargs = getattr(item, "funcargs", {})
     box = funcargs.get("ovirt_sandbox")
-    if not isinstance(box, Sandbox) or _RECORD in item.stash:
+    if box is None or _RECORD in item.stash:
         return (yield)
     start = len(box.tap.exchanges)
     try:
         return (yield)
     finally:
         from contracttest.checks import CassetteState
+        from contracttest.plugin.naming import marker
+        from contracttest.plugin.reporting import TestRecord
 
         try:
             skip = marker(item)[0]
@@ -176,26 +200,18 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
         item.stash[_RECORD] = record
 
 
-@dataclass(frozen=True)
-class _Plan:
-    """How one test talks to an engine: its cassette, whether it records, and as whom."""
-
-    path: Path
-    display: str
-    live: bool
-    access: Access
-    skip: frozenset[str]
-
-
 @pytest.fixture
 def ovirt_engine(request: pytest.FixtureRequest, contracttest_config: Settings) -> Iterator[Engine]:
     """A client of the engine API whose every exchange is recorded or replayed through the
     test's cassette and checked against the contract."""
     from contracttest.api import Engine
     from contracttest.checks import CassetteState
+    from contracttest.plugin.reporting import TestRecord
 
     settings = contracttest_config
-    prepared = _prepare(request, settings)
+    from contracttest.plugin.session import note_other_contract, open_cassette, prepare
+
+    prepared = prepare(request, settings, request.config.stash[_RUN].contracts)
     if isinstance(prepared, str):
         pytest.fail(prepared, pytrace=False)
     plan, in_use = prepared
@@ -203,10 +219,12 @@ def ovirt_engine(request: pytest.FixtureRequest, contracttest_config: Settings) 
     record = TestRecord(plan.display, checker, in_use, settings.fail_on, plan.skip, CassetteState())
     request.node.stash[_RECORD] = record
     with ExitStack() as stack:
-        cassette = _open_cassette(stack, request, settings, plan, record)
+        cassette = open_cassette(
+            stack, request, settings, plan, record, request.config.stash[_RUN].contracts
+        )
         access = plan.access
         if not plan.live:
-            _note_other_contract(record, cassette.loaded_provenance, in_use)
+            note_other_contract(record, cassette.loaded_provenance, in_use)
             recorded_at = cassette.loaded_provenance.get("engine_url")
             if recorded_at:
                 access = dataclasses.replace(access, url=recorded_at)
@@ -217,119 +235,13 @@ def ovirt_engine(request: pytest.FixtureRequest, contracttest_config: Settings) 
             client.close()
 
 
-def _prepare(
-    request: pytest.FixtureRequest, settings: Settings
-) -> tuple[_Plan, ContractInUse] | str:
-    """The test's plan and contract, or the one-line problem that stops it (failed outside
-    any ``except``, so pytest shows the line and no chained traceback)."""
-    from contracttest.checker import UnknownRule, resolve_rules
-    from contracttest.errors import ContractTestError
-
-    run = request.config.stash[_RUN]
-    skip, name = marker(request.node)
-    path = cassette_path(settings.cassette_dir, request.node, name)
-    mode = settings.record_mode
-    exists = path.is_file() and path.stat().st_size > 0
-    live = mode in ("all", "rewrite", "new_episodes") or (mode == "once" and not exists)
-    access = dataclasses.replace(
-        settings.access(REPLAY_URL), password=settings.password or "replayed"
-    )
-    problem = ""
-    try:
-        resolve_rules((), sorted(skip))
-        if live:
-            access = _live_engine(request, settings)
-            run.contracts.pin(settings, access)
-        in_use = run.contracts.for_settings(settings)
-    except UnknownRule as exc:
-        problem = f"contracttest: @pytest.mark.contract: {exc}"
-    except ContractTestError as exc:
-        problem = f"contracttest: {exc}"
-    if problem:
-        return problem
-    if not live and in_use.url:
-        access = dataclasses.replace(access, url=in_use.url)
-    shown = display(path, request.config.rootpath)
-    return _Plan(path, shown, live, access, skip), in_use
-
-
-def _open_cassette(
-    stack: ExitStack,
-    request: pytest.FixtureRequest,
-    settings: Settings,
-    plan: _Plan,
-    record: TestRecord,
-) -> RecordingCassette:
-    """Enter the test's cassette (and, when it replays, block the network)."""
-    from contracttest.errors import ContractTestError
-    from contracttest.recording import RecordingCassette, network_blocked
-
-    mode = settings.record_mode
-    if not plan.live:
-        stack.enter_context(network_blocked(f"record mode {mode} replays {plan.display}"))
-    provenance = request.config.stash[_RUN].contracts.provenance(settings, record.contract)
-    if plan.skip:  # the test accepts these rules; ``contracttest check`` honours it too
-        provenance["skipped_rules"] = " ".join(skipped_rules(plan.skip))
-    problem = ""
-    try:
-        cassette: RecordingCassette = stack.enter_context(
-            RecordingCassette.use(
-                path=str(plan.path),
-                mode=mode,
-                scrub=settings.scrub_config(),
-                observer=record.observe,
-                provenance=provenance,
-                display=plan.display,
-                record_command=command(request, settings, "once"),
-                rerecord_command=command(request, settings, "rewrite"),
-            )
-        )
-    except ContractTestError as exc:
-        problem = str(exc)
-    if problem:
-        pytest.fail(problem, pytrace=False)
-    return cassette
-
-
-def _note_other_contract(
-    record: TestRecord, provenance: dict[str, str], in_use: ContractInUse
-) -> None:
-    """A cassette recorded against another contract than the one it is checked against."""
-    recorded = provenance.get("contract_hash")
-    if not recorded or recorded == in_use.hash:
-        return
-    version = provenance.get("product_version", "")
-    record.notes.append(
-        f"{record.cassette}: recorded against contract {recorded[:19]}"
-        f"{f' (engine {version})' if version else ''}, checked against "
-        f"{in_use.hash[:19]} ({in_use.source})"
-    )
-
-
-def _live_engine(request: pytest.FixtureRequest, settings: Settings) -> Access:
-    if settings.engine == SANDBOX:
-        box: Sandbox = request.getfixturevalue("ovirt_sandbox")
-        return dataclasses.replace(settings.access(box.url), password=box.password)
-    if not settings.engine:
-        pytest.fail(
-            f"contracttest: record mode {settings.record_mode} records, and needs an engine: "
-            "--engine URL (or OVIRT_URL), or --engine sandbox for the embedded one",
-            pytrace=False,
-        )
-    if settings.password is None:
-        pytest.fail(
-            "contracttest: recording against an engine needs --engine-password (or OVIRT_PASSWORD)",
-            pytrace=False,
-        )
-    return settings.access()
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
     record = item.stash.get(_RECORD, None)
     if record is None:
         return report
+    from contracttest.plugin.reporting import violations_text
     from contracttest.recording import ReplayError
 
     if call.excinfo is not None and call.excinfo.errisinstance(ReplayError):

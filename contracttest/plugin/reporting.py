@@ -9,14 +9,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import pytest
-
 from contracttest.plugin.contracts import ContractInUse
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from contracttest.checker import Checker
     from contracttest.exchange import Exchange
-    from contracttest.plugin.settings import Settings
     from contracttest.rules import Violation
 
 
@@ -134,45 +133,23 @@ def summary_lines(totals: Totals) -> list[str]:
     return lines
 
 
-class Reporter:
-    """Per run, on the controller: sums the tests' tallies, prints the summary, writes the
-    JSON report. (pytest-xdist workers send their reports here like any other.)"""
+def write_report(path: Path, totals: Totals) -> None:
+    """The run's ``--contract-report``: the tallies and every violation, in its one shape."""
+    from contracttest import __version__
+    from contracttest.pin import atomic_write
 
-    def __init__(self, settings: Settings, totals: Totals) -> None:
-        self.settings, self.totals = settings, totals
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        data = getattr(report, "contracttest", None)
-        if report.when == "teardown" and isinstance(data, dict):
-            self.totals.add(report.nodeid, data)
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not self.totals.tests:
-            return
-        terminalreporter.write_sep("=", "contracttest")
-        for line in summary_lines(self.totals):
-            terminalreporter.write_line(line)
-
-    def pytest_sessionfinish(self) -> None:
-        report = self.settings.report
-        if report is None:
-            return
-        from contracttest import __version__
-        from contracttest.pin import atomic_write
-
-        totals = self.totals
-        document = {
-            "contracttest": __version__,
-            "tests": totals.tests,
-            "exchanges": totals.exchanges,
-            "served_to_own_clients": totals.served,
-            "cassettes": {
-                "recorded": totals.cassettes_recorded,
-                "replayed": totals.cassettes_replayed,
-            },
-            "contracts": sorted(totals.contracts),
-            "violations_per_rule": dict(sorted(totals.per_rule.items())),
-            "violations": totals.violations,
-            "notes": list(dict.fromkeys(totals.notes)),
-        }
-        atomic_write(report, (json.dumps(document, indent=2) + "\n").encode())
+    document = {
+        "contracttest": __version__,
+        "tests": totals.tests,
+        "exchanges": totals.exchanges,
+        "served_to_own_clients": totals.served,
+        "cassettes": {
+            "recorded": totals.cassettes_recorded,
+            "replayed": totals.cassettes_replayed,
+        },
+        "contracts": sorted(totals.contracts),
+        "violations_per_rule": dict(sorted(totals.per_rule.items())),
+        "violations": totals.violations,
+        "notes": list(dict.fromkeys(totals.notes)),
+    }
+    atomic_write(path, (json.dumps(document, indent=2) + "\n").encode())

@@ -1,0 +1,143 @@
+"""One test's session with an engine: its plan (cassette, whether it records, as whom), the
+contract it is checked against, and its cassette opened with the checks as its observer.
+Imported by the ``ovirt_engine`` fixture when a test asks for it."""
+
+from __future__ import annotations
+
+import dataclasses
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from contracttest.plugin.contracts import ContractInUse, Contracts
+from contracttest.plugin.naming import cassette_path, command, display, marker, skipped_rules
+from contracttest.plugin.reporting import TestRecord
+from contracttest.plugin.settings import SANDBOX, Settings
+
+if TYPE_CHECKING:
+    from contracttest.client import Access
+    from contracttest.plugin.sandbox import Sandbox
+    from contracttest.recording import RecordingCassette
+
+REPLAY_URL = "https://engine.invalid/ovirt-engine/api"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How one test talks to an engine: its cassette, whether it records, and as whom."""
+
+    path: Path
+    display: str
+    live: bool
+    access: Access
+    skip: frozenset[str]
+
+
+def prepare(
+    request: pytest.FixtureRequest, settings: Settings, contracts: Contracts
+) -> tuple[Plan, ContractInUse] | str:
+    """The test's plan and contract, or the one-line problem that stops it (failed outside
+    any ``except``, so pytest shows the line and no chained traceback)."""
+    from contracttest.checker import UnknownRule, resolve_rules
+    from contracttest.errors import ContractTestError
+
+    skip, name = marker(request.node)
+    path = cassette_path(settings.cassette_dir, request.node, name)
+    mode = settings.record_mode
+    exists = path.is_file() and path.stat().st_size > 0
+    live = mode in ("all", "rewrite", "new_episodes") or (mode == "once" and not exists)
+    access = dataclasses.replace(
+        settings.access(REPLAY_URL), password=settings.password or "replayed"
+    )
+    problem = ""
+    try:
+        resolve_rules((), sorted(skip))
+        if live:
+            access = live_engine(request, settings)
+            contracts.pin(settings, access)
+        in_use = contracts.for_settings(settings)
+    except UnknownRule as exc:
+        problem = f"contracttest: @pytest.mark.contract: {exc}"
+    except ContractTestError as exc:
+        problem = f"contracttest: {exc}"
+    if problem:
+        return problem
+    if not live and in_use.url:
+        access = dataclasses.replace(access, url=in_use.url)
+    shown = display(path, request.config.rootpath)
+    return Plan(path, shown, live, access, skip), in_use
+
+
+def open_cassette(
+    stack: ExitStack,
+    request: pytest.FixtureRequest,
+    settings: Settings,
+    plan: Plan,
+    record: TestRecord,
+    contracts: Contracts,
+) -> RecordingCassette:
+    """Enter the test's cassette (and, when it replays, block the network)."""
+    from contracttest.errors import ContractTestError
+    from contracttest.recording import RecordingCassette, network_blocked
+
+    mode = settings.record_mode
+    if not plan.live:
+        stack.enter_context(network_blocked(f"record mode {mode} replays {plan.display}"))
+    provenance = contracts.provenance(settings, record.contract)
+    if plan.skip:  # the test accepts these rules; ``contracttest check`` honours it too
+        provenance["skipped_rules"] = " ".join(skipped_rules(plan.skip))
+    problem = ""
+    try:
+        cassette: RecordingCassette = stack.enter_context(
+            RecordingCassette.use(
+                path=str(plan.path),
+                mode=mode,
+                scrub=settings.scrub_config(),
+                observer=record.observe,
+                provenance=provenance,
+                display=plan.display,
+                record_command=command(request, settings, "once"),
+                rerecord_command=command(request, settings, "rewrite"),
+            )
+        )
+    except ContractTestError as exc:
+        problem = str(exc)
+    if problem:
+        pytest.fail(problem, pytrace=False)
+    return cassette
+
+
+def note_other_contract(
+    record: TestRecord, provenance: dict[str, str], in_use: ContractInUse
+) -> None:
+    """A cassette recorded against another contract than the one it is checked against."""
+    recorded = provenance.get("contract_hash")
+    if not recorded or recorded == in_use.hash:
+        return
+    version = provenance.get("product_version", "")
+    record.notes.append(
+        f"{record.cassette}: recorded against contract {recorded[:19]}"
+        f"{f' (engine {version})' if version else ''}, checked against "
+        f"{in_use.hash[:19]} ({in_use.source})"
+    )
+
+
+def live_engine(request: pytest.FixtureRequest, settings: Settings) -> Access:
+    if settings.engine == SANDBOX:
+        box: Sandbox = request.getfixturevalue("ovirt_sandbox")
+        return dataclasses.replace(settings.access(box.url), password=box.password)
+    if not settings.engine:
+        pytest.fail(
+            f"contracttest: record mode {settings.record_mode} records, and needs an engine: "
+            "--engine URL (or OVIRT_URL), or --engine sandbox for the embedded one",
+            pytrace=False,
+        )
+    if settings.password is None:
+        pytest.fail(
+            "contracttest: recording against an engine needs --engine-password (or OVIRT_PASSWORD)",
+            pytrace=False,
+        )
+    return settings.access()
