@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 
 from lxml import etree
 
-from contracttest.errors import ClientError
+from contracttest.errors import ClientError, InputError
 from contracttest.exchange import Exchange, Headers, Request, Response, body_bytes
 from contracttest.options import BY_FLAG, DEFAULT_USER, TRUE_WORDS
 from contracttest.xmlsafe import Element, XMLProblem, parse
@@ -151,11 +151,14 @@ class Client:
         shown = public_url(url)
         try:
             parts = urlsplit(url)
-            port = parts.port
         except ValueError:
             raise ClientError(f"{shown}: not an http(s) URL of an engine API") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ClientError(f"{shown}: not an http(s) URL of an engine API")
+        try:
+            port = parts.port
+        except ValueError:
+            raise ClientError(f"{shown}: the port is not a number from 0 to 65535") from None
         self.url = shown.rstrip("/")
         self.prefix = parts.path.rstrip("/") or "/ovirt-engine/api"
         self._origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
@@ -166,7 +169,7 @@ class Client:
         self.ca_file, self.insecure = ca_file, insecure
         self._context: ssl.SSLContext | None = None
         if self._secure:
-            self._context = ssl.create_default_context(cafile=ca_file)
+            self._context = _tls_context(ca_file)
             if insecure:
                 self._context.check_hostname = False
                 self._context.verify_mode = ssl.CERT_NONE
@@ -276,10 +279,12 @@ class Client:
         try:
             answer = json.loads(reply.body)
         except ValueError:
-            raise ClientError(f"SSO login answered {reply.status} without JSON") from None
+            raise ClientError(
+                f"{self._origin}: SSO login answered {reply.status} without JSON"
+            ) from None
         if not isinstance(answer, dict) or "access_token" not in answer:
             error = answer.get("error", answer) if isinstance(answer, dict) else answer
-            raise ClientError(f"SSO login refused: {error}")
+            raise ClientError(f"{self._origin}: SSO login refused: {one_line(str(error))}")
         return str(answer["access_token"])
 
     def _send(self, method: str, target: str, data: bytes, headers: dict[str, str]) -> Reply:
@@ -294,6 +299,8 @@ class Client:
                     connection.close()
                     self._connection = None
                     raise ClientError(f"{self._origin}: an answer over {self._max_body} bytes")
+                if response.length:  # what Content-Length promised and never came
+                    raise http.client.IncompleteRead(body, response.length)
                 break
             except (http.client.HTTPException, OSError) as exc:
                 connection.close()
@@ -302,9 +309,11 @@ class Client:
                     raise ClientError(
                         f"{self._origin}: no whole answer within {self._deadline:g} s"
                     ) from None
+                if isinstance(exc, http.client.IncompleteRead):
+                    raise ClientError(f"{self._origin}: the answer was cut off") from None
                 if attempt == 2 or not isinstance(exc, http.client.HTTPException | ConnectionError):
                     reason = exc.strerror if isinstance(exc, OSError) else None
-                    raise ClientError(f"{self._origin}: {reason or exc}") from None
+                    raise ClientError(f"{self._origin}: {one_line(str(reason or exc))}") from None
             finally:
                 if watchdog is not None:
                     watchdog.cancel()
@@ -344,6 +353,36 @@ class Client:
                     self._host, self._port, timeout=self._timeout
                 )
         return self._connection
+
+
+class CaFileError(InputError, ClientError):
+    """A CA certificate file that cannot be read."""
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    """What a server or a library said, made safe for one line of a message: control
+    characters escaped (a hostile server's bytes never reach a terminal as they are),
+    and cut at ``limit`` characters."""
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+
+
+def _tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """A verifying TLS context trusting ``ca_file`` (PEM) besides the system's CAs; a CA
+    file that cannot be used is one line naming it (read bounded, as every file named is)."""
+    context = ssl.create_default_context()
+    if ca_file is None:
+        return context
+    from contracttest.files import read_regular
+
+    data = read_regular(ca_file, 16 << 20, CaFileError, "a CA certificate file")
+    try:
+        context.load_verify_locations(cadata=data.decode("ascii", "replace"))
+    except (ssl.SSLError, ValueError) as exc:
+        raise ClientError(
+            f"{ca_file}: not a PEM CA certificate file ({one_line(str(exc))})"
+        ) from None
+    return context
 
 
 class _Watchdog(threading.Timer):

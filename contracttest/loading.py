@@ -12,6 +12,7 @@ What was loaded says where from and whether the schema checks can run (``LoadedC
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -107,7 +108,7 @@ def locate(
             )
         return _with_schema(pinned, schema)
     beside = path.parent / XSD_FILE
-    found = str(beside) if path.name != XSD_FILE and beside.is_file() else None
+    found = str(beside) if path.name != XSD_FILE and _there(beside) else None
     return _with_schema(ContractSource(where, found, where), schema)
 
 
@@ -135,12 +136,19 @@ def _pinned(folder: Path) -> ContractSource | None:
 def _folder(folder: Path) -> ContractSource | None:
     """A folder holding ``rsdl.xml`` (and ``api.xsd``), pinned or not."""
     for candidate in (folder / PIN_FOLDER, folder):
-        if (candidate / RSDL_FILE).is_file():
+        if _there(candidate / RSDL_FILE):
             xsd = candidate / XSD_FILE
             return ContractSource(
-                str(candidate / RSDL_FILE), str(xsd) if xsd.is_file() else None, str(candidate)
+                str(candidate / RSDL_FILE), str(xsd) if _there(xsd) else None, str(candidate)
             )
     return None
+
+
+def _there(path: Path) -> bool:
+    """Whether a name is taken, whatever it is: a file beside an RSDL that is not a
+    readable XSD (a FIFO, a link to nowhere) is read, and its problem reported, rather than
+    passed over in silence."""
+    return os.path.lexists(path)
 
 
 def load(source: ContractSource, access: Access | None = None) -> LoadedContract:
@@ -204,14 +212,23 @@ def fetch_documents(
     ``ContractError`` (naming the URL without userinfo) for anything but a 200."""
     from contracttest.client import Access, ClientError, public_url
 
-    login = Access.resolve(api_url) if access is None else access
+    # The URL is the one fetched; ``access`` lends the login (its own URL may be another
+    # engine's, or none: a contract named by URL while replaying).
+    login = Access.resolve(
+        api_url,
+        user=access.user if access is not None else None,
+        password=access.password if access is not None else None,
+        ca_file=access.ca_file if access is not None else None,
+        insecure=access.insecure if access is not None else None,
+        environ=os.environ if access is None else {},
+    )
     shown = public_url(api_url)
     try:
         client = login.client(
             keep=False, max_body=MAX_DOCUMENT, deadline=FETCH_DEADLINE, version=_version(api_url)
         )
     except ClientError as exc:
-        raise ContractError(shown, str(exc)) from None
+        raise ContractError(shown, _without(str(exc), shown)) from None
     replies: list[Reply] = []
     try:
         for query in queries:
@@ -219,7 +236,7 @@ def fetch_documents(
             try:
                 reply = client.request("GET", f"{client.prefix}?{query}" if query else "")
             except ClientError as exc:
-                raise ContractError(where, f"cannot fetch: {exc}") from None
+                raise ContractError(where, f"cannot fetch: {_without(str(exc), shown)}") from None
             if reply.status == 401:
                 hint = (
                     "give --engine-password (or OVIRT_PASSWORD)"
@@ -234,6 +251,11 @@ def fetch_documents(
         with contextlib.suppress(ClientError):
             client.close()
     return replies
+
+
+def _without(message: str, url: str) -> str:
+    """A client's message without the URL it starts with, when the error names it already."""
+    return message.removeprefix(f"{url}: ")
 
 
 def _version(api_url: str) -> int:

@@ -5,6 +5,7 @@ the package (``contracttest rules``)."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -50,7 +51,7 @@ def as_json(result: Result) -> str:
     lines = [f"  {encode(key)}: {encode(value)}," for key, value in head.items()]
     if result.violations:
         lines.append('  "violations": [')
-        lines.append(",\n".join(f"    {encode(v.as_json())}" for v in result.violations))
+        lines.append(",\n".join(f"    {encode(shown(v).as_json())}" for v in result.violations))
         lines.append("  ],")
     else:
         lines.append('  "violations": [],')
@@ -104,9 +105,26 @@ def as_text(result: Result) -> str:
     return "\n".join(lines)
 
 
+@functools.lru_cache(maxsize=4096)
+def shown_uri(uri: str) -> str:
+    """A request URI as output may show it: no userinfo, secret query and matrix values
+    (``;jsessionid``, ``?password=``) replaced, as a recording would have scrubbed them. A
+    cassette made by another tool may hold them; a CI log must not."""
+    from contracttest.scrub import ScrubConfig, scrub_uri
+
+    return scrub_uri(uri, ScrubConfig())
+
+
+def shown(v: Violation) -> Violation:
+    """The violation as output shows it (``shown_uri``)."""
+    uri = shown_uri(v.uri)
+    return v if uri == v.uri else v._replace(uri=uri)
+
+
 def violation_lines(v: Violation, *, cassette: bool = False, skip: str = "") -> list[str]:
     """The one text form of a violation: what, where, against which RSDL link, expected and
     received, how to fix it, and how to accept it (``skip``, as the front door says it)."""
+    v = shown(v)
     where = f"{v.cassette}#{v.index}" if cassette else f"#{v.index}"
     lines = [
         f"[{v.severity}] {v.rule}: {v.message}",

@@ -34,6 +34,9 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
         "(default: the bundled v4 contract)",
     )
     serve.add_argument("--schema", "--contract-schema", metavar="XSD", help="its entity XSD")
+    from contracttest import options
+
+    options.add_to(serve, options.ENGINE_LOGIN)  # to fetch a contract from an engine
     serve.add_argument("--data", metavar="DIR", help="keep state in DIR (default: memory)")
     serve.add_argument("--password", type=_password, default=None, help="every user's password")
     serve.add_argument("--token-ttl", type=_seconds, default=3600.0, metavar="SECONDS")
@@ -85,13 +88,25 @@ def serve(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     password = args.password or os.environ.get("CONTRACTTEST_PASSWORD") or DEFAULT_PASSWORD
     data = Path(args.data) if args.data else None
-    rsdl, schema = args.contract, args.schema
+    rsdl, schema, described = args.contract, args.schema, "bundled v4 contract"
     if rsdl is not None:
+        from contracttest.client import Access
         from contracttest.loading import locate
 
         source = locate(rsdl, schema)
-        rsdl, schema = source.rsdl, source.schema
-    engine = open_engine(rsdl, schema, data=data, password=password, token_ttl=args.token_ttl)
+        rsdl, schema, described = source.rsdl, source.schema, source.described
+        access = Access.resolve(
+            rsdl.split("?", 1)[0],
+            user=args.engine_user,
+            password=args.engine_password,
+            ca_file=args.engine_ca_file,
+            insecure=args.engine_insecure or None,
+        )
+    else:
+        access = None
+    engine = open_engine(
+        rsdl, schema, data=data, password=password, token_ttl=args.token_ttl, access=access
+    )
     try:
         server = EngineServer(engine.handle, args.host, args.port, verbose=args.verbose)
     except OSError as exc:
@@ -102,7 +117,7 @@ def serve(args: argparse.Namespace) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)  # before "serving": a client may stop it at once
-    contract = args.contract or "bundled v4 contract"
+    contract = described  # never with the userinfo of a contract's URL
     where = args.data or "memory"
     url = f"{server.base_url}{engine.prefix}"
     elapsed = time.perf_counter() - started

@@ -9,13 +9,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from contracttest.client import public_url
 from contracttest.engine.app import DEFAULT_PASSWORD, Engine
 from contracttest.engine.http import HttpRequest, HttpResponse
 from contracttest.engine.server import EngineServer
 from contracttest.loading import bundled_contract, read_source
 from contracttest.rsdl import contract_from_bytes
 from contracttest.schema import schema_from_bytes
+
+if TYPE_CHECKING:
+    from contracttest.client import Access
 
 __all__ = [
     "DEFAULT_PASSWORD",
@@ -35,20 +40,24 @@ def open_engine(
     data: Path | None = None,
     password: str = DEFAULT_PASSWORD,
     token_ttl: float = 3600.0,
+    access: Access | None = None,
 ) -> Engine:
-    """An engine for an RSDL and XSD (files or URLs); both default to the bundled v4 pair."""
+    """An engine for an RSDL and XSD (files or URLs, fetched logged in as ``access`` says);
+    both default to the bundled v4 pair."""
     if contract is None:
         contract, bundled_schema = bundled_contract()
         schema = schema if schema is not None else bundled_schema
-    rsdl_bytes = read_source(str(contract))  # a missing file first: "no such file"
+    rsdl_bytes = read_source(str(contract), access)  # a missing file first: "no such file"
     if schema is None:
         from contracttest.errors import ContractError
 
-        raise ContractError(str(contract), "the engine needs the contract's XSD too (--schema)")
-    xsd_bytes = read_source(str(schema))
+        raise ContractError(
+            public_url(str(contract)), "the engine needs the contract's XSD too (--schema)"
+        )
+    xsd_bytes = read_source(str(schema), access)
     return Engine(
-        contract_from_bytes(rsdl_bytes, str(contract)),
-        schema_from_bytes(xsd_bytes, str(schema)),
+        contract_from_bytes(rsdl_bytes, public_url(str(contract))),
+        schema_from_bytes(xsd_bytes, public_url(str(schema))),
         rsdl=rsdl_bytes,
         xsd=xsd_bytes,
         data=data,

@@ -50,6 +50,8 @@ class TestRecord:
         self.violations.extend(self.checker.check_exchange(exchange, self.state))
 
     def tallies(self) -> dict[str, Any]:
+        from contracttest.report import shown
+
         return {
             "cassette": self.cassette,
             "exchanges": self.exchanges,
@@ -58,7 +60,7 @@ class TestRecord:
             "direct": self.direct,
             "contract": self.contract.source
             + ("" if self.contract.schema is not None else self.NO_SCHEMA),
-            "violations": [v.as_json() for v in self.violations],
+            "violations": [shown(v).as_json() for v in self.violations],
             "notes": self.notes,
         }
 

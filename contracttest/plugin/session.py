@@ -135,9 +135,10 @@ def live_engine(request: pytest.FixtureRequest, settings: Settings) -> Access:
             "--engine URL (or OVIRT_URL), or --engine sandbox for the embedded one",
             pytrace=False,
         )
-    if settings.password is None:
+    access = settings.access()  # the password may come in the URL's userinfo
+    if access.password is None:
         pytest.fail(
             "contracttest: recording against an engine needs --engine-password (or OVIRT_PASSWORD)",
             pytrace=False,
         )
-    return settings.access()
+    return access

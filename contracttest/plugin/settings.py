@@ -74,7 +74,7 @@ class Settings:
 
     engine: str | None = None
     user: str = DEFAULT_USER
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)  # never in a traceback
     ca_file: str | None = None
     insecure: bool = False
     record_mode: str = "none"
@@ -162,5 +162,5 @@ def read_settings(config: pytest.Config) -> Settings:
         try:
             settings.scrub_config()
         except UsageError as exc:
-            raise pytest.UsageError(f"contracttest: scrub_fields: {exc}") from None
+            raise pytest.UsageError(f"contracttest: --scrub-field (scrub_fields): {exc}") from None
     return settings
