@@ -11,7 +11,6 @@ import json
 import os
 import re
 import resource
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -21,8 +20,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "cassettes" / "sample"
 GOOD = "good.yaml"
-#: The sample session: 11 exchanges, each with a Bearer header scan-secrets reports.
+#: The sample session with a live-looking token in each of its 11 exchanges' Bearer header,
+#: so that scan-secrets reports 11 credentials: proof that it read the good cassette.
 GOOD_EXCHANGES = 11
+
+
+def good_text() -> str:
+    """The sample session, its scrubbed tokens put back as a leaky recorder would keep them."""
+    sample = (SAMPLE / "session.yaml").read_text(encoding="utf-8")
+    return sample.replace("Bearer scrubbed-authorization", "Bearer eyJhbGciOi.leaked.token")
+
+
 MEMORY = 1536 << 20  # bytes of address space a child may have
 TIMEOUT = 300  # seconds: only a hang gets near it
 
@@ -88,7 +96,7 @@ def workspace(tmp_path: Path) -> Path:
     """``tmp_path/cassettes`` holding the sample session as ``good.yaml``."""
     folder = tmp_path / "cassettes"
     folder.mkdir()
-    shutil.copyfile(SAMPLE / "session.yaml", folder / GOOD)
+    (folder / GOOD).write_text(good_text(), encoding="utf-8")
     return folder
 
 

@@ -7,13 +7,20 @@ from __future__ import annotations
 
 import ctypes
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.hostile import GOOD, SAMPLE, assert_checked, assert_refused, both, limited, workspace
+from tests.hostile import (
+    GOOD,
+    assert_checked,
+    assert_refused,
+    both,
+    good_text,
+    limited,
+    workspace,
+)
 
 COMPOSE = "services:\n  db:\n    image: postgres:16\n    ports: ['5432:5432']\n"
 SKIPPED = (
@@ -66,7 +73,7 @@ def test_a_symlinked_folder_loop_is_not_followed(tmp_path: Path) -> None:
 def test_a_folder_named_like_a_cassette_is_a_folder(tmp_path: Path) -> None:
     inner = workspace(tmp_path) / "x.yaml"
     inner.mkdir()
-    shutil.copyfile(SAMPLE / "session.yaml", inner / "inner.yml")
+    (inner / "inner.yml").write_text(good_text(), encoding="utf-8")
     check, scan = both(tmp_path, "cassettes")
     assert_checked(check, scan, cassettes=2)
 
@@ -87,10 +94,10 @@ def test_permission_denied_is_one_error(tmp_path: Path, what: str) -> None:
     folder = workspace(tmp_path)
     locked = folder / "locked.yaml" if what == "file" else folder / "locked"
     if what == "file":
-        shutil.copyfile(SAMPLE / "session.yaml", locked)
+        (locked).write_text(good_text(), encoding="utf-8")
     else:
         locked.mkdir()
-        shutil.copyfile(SAMPLE / "session.yaml", locked / "inner.yaml")
+        (locked / "inner.yaml").write_text(good_text(), encoding="utf-8")
     locked.chmod(0)
     paths = ["cassettes"] if what != "named-folder" else ["cassettes/locked", f"cassettes/{GOOD}"]
     try:
@@ -138,7 +145,7 @@ def test_only_files_that_are_not_cassettes_is_no_cassettes(tmp_path: Path) -> No
 
 
 def _sample() -> str:
-    return (SAMPLE / "session.yaml").read_text(encoding="utf-8")
+    return good_text()
 
 
 def _python_tags() -> str:
