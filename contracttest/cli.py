@@ -19,7 +19,6 @@ from contracttest import __version__, options
 from contracttest.errors import ContractTestError, UsageError
 
 if TYPE_CHECKING:
-    from contracttest.client import Access
     from contracttest.loading import LoadedContract
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
@@ -184,25 +183,13 @@ def _load_contract(args: argparse.Namespace, near: tuple[Path, ...] = ()) -> Loa
 
     where = getattr(args, "contract", None) or getattr(args, "rsdl", None)
     source = locate(where, args.contract_schema, near=near)
-    loaded = load(source, _access(args, source.rsdl))
+    loaded = load(source, options.access_from(source.rsdl, args))
     if loaded.contract.warnings:
         _note(
             f"{loaded.source}: {len(loaded.contract.warnings)} defect(s) in the RSDL read "
             "leniently (see 'contracttest contract')"
         )
     return loaded
-
-
-def _access(args: argparse.Namespace, url: str) -> Access:
-    from contracttest.client import Access
-
-    return Access.resolve(
-        url.split("?", 1)[0],
-        user=args.engine_user,
-        password=args.engine_password,
-        ca_file=args.engine_ca_file,
-        insecure=args.engine_insecure or None,
-    )
 
 
 def _contract(args: argparse.Namespace) -> int:

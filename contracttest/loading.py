@@ -64,13 +64,6 @@ class LoadedContract:
     url: str | None = None
     info: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def schema_note(self) -> str:
-        """One phrase saying whether the schema checks run, and against what."""
-        if self.schema is None:
-            return "no schema: response.schema is off (give --schema, or api.xsd beside the RSDL)"
-        return f"schema {self.schema.source}"
-
 
 def is_url(name: str) -> bool:
     return re.match(r"^[A-Za-z][\w+.-]*://", name) is not None

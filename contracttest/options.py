@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from contracttest.client import Access
 
 RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 FAIL_ON = ("error", "warning")
@@ -141,3 +145,17 @@ def flag_value(option: Option, value: object) -> list[str]:
     if option.kind == "list" and isinstance(value, list):
         return [word for item in value for word in (option.flag, str(item))]
     return [option.flag, str(value)]
+
+
+def access_from(url: str, args: argparse.Namespace) -> Access:
+    """How to log in to the engine at ``url``, as a command's ``ENGINE_LOGIN`` options say
+    (then the ``OVIRT_*`` environment, then the URL's userinfo: ``Access.resolve``)."""
+    from contracttest.client import Access
+
+    return Access.resolve(
+        url.split("?", 1)[0],
+        user=args.engine_user,
+        password=args.engine_password,
+        ca_file=args.engine_ca_file,
+        insecure=args.engine_insecure or None,
+    )

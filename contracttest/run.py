@@ -83,15 +83,9 @@ def pytest_arguments(args: argparse.Namespace, scratch: Path, engine: str) -> li
 
 def _log_in(url: str, args: argparse.Namespace) -> None:
     """Before a whole suite records against an engine: can we log in? If not, one line."""
-    from contracttest.client import Access, ClientError
+    from contracttest.client import ClientError
 
-    access = Access.resolve(
-        url,
-        user=args.engine_user,
-        password=args.engine_password,
-        ca_file=args.engine_ca_file,
-        insecure=args.engine_insecure or None,
-    )
+    access = options.access_from(url, args)
     if access.password is None:
         raise ClientError("recording against an engine needs --engine-password (or OVIRT_PASSWORD)")
     client = access.client(keep=False)

@@ -90,18 +90,12 @@ def serve(args: argparse.Namespace) -> int:
     data = Path(args.data) if args.data else None
     rsdl, schema, described = args.contract, args.schema, "bundled v4 contract"
     if rsdl is not None:
-        from contracttest.client import Access
+        from contracttest import options
         from contracttest.loading import locate
 
         source = locate(rsdl, schema)
         rsdl, schema, described = source.rsdl, source.schema, source.described
-        access = Access.resolve(
-            rsdl.split("?", 1)[0],
-            user=args.engine_user,
-            password=args.engine_password,
-            ca_file=args.engine_ca_file,
-            insecure=args.engine_insecure or None,
-        )
+        access = options.access_from(rsdl, args)
     else:
         access = None
     engine = open_engine(
