@@ -11,7 +11,10 @@ against the wall time of a tiny script that does the least any checker must: sta
 read the same YAML files (libyaml's safe loader, as ``contracttest.cassette`` does; gzip
 bodies inflated) and parse every XML body with lxml. Rounds are interleaved (each round runs
 every command once) and the figures are medians, so a slow phase of a shared machine hits all
-alike. The budget is 2.0 (``ratio``).
+alike. The budget is 2.0, for the corpus as a whole (the groups' commands against the
+groups' baselines). A group's own ratio is shown too: a group of a few small cassettes pays
+mostly for loading its contract (the 3.6 RSDL: about 30 ms to read, which no baseline pays),
+so its ratio says what a fixed cost weighs on a tiny input, not how fast checking is.
 
 ``--profile`` also breaks one run of each group down in-process (import of the command line,
 YAML loading, contract loading, checking, reporting) and lists the slowest imports
@@ -209,14 +212,16 @@ def main() -> int:
         sum(checks[key][i] for key in plan) / sum(bases[key][i] for key in plan)
         for i in range(args.rounds)
     )
-    verdict = "within" if max(worst, total) <= BUDGET else "OVER"
-    print(f"ratio, all groups: {total:.2f}; worst group {worst:.2f} ({verdict} budget {BUDGET})")
+    verdict = "within" if total <= BUDGET else "OVER"
+    print(
+        f"ratio, the whole corpus: {total:.2f} ({verdict} budget {BUDGET}); worst group {worst:.2f}"
+    )
     if args.profile:
         print("one run of each group, phase by phase (in-process):")
         for key, files in plan.items():
             profile(corpus, key, files)
         importtime()
-    return 0
+    return 0 if total <= BUDGET else 1
 
 
 if __name__ == "__main__":

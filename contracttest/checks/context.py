@@ -94,8 +94,10 @@ class Context:
     """One exchange, routed against the contract; bodies are parsed lazily, once."""
 
     __slots__ = (
+        "_media_type",
         "_request_body",
         "_response_body",
+        "_response_is_html",
         "api_base",
         "cache",
         "contract",
@@ -103,9 +105,7 @@ class Context:
         "in_api",
         "link",
         "links_here",
-        "media_type",
         "memo",
-        "response_is_html",
         "schema",
         "serves_contract",
         "state",
@@ -126,13 +126,8 @@ class Context:
         self.exchange = exchange
         self.memo = memo
         self.v4 = v4
-        #: The response's media type, lower-case, without parameters ('' when absent).
-        self.media_type = exchange.response.content_type
-        #: An HTML page (real engines answer some 401/404 so): not parsed as XML.
-        media = self.media_type
-        self.response_is_html = "html" in media or (
-            "xml" not in media and _starts_html(exchange.response.body)
-        )
+        self._media_type: str | None = None
+        self._response_is_html: bool | None = None
         self.contract = contract
         self.schema = schema
         self.state = state
@@ -158,6 +153,23 @@ class Context:
         self._response_body: _Body | None = None
         #: Results several checks share (the representation walk), by name.
         self.cache: dict[str, object] = {}
+
+    @property
+    def media_type(self) -> str:
+        """The response's media type, lower-case, without parameters ('' when absent)."""
+        if self._media_type is None:
+            self._media_type = self.exchange.response.content_type
+        return self._media_type
+
+    @property
+    def response_is_html(self) -> bool:
+        """An HTML page (real engines answer some 401/404 so): not parsed as XML."""
+        if self._response_is_html is None:
+            media = self.media_type
+            self._response_is_html = "html" in media or (
+                "xml" not in media and _starts_html(self.exchange.response.body)
+            )
+        return self._response_is_html
 
     @property
     def request_root(self) -> Element | None:

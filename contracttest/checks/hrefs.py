@@ -48,10 +48,18 @@ class Owner(NamedTuple):
     prefix: str  # the path and a slash: where its own links are
     states: States
     alias: str | None  # the other API prefix its href used, if any
+    #: rel -> the contract's verdict on a link right under an entity of this tag and route,
+    #: for its links and for its actions (``OwnerTables``: shared by every such entity)
+    links: dict[str, _Problem | None]
+    actions: dict[str, _Problem | None]
 
 
 _UNSEEN = object()
 _new = tuple.__new__
+#: The longest rel an owner's table remembers (rels come from the traffic).
+_SHORT = 64
+#: An owner's verdict tables: for its links, for its actions.
+OwnerTables = tuple[dict[str, "_Problem | None"], dict[str, "_Problem | None"]]
 
 
 class HrefChecker:
@@ -73,6 +81,33 @@ class HrefChecker:
         #: owner path -> the trie nodes it reaches in the v4 model
         self._v4_owners: dict[str, States] = {}
 
+    def link(self, element: Element, href: str, rel: str, in_actions: bool, owner: Owner) -> None:
+        """Check a ``<link href rel>`` with no children under its entity ``owner``.
+
+        The common case, fast: a link right under its entity (``<owner href>/<rel>``). The
+        contract's verdict depends only on the owner's tag and route, the rel and the place:
+        it is looked up in the owner's tables, which every entity of that tag and route
+        shares. Any other link goes through ``visit``.
+        """
+        if rel and href == owner.prefix + (
+            rel if in_actions or "/" not in rel else rel.partition("/")[0]
+        ):
+            table = owner.actions if in_actions else owner.links
+            verdict = table.get(rel, _UNSEEN)
+            if verdict is _UNSEEN:
+                verdict = self._owned_verdict(rel, in_actions, owner)
+                if len(rel) <= _SHORT:
+                    table[rel] = verdict
+                    # the router's memo counts what the tables hold, so they stay bounded
+                    tables = (owner.links, owner.actions)
+                    self._verdicts.put(("owner", owner.tag, owner.states), tables, len(rel))
+            if verdict is not None:
+                self._owned_problem(element, href, verdict, rel, in_actions, owner)  # type: ignore[arg-type]
+            if owner.alias is not None:
+                self.aliased.append((element, owner.alias))
+        else:
+            self.visit(element, "link", href, in_actions, owner, True)
+
     def visit(
         self,
         element: Element,
@@ -89,20 +124,10 @@ class HrefChecker:
         """
         if owner is not None and tag == "link":
             rel = element.get("rel")
-            # The common case, fast: a link right under its entity (``<owner href>/<rel>``).
-            # The contract's verdict depends only on the owner's tag and route, the rel and
-            # the place, which make its key: it is memoised across representations.
             if rel and href == owner.prefix + (
                 rel if in_actions or "/" not in rel else rel.partition("/")[0]
             ):
-                key = (owner.tag, owner.states, rel, in_actions)
-                verdict = self._verdict(key, _UNSEEN)
-                if verdict is _UNSEEN:
-                    verdict = self._owned_verdict(key, rel, in_actions, owner)
-                if verdict is not None:
-                    self._owned_problem(element, href, verdict, rel, in_actions, owner)  # type: ignore[arg-type]
-                if owner.alias is not None:
-                    self.aliased.append((element, owner.alias))
+                self.link(element, href, rel, in_actions, owner)
                 return None
         path = href.partition("?")[0] if "?" in href else href
         other: str | None = None
@@ -159,8 +184,21 @@ class HrefChecker:
             if identifier != tail and identifier != unquote(tail.partition(";")[0]):
                 message = f"id {_shown(identifier)!r} is not the last segment of its href"
                 self.problems.append((element, href, (message, _shown(tail), None, "")))
+        if leaf:
+            return None
+        tables = self._tables(tag, states)
         # a named tuple built as a tuple: its generated constructor costs more than the rest
-        return None if leaf else _new(Owner, (tag, path, path + "/", states, other))
+        return _new(Owner, (tag, path, path + "/", states, other, *tables))
+
+    def _tables(self, tag: str, states: States) -> OwnerTables:
+        """The verdict tables of the entities of this tag and route, made on first need and
+        kept in the router's bounded memo (the key is all a verdict depends on; each rel a
+        table learns is counted there too)."""
+        key = ("owner", tag, states)
+        tables = self._verdict(key)
+        if tables is None:
+            tables = self._verdicts.put(key, ({}, {}), len(tag))
+        return tables  # type: ignore[return-value]
 
     def findings(self) -> Iterator[Finding]:
         for element, href, problem in self.problems:
@@ -180,19 +218,13 @@ class HrefChecker:
             self._tree = element.getroottree()
         return self._tree.getpath(element)
 
-    def _owned_verdict(
-        self, key: tuple[object, ...], rel: str, in_actions: bool, owner: Owner
-    ) -> _Problem | None:
-        """The contract's verdict on a link right under its owner, memoised under ``key``."""
+    def _owned_verdict(self, rel: str, in_actions: bool, owner: Owner) -> _Problem | None:
+        """The contract's verdict on a link right under its owner."""
         # the relative path is not needed: the route is one step from the owner's
         href = owner.prefix + rel
-        verdict = (
-            self._action(rel, "", href, owner)
-            if in_actions
-            else self._sub_collection(rel, "", href, owner)
-        )
-        self._verdicts.put(key, verdict, len(owner.tag) + len(rel))
-        return verdict
+        if in_actions:
+            return self._action(rel, "", href, owner)
+        return self._sub_collection(rel, "", href, owner)
 
     def _owned_problem(
         self,
@@ -294,12 +326,5 @@ def _other_base(path: str) -> str | None:
 
 def _finding(xpath: str, href: str, problem: _Problem) -> Finding:
     message, expected, severity, hint = problem
-    return Finding(
-        "response.href",
-        message,
-        xpath=xpath,
-        expected=expected,
-        received=_shown(href),
-        hint=hint,
-        severity=severity,
-    )
+    # built as a tuple: a failing body makes hundreds, and the keyword constructor costs more
+    return _new(Finding, ("response.href", message, xpath, expected, _shown(href), hint, severity))

@@ -37,12 +37,26 @@ def check_hrefs(ctx: Context) -> Sequence[Finding]:
 
 
 def _findings(schema: Schema, problems: SchemaProblems) -> Iterator[Finding]:
+    """The findings of a walk's schema problems; what they say (all but where) is made once
+    per schema and problem, as the same problems come in body after body."""
+    said: dict[tuple[str, str, str, str, int], Finding] = schema.__dict__.setdefault("_said", {})
     tree = None
     for (owner, name, kind), seen in problems.items():
         tree = tree or seen.element.getroottree()
-        more = f" ({seen.count} times)" if seen.count > 1 else ""
-        xpath = tree.getpath(seen.element)
-        yield _schema_finding(schema, owner, name, kind, seen.detail, xpath, more)
+        key = (owner, name, kind, seen.detail, seen.count)
+        finding = said.get(key)
+        if finding is None:
+            more = f" ({seen.count} times)" if seen.count > 1 else ""
+            finding = _schema_finding(schema, owner, name, kind, seen.detail, "", more)
+            if len(said) < _SAID and len(seen.detail) <= _SAID_DETAIL:
+                said[key] = finding
+        yield _new(Finding, (finding[0], finding[1], tree.getpath(seen.element), *finding[3:]))
+
+
+#: How many findings' words a schema remembers, and the longest value they may quote.
+_SAID = 4096
+_SAID_DETAIL = 256
+_new = tuple.__new__
 
 
 def _schema_finding(

@@ -2,42 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from contracttest.checks.context import Context
 from contracttest.router import api_relative
 from contracttest.rules import Finding
 
+# The state rules run on every exchange, even one whose other findings were remembered:
+# plain functions returning a tuple, not generators, as most exchanges find nothing.
 
-def check_use_after_delete(ctx: Context) -> Iterator[Finding]:
+
+def check_use_after_delete(ctx: Context) -> Sequence[Finding]:
     link, exchange = ctx.link, ctx.exchange
     if link is None:
-        return
-    path = ctx.target.path
+        return ()
     status = exchange.response.status
     deleted = ctx.state.deleted
     if link.rel == "delete" and 200 <= status < 300:
+        path = ctx.target.path
         deleted[path] = exchange.index
         ctx.state.created.pop(path, None)
-        return
+        return ()
     if exchange.request.method != "GET" or not 200 <= status < 300 or not deleted:
-        return
-    for ancestor in _self_and_ancestors(path):
+        return ()
+    for ancestor in _self_and_ancestors(ctx.target.path):
         if ancestor in deleted:
-            yield Finding(
+            finding = Finding(
                 "state.use-after-delete",
                 f"GET found {ancestor} after interaction {deleted[ancestor]} deleted it",
                 expected="404",
                 received=str(status),
                 hint="a deleted entity must not be found again",
             )
-            return
+            return (finding,)
+    return ()
 
 
-def check_created_found(ctx: Context) -> Iterator[Finding]:
+def check_created_found(ctx: Context) -> Sequence[Finding]:
     link, exchange = ctx.link, ctx.exchange
     if link is None:
-        return
+        return ()
     status = exchange.response.status
     if link.rel == "add" and status in (201, 202):
         root = ctx.response_root
@@ -47,16 +51,20 @@ def check_created_found(ctx: Context) -> Iterator[Finding]:
         if created:
             ctx.state.created[created] = exchange.index
             ctx.state.deleted.pop(created, None)
-        return
+        return ()
+    if exchange.request.method != "GET" or status != 404:
+        return ()
     path = ctx.target.path
-    if exchange.request.method == "GET" and status == 404 and path in ctx.state.created:
-        yield Finding(
+    if path in ctx.state.created:
+        finding = Finding(
             "state.created-not-found",
             f"GET {path} answered 404 after interaction {ctx.state.created[path]} created it",
             expected="200",
             received="404",
             hint="an entity the engine created must be found at its href",
         )
+        return (finding,)
+    return ()
 
 
 def _self_and_ancestors(path: str) -> Iterator[str]:

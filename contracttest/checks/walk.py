@@ -4,9 +4,11 @@ The XSD side is compiled per complex type (up front by ``checker.compile_contrac
 first use) into ``{child tag: (child type, value check, texts known valid)}`` maps, so
 visiting an element costs one dictionary lookup; elements of a "plain" type (no values to
 check: ``<link href rel/>``, references) with no children are not visited at all beyond
-their href. Each element's owning entity is at hand during the walk, so the href rule never
-climbs the tree. The result is cached on the exchange's context, and in the checker's memo
-for identical bodies: a body is walked once whichever of the two rules run.
+their href; a ``<link href rel/>`` (attributes in the order engines write them) under its
+entity hands both values to ``HrefChecker.link`` at once. Each element's owning entity is at
+hand during the walk, so the href rule never climbs the tree. The result is cached on the
+exchange's context, and in the checker's memo for identical bodies: a body is walked once
+whichever of the two rules run.
 
 Whether a response is walked at all (a 2xx XML answer of a request in the API that does not
 ask for the contract itself) is decided per exchange, before the memo is asked; the walk is
@@ -49,6 +51,8 @@ TEXT: tuple[None, None, set[str]] = (None, None, set())
 #: The default of a child lookup: a name the type does not have.
 UNKNOWN: tuple[None, None, set[str]] = (None, None, set())
 ChildSpec = tuple["Compiled | None", "ValueCheck | None", set[str]]
+#: The attribute names of a link, in the order engines write them.
+HREF_REL = ["href", "rel"]
 
 
 @dataclass(slots=True, eq=False)
@@ -70,6 +74,8 @@ class Compiled:
     #: No attribute value and no text to check: an element of this type with no children
     #: and only known attributes needs no visit beyond its href.
     plain: bool = False
+    #: Plain, with ``href`` and ``rel`` attributes: a ``<link href rel/>`` needs no more.
+    href_rel: bool = False
 
 
 def compiled_type(schema: Schema, type_name: str) -> Compiled | None:
@@ -111,6 +117,7 @@ def compiled_type(schema: Schema, type_name: str) -> Compiled | None:
         compiled.attribute_names = frozenset(compiled.attributes)
         compiled.unchecked_attributes = all(c is None for c in compiled.attributes.values())
         compiled.plain = compiled.text is None and compiled.unchecked_attributes
+        compiled.href_rel = compiled.plain and compiled.attribute_names.issuperset(HREF_REL)
     cache.update(made)
     return cache[type_name]
 
@@ -132,6 +139,8 @@ class Walk:
 
     def __init__(self, hrefs: HrefChecker, schema: Schema | None) -> None:
         self.hrefs = hrefs
+        self.visit = hrefs.visit
+        self.link = hrefs.link
         #: The schema the representation was checked against; None when it was not.
         self.schema = schema
         self.schema_problems: SchemaProblems = {}
@@ -170,33 +179,44 @@ class Walk:
             self.note((compiled.name, "text()", "value"), element, element.text or "")
         below = mine if mine is not None else owner if actions else None
         lookup = compiled.children.get
+        visit, link, problems = self.visit, self.link, self.schema_problems
         for child in children_of(element):
             tag = child.tag
             spec = lookup(tag, UNKNOWN)
             if spec is TEXT:
                 continue
             if spec is UNKNOWN:
-                if not compiled.open:
-                    self.note((compiled.name, str(tag), "unknown"), child, "")
+                if not compiled.open:  # ``note``, inline: whole documents of these come
+                    key = (compiled.name, str(tag), "unknown")
+                    seen = problems.get(key)
+                    if seen is None:
+                        problems[key] = Seen(child, "")
+                    else:
+                        seen.count += 1
                 if len(child) or child.get("href") is not None:
                     self.untyped(child, below, actions)
                 continue
             sub, check, valid = spec
-            if sub is None:
-                if check is not None:
-                    text = child.text or ""
-                    if text not in valid:
-                        if check(text) is not None:
-                            self.note((compiled.name, str(tag), "value"), child, text)
-                        elif len(valid) < _VALID_TEXTS and len(text) <= _VALID_TEXT_SIZE:
-                            valid.add(text)
+            if sub is None:  # a value (``TEXT`` took those with nothing to check)
+                text = child.text or ""
+                if text not in valid:
+                    if check(text) is not None:  # type: ignore[misc]  # a value has a check
+                        self.note((compiled.name, str(tag), "value"), child, text)
+                    elif len(valid) < _VALID_TEXTS and len(text) <= _VALID_TEXT_SIZE:
+                        valid.add(text)
             elif sub.plain and not len(child):
                 keys = child.keys()
-                if keys:
-                    if not sub.attribute_names.issuperset(keys):
-                        self.attributes(child, sub)
-                    if "href" in keys:
-                        self.hrefs.visit(child, tag, child.get("href"), actions, below, True)  # type: ignore[arg-type]
+                if not keys:
+                    continue
+                if keys == HREF_REL and below is not None and tag == "link" and sub.href_rel:
+                    # the common ``<link href rel/>`` under its entity: both values at once
+                    target, rel = child.values()
+                    link(child, target, rel, actions, below)  # type: ignore[arg-type]  # text
+                    continue
+                if not sub.attribute_names.issuperset(keys):
+                    self.attributes(child, sub)
+                if "href" in keys:
+                    visit(child, tag, child.get("href"), actions, below, True)  # type: ignore[arg-type]
             else:
                 self.typed(child, sub, below, actions, tag == "actions")
 
