@@ -137,14 +137,18 @@ def add_to(parser: argparse.ArgumentParser, flags: tuple[str, ...]) -> None:
 
 
 def flag_value(option: Option, value: object) -> list[str]:
-    """The command-line words that give ``value`` to ``option`` (for pytest's command line)."""
+    """The command-line words that give ``value`` to ``option`` (for pytest's command line).
+
+    Always ``--option=VALUE``, one word: pytest picks its rootdir (and so its ini file)
+    before it knows a plugin's options, from every word that is not an option, so the
+    ``PATH`` of ``--contract PATH`` would count as a place of tests and could move it."""
     if value is None or value is False or value == []:
         return []
     if option.kind == "bool":
         return [option.flag]
     if option.kind == "list" and isinstance(value, list):
-        return [word for item in value for word in (option.flag, str(item))]
-    return [option.flag, str(value)]
+        return [f"{option.flag}={item}" for item in value]
+    return [f"{option.flag}={value}"]
 
 
 def access_from(url: str, args: argparse.Namespace) -> Access:

@@ -47,22 +47,50 @@ def test_run_accepts_every_plugin_option_and_hands_it_to_pytest(tmp_path: Path) 
             words += [option.flag, str(value)]
     args = _run_args(words)
     given = pytest_arguments(args, tmp_path, args.engine)
+    values = _given(given)
     for option in options.OPTIONS:
-        assert option.flag in given, option.flag
+        assert option.flag in values, option.flag
         if option.kind == "path":
-            value = given[given.index(option.flag) + 1]
+            value = values[option.flag][0]
             assert Path(value).is_absolute() and value.endswith("some/where"), option.flag
-    assert given.count("--scrub-field") == 2
+    assert len(values["--scrub-field"]) == 2
     assert given[0] == "tests/"
+    # every value is in the option's own word: pytest takes a lone path for a test location
+    assert not [word for word in given[1:] if not word.startswith("-")]
+
+
+def _given(words: list[str]) -> dict[str, list[str]]:
+    """``--flag=value`` words by flag (a bool flag has no value)."""
+    found: dict[str, list[str]] = {}
+    for word in words:
+        flag, _, value = word.partition("=")
+        found.setdefault(flag, []).append(value)
+    return found
 
 
 def test_the_main_job_records_the_bundled_suite_into_a_scratch_folder(tmp_path: Path) -> None:
     args = _run_args([])
     given = pytest_arguments(args, tmp_path, "sandbox")
-    assert given[given.index("--cassette-dir") + 1] == str(tmp_path)
-    assert given[given.index("--record-mode") + 1] == "all"
-    assert given[given.index("--engine") + 1] == "sandbox"
+    assert f"--cassette-dir={tmp_path}" in given
+    assert "--record-mode=all" in given
+    assert "--engine=sandbox" in given
     assert (tmp_path / "pytest.ini").is_file()
+
+
+def test_a_path_option_does_not_move_the_rootdir(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    """pytest picks its rootdir and ini file before it knows a plugin's options: in the
+    ``--opt=PATH`` form ``run`` writes (and the README shows) a path elsewhere moves neither."""
+    pytester.makeini("[pytest]\ncassette_dir = recorded\n")
+    pytester.makepyfile(test_one="def test_one(pytestconfig):\n    print(pytestconfig.rootpath)\n")
+    elsewhere = tmp_path / "elsewhere" / "deep"
+    elsewhere.mkdir(parents=True)
+    report = elsewhere / "report.json"
+    result = pytester.runpytest_subprocess(f"--contract-report={report}", "-s")
+    result.assert_outcomes(passed=1)
+    assert f"rootdir: {pytester.path}" in result.stdout.str()
+    assert "configfile: tox.ini" in result.stdout.str() or "configfile: pytest.ini" in (
+        result.stdout.str()
+    )
 
 
 def test_the_plugin_declares_the_same_table(pytester: pytest.Pytester) -> None:
