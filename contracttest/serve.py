@@ -1,4 +1,5 @@
-"""``contracttest serve``: the embedded engine in the foreground until interrupted.
+"""``contracttest serve``: the embedded engine in the foreground until interrupted, sound or
+broken on purpose (``--defect NAME``, repeatable; the banner names the defects on).
 
 A mistake in the options, the contract files or the data folder stops it before it serves,
 with one line naming the option or file and what is wrong (``ContractTestError``).
@@ -41,6 +42,18 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--password", type=_password, default=None, help="every user's password")
     serve.add_argument("--token-ttl", type=_seconds, default=3600.0, metavar="SECONDS")
     serve.add_argument("--verbose", action="store_true", help="log every request")
+    serve.add_argument(
+        "--defect",
+        action="append",
+        default=[],
+        type=_defect,
+        metavar="NAME",
+        help="break the engine on purpose in one known way, to show a test suite catches it "
+        "(repeatable; '--defect help' lists them)",
+    )
+    serve.add_argument(
+        "--list-defects", action="store_true", help="list the defects --defect takes, and exit"
+    )
 
 
 def _port(text: str) -> int:
@@ -71,6 +84,23 @@ def _password(text: str) -> str:
     return text
 
 
+def _defect(text: str) -> str:
+    from contracttest.engine.defects import catalogue, unknown_message
+
+    if text != "help" and text not in catalogue():
+        raise argparse.ArgumentTypeError(unknown_message(text))
+    return text
+
+
+def defect_lines() -> list[str]:
+    """What ``--list-defects`` prints: each defect's name and what it breaks, a line each."""
+    from contracttest.engine.defects import catalogue
+
+    known = catalogue()
+    width = max(map(len, known))
+    return [f"{name:<{width}}  {does}" for name, does in known.items()]
+
+
 def _host(text: str) -> str:
     # The socket layer encodes a non-ASCII name as IDNA and fails with a TypeError otherwise.
     try:
@@ -83,6 +113,9 @@ def _host(text: str) -> str:
 def serve(args: argparse.Namespace) -> int:
     from contracttest.engine import DEFAULT_PASSWORD, EngineServer, open_engine
 
+    if args.list_defects or "help" in args.defect:
+        print("\n".join(defect_lines()))
+        return 0
     if args.schema and not args.contract:
         raise ServeError("--schema", "give --contract with it (or neither, for the bundled v4)")
     started = time.perf_counter()
@@ -99,7 +132,13 @@ def serve(args: argparse.Namespace) -> int:
     else:
         access = None
     engine = open_engine(
-        rsdl, schema, data=data, password=password, token_ttl=args.token_ttl, access=access
+        rsdl,
+        schema,
+        data=data,
+        password=password,
+        token_ttl=args.token_ttl,
+        access=access,
+        defects=args.defect,
     )
     try:
         server = EngineServer(engine.handle, args.host, args.port, verbose=args.verbose)
@@ -115,9 +154,10 @@ def serve(args: argparse.Namespace) -> int:
     where = args.data or "memory"
     url = f"{server.base_url}{engine.prefix}"
     elapsed = time.perf_counter() - started
+    broken = f"BROKEN ON PURPOSE, defects: {engine.defects}; " if engine.defects else ""
     print(
         f"contracttest engine: serving {url} (API {engine.model.major}, {contract}; "
-        f"state in {where}; ready in {elapsed:.2f} s; Ctrl-C stops)",
+        f"state in {where}; {broken}ready in {elapsed:.2f} s; Ctrl-C stops)",
         flush=True,
     )
 

@@ -72,7 +72,7 @@ class Actions:
             current = status.text if status is not None else None
             if current is not None and current not in transition.allowed:
                 raise Fault(409, "Operation Failed", transition.refusal)
-            if status is not None:
+            if status is not None and not self.ops.defects.lifecycle_stuck:
                 status.text = transition.target
                 changed = True
         given = root.find(kind.element)

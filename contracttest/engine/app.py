@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 
 from contracttest.engine import served
 from contracttest.engine.auth import Authenticator, AuthError, Principal
+from contracttest.engine.defects import SOUND, Defects
 from contracttest.engine.documents import Fault
 from contracttest.engine.http import HttpRequest, HttpResponse
 from contracttest.engine.model import EngineModel
@@ -69,13 +70,16 @@ class Engine:
         data: Path | None = None,
         password: str = DEFAULT_PASSWORD,
         token_ttl: float = 3600.0,
+        defects: Defects = SOUND,
     ) -> None:
         self.model = EngineModel.build(contract, schema)
         self.prefix = contract.prefix
+        #: What this engine breaks on purpose (``engine/defects.py``): nothing when sound.
+        self.defects = defects
         self.store = Store(data)
-        self.renderer = Renderer(self.model, self.prefix)
+        self.renderer = Renderer(self.model, self.prefix, defects)
         self.auth = Authenticator(password, self._known_user, token_ttl=token_ttl)
-        self.operations = Operations(self.model, self.store, self.renderer)
+        self.operations = Operations(self.model, self.store, self.renderer, defects)
         self._rsdl = served.Documents(rsdl, xsd, self.model)
         #: Called with every request and its response, after it is answered (a tap).
         self.observers: list[Callable[[HttpRequest, HttpResponse], None]] = []
@@ -124,7 +128,8 @@ class Engine:
         headers = list(fault.headers)
         if not fault.body:
             return HttpResponse(fault.status, headers=headers, content_type=None)
-        body = to_bytes(self.renderer.fault(fault.reason, fault.detail))
+        detail = fault.reason if self.defects.no_fault_detail else fault.detail
+        body = to_bytes(self.renderer.fault(fault.reason, detail))
         return HttpResponse(fault.status, body, headers)
 
     def _dispatch(self, request: HttpRequest) -> HttpResponse:

@@ -26,6 +26,8 @@ class Listing:
     def __init__(self, operations: Operations) -> None:
         self.ops = operations
         self.model = operations.model
+        #: The ``search-stale`` defect's index: each collection as its first search found it.
+        self._stale: dict[str, list[Row]] = {}
 
     def collection(self, call: Call, kind: Kind, place: Place) -> Element:
         renderer = self.ops.renderer
@@ -39,6 +41,10 @@ class Listing:
             rows = self.ops.members(view, owner.id, place.path)
         else:
             rows = self.ops.store.list(place.path)
+        if self.ops.defects.search_stale and (call.param("search") or "").strip():
+            if len(self._stale) >= 10_000:  # bounded: past it, every index starts afresh
+                self._stale.clear()
+            rows = self._stale.setdefault(place.path, rows)
         if kind.top_level or view is not None or self.ops.shared(place.steps):
             rows = self.ops.access.visible(call.principal, rows)
         rows = self._search(call, rows)

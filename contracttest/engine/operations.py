@@ -18,6 +18,7 @@ from lxml import etree
 
 from contracttest.engine.access import EVERYONE, Access
 from contracttest.engine.auth import ADMIN, Principal
+from contracttest.engine.defects import SOUND, Defects
 from contracttest.engine.documents import Fault, Lookup
 from contracttest.engine.http import HttpResponse
 from contracttest.engine.lifecycle import STATISTICS
@@ -63,13 +64,16 @@ class Place(NamedTuple):
 
 
 class Operations:
-    def __init__(self, model: EngineModel, store: Store, renderer: Renderer) -> None:
+    def __init__(
+        self, model: EngineModel, store: Store, renderer: Renderer, defects: Defects = SOUND
+    ) -> None:
         from contracttest.engine.actions import Actions
         from contracttest.engine.writes import Writes
 
         self.model = model
         self.store = store
         self.renderer = renderer
+        self.defects = defects
         self.access = Access()
         self._known: tuple[int, dict[str, bool]] = (-1, {})
         self.listing = Listing(self)
@@ -148,6 +152,15 @@ class Operations:
             view = self.model.view(kind)
             collection = view.top.name if view is not None else path
             row = self.store.get(collection, entity_id)
+            if (
+                row is None
+                and self.defects.orphan_subresources
+                and k < len(template) - 1
+                and self.store.holds_below(collection, entity_id)
+            ):  # gone, but what hung below it is still reached through it
+                path = f"{collection}/{entity_id}"
+                steps.append(Step(kind, None, entity_id, path, address))
+                continue
             top_level = kind.top_level or view is not None
             if (
                 row is None

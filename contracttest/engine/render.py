@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from lxml import etree
 
+from contracttest.engine.defects import SOUND, Defects
 from contracttest.engine.lifecycle import STATISTICS, statistic_id, statistic_value
 from contracttest.engine.model import EngineModel, Kind, Template
 from contracttest.engine.store import Row
@@ -48,9 +49,10 @@ def sub(parent: Element, tag: str, text: str | None = None, **attributes: str) -
 class Renderer:
     """Renders entities, lists, statistics, actions and faults for one engine."""
 
-    def __init__(self, model: EngineModel, prefix: str) -> None:
+    def __init__(self, model: EngineModel, prefix: str, defects: Defects = SOUND) -> None:
         self.model = model
         self.prefix = prefix
+        self.defects = defects
         self._decorations: dict[Template, tuple[str, str]] = {}
 
     def href(self, path: str) -> str:
@@ -63,13 +65,13 @@ class Renderer:
         actions, links and references."""
         element = parse(row.doc)
         path = path or self._path(kind, row)
+        href = self.href(path)
         element.attrib.clear()
-        element.set("href", self.href(path))
+        element.set("href", self._misplaced(path, kind) if self.defects.wrong_href else href)
         element.set("id", row.id)
         self.status(element, kind.entity_type)
         self.references(element, kind.entity_type)
         actions, links = self._decoration(kind)
-        href = self.href(path)
         if actions:
             element.insert(0, etree.fromstring(actions.replace(_HERE, href)))
         if not kind.top_level:
@@ -77,6 +79,15 @@ class Renderer:
         if links:
             element.extend(list(etree.fromstring(links.replace(_HERE, href))))
         return element
+
+    def _misplaced(self, path: str, kind: Kind) -> str:
+        """The href of the ``wrong-href`` defect: the element's name where its collection's
+        belongs (``vm/<id>`` for ``vms/<id>``)."""
+        head, _, entity_id = path.rpartition("/")
+        owner = head.rpartition("/")[0]
+        return self.href(
+            f"{owner}/{kind.element}/{entity_id}" if owner else f"{kind.element}/{entity_id}"
+        )
 
     def _path(self, kind: Kind, row: Row) -> str:
         """The entity's own path; where the contract cannot GET it there (a VM in an affinity

@@ -69,7 +69,8 @@ class Documents:
             self._special_objects(api)
         if "product_info" in allowed:
             info = sub(api, "product_info")
-            sub(info, "name", "oVirt Engine")
+            broken = f" (broken on purpose: {ops.defects})" if ops.defects else ""
+            sub(info, "name", f"oVirt Engine{broken}")  # a pin made here says so
             sub(info, "vendor", "ovirt.org")
             renderer.version(info)
         if "summary" in allowed and call.principal.admin:  # counts of everything: not filtered

@@ -155,20 +155,31 @@ class Store:
                 (doc, name, collection, entity_id),
             )
 
-    def delete_tree(self, collection: str, entity_id: str) -> bool:
-        """Remove an entity and everything under its path; whether it existed."""
-        below = f"{collection}/{entity_id}/"
+    def delete_tree(self, collection: str, entity_id: str, *, below: bool = True) -> bool:
+        """Remove an entity and everything under its path (not ``below``: the entity alone,
+        as the ``orphan-subresources`` defect does); whether it existed."""
+        under = f"{collection}/{entity_id}/"
         with self.transaction():
             self._touch(collection)
             gone = self._db.execute(
                 "DELETE FROM entities WHERE collection = ? AND id = ?", (collection, entity_id)
             ).rowcount
-            # every collection path under the entity: between "<path>/" and "<path>0"
-            self._db.execute(
-                "DELETE FROM entities WHERE collection >= ? AND collection < ?",
-                (below, below[:-1] + "0"),
-            )
+            if below:  # every collection path under the entity: between "<path>/" and "<path>0"
+                self._db.execute(
+                    "DELETE FROM entities WHERE collection >= ? AND collection < ?",
+                    (under, under[:-1] + "0"),
+                )
         return gone > 0
+
+    def holds_below(self, collection: str, entity_id: str) -> bool:
+        """Whether anything is stored under an entity's path."""
+        below = f"{collection}/{entity_id}/"
+        with self.lock:
+            found = self._db.execute(
+                "SELECT 1 FROM entities WHERE collection >= ? AND collection < ? LIMIT 1",
+                (below, below[:-1] + "0"),
+            ).fetchone()
+        return found is not None
 
     def _touch(self, collection: str) -> None:
         """Under the lock, so no reader sees the new generation with the old rows."""

@@ -17,6 +17,7 @@ from lxml import etree
 
 from contracttest.engine import documents as doc
 from contracttest.engine.auth import ADMIN
+from contracttest.engine.defects import drop_first_optional, ignore_first_change
 from contracttest.engine.documents import Fault
 from contracttest.engine.http import HttpResponse, valid_host
 from contracttest.engine.lifecycle import ASYNC_CREATED, REMOVAL_REFUSED, initial_status
@@ -46,10 +47,13 @@ class Writes:
             raise Fault(405, body=False)
         place = self.ops.locate(call, template, call.target.segments, write=True)
         root = doc.read_body(call.request.body, link, self.model)
-        doc.require_parameters(root, link, kind.entity_type)
+        if not self.ops.defects.accepts_invalid:
+            doc.require_parameters(root, link, kind.entity_type)
         item = self.model.list_item(link.body_type or "")
         if item is not None and item[1] == kind.entity_type and root.tag == kind.list_element:
             return self._add_list(call, kind, place.path, root.iterchildren(item[0]))  # bricks
+        if self.ops.defects.add_drops_field:
+            drop_first_optional(root, link)
         view = self.model.view(kind)
         if view is not None:
             return self._add_to_view(call, link, kind, view, place, root)
@@ -76,7 +80,16 @@ class Writes:
             else:
                 status.text = "pending"
             return HttpResponse(202, to_bytes(element))
-        return HttpResponse(201, to_bytes(element), [("Location", _location(call, element))])
+        return self._created_at(call, element, element.get("href", ""))
+
+    def _created_at(self, call: Call, element: Element, href: str) -> HttpResponse:
+        """201 Created with what was created and its ``Location``: ``href`` on the host the
+        client named when that is a host name and port (the server refuses any other)."""
+        host = call.request.header("host")
+        location = f"http://{host}{href}" if host and valid_host(host) else href
+        defects = self.ops.defects
+        headers = [] if defects.missing_location else [("Location", location)]
+        return HttpResponse(200 if defects.wrong_status else 201, to_bytes(element), headers)
 
     def _add_list(
         self, call: Call, kind: Kind, collection: str, items: Iterable[Element]
@@ -86,8 +99,7 @@ class Writes:
         renderer = self.ops.renderer
         listing = renderer.listing(kind, [renderer.entity(kind, r) for r in rows])
         self.ops.present(call, listing)
-        location = _location(call, etree.Element("x", href=renderer.href(collection)))
-        return HttpResponse(201, to_bytes(listing), [("Location", location)])
+        return self._created_at(call, listing, renderer.href(collection))
 
     def _attached(self, call: Call, kind: Kind, collection: str, root: Element) -> str | None:
         """The id of the existing entity an add attaches, where the added entity has no path
@@ -237,6 +249,8 @@ class Writes:
     def _clash(self, principal: Principal, collection: str, name: str, own: str | None) -> bool:
         """Whether another entity the principal sees holds ``name``: names it cannot see
         clash with nothing, so a name is no way to learn what exists."""
+        if self.ops.defects.duplicate_name_accepted:
+            return False
         return any(
             row.id != own and self.ops.access.sees(principal, row)
             for row in self.store.named(collection, name)
@@ -260,6 +274,8 @@ class Writes:
         finder = self.ops.finder(call.principal)
         doc.resolve_references(root, step.kind.entity_type, self.model, finder)
         stored = parse(step.row.doc)
+        if self.ops.defects.update_ignores_field:
+            ignore_first_change(stored, root)
         doc.merge(stored, root)
         name = doc.name_of(stored)
         if (
@@ -305,7 +321,10 @@ class Writes:
         refused = REMOVAL_REFUSED.get(step.kind.element)
         if refused is not None and parse(step.row.doc).findtext("status") in refused[0]:
             raise Fault(409, "Operation Failed", refused[1])
-        self.store.delete_tree(step.row.collection, step.row.id)
+        if self.ops.defects.delete_leaves_entity:
+            return HttpResponse(200, content_type=None)
+        below = not self.ops.defects.orphan_subresources
+        self.store.delete_tree(step.row.collection, step.row.id, below=below)
         if step.kind.top_level and step.kind.name == "users" and step.row.name:
             # what the user created stays, the admin's now: a user of the same name added
             # later does not inherit it (the real engine keys ownership by the user's id)
@@ -378,11 +397,3 @@ def _names_the_entity(parameter: str, tag: str) -> bool:
     """``storagedomain.id|name`` for ``<storage_domain>``: the body is a reference."""
     head, _, rest = parameter.partition(".")
     return rest == "id|name" and head.replace("_", "") == tag.replace("_", "")
-
-
-def _location(call: Call, element: Element) -> str:
-    """The absolute URL of what was created, on the host the client named when that is a
-    host name and port (the server refuses any other); else the path alone."""
-    host = call.request.header("host")
-    href = element.get("href", "")
-    return f"http://{host}{href}" if host and valid_host(host) else href
