@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from contracttest.checks import CHECKS, STATE_RULES, CassetteState, Context, Memo
+from contracttest.checks.state import record as record_state
 from contracttest.checks.fallback import BUNDLED, V4Model
 from contracttest.checks.walk import compiled_type
 from contracttest.errors import ContractTestError
@@ -163,6 +164,7 @@ class Checker:
                 link = self._describe(ctx)
             for check in self._in_order:
                 findings.extend(check(ctx))
+            record_state(ctx)
         if not findings:
             return []
         # What every violation of this exchange shares, looked up once; a failing run makes
