@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from contracttest.checks import CHECKS, STATE_RULES, CassetteState, Context, Memo
-from contracttest.checks.state import record as record_state
 from contracttest.checks.fallback import BUNDLED, V4Model
+from contracttest.checks.state import record as record_state
 from contracttest.checks.walk import compiled_type
 from contracttest.errors import ContractTestError
 from contracttest.exchange import Cassette, Exchange
