@@ -10,7 +10,9 @@ with status 2; a test fails with it and no traceback.
     │   ├── CassetteError           a cassette that cannot be read
     │   └── StoreError              the embedded engine's data folder or database
     ├── UsageError                  a bad option, argument or setting
+    │   └── UnknownDefect (engine)  a defect switch the embedded engine does not have
     ├── ClientError                 an engine that cannot be reached or refuses the login
+    ├── ServeError (serve)          the embedded engine cannot start
     ├── EngineError (api)           an error status from the engine, with its <fault>
     ├── ReplayError (recording)     a request a replay cannot answer
     ├── UnknownRule (checker)       a rule id that is not in the catalogue (also ValueError)
