@@ -4,6 +4,10 @@ Every method maps to one kind of engine call and returns the answer's root eleme
 error status raises ``EngineError`` carrying the engine's ``<fault>`` reason and detail,
 the way ovirtsdk4 raises ``sdk.Error``. ``request`` is the raw call that never raises on a
 status. Waiting (``wait_for``) sleeps only against a live engine: a replay answers at once.
+
+The client speaks the engine's API version (``version``: 3 or 4; see ``client.Client`` for
+what differs on the wire); what these helpers read works for both shapes: ``status`` is v4's
+``<status>up</status>`` or v3's ``<status><state>up</state></status>``.
 """
 
 from __future__ import annotations
@@ -47,6 +51,22 @@ class Engine:
     @property
     def url(self) -> str:
         return self.client.url
+
+    @property
+    def version(self) -> int:
+        """The API version spoken: 3 or 4."""
+        return self.client.version or 4
+
+    @staticmethod
+    def status(element: Element) -> str | None:
+        """The status of an entity or an action answer, whatever the API version: v4's
+        ``<status>up</status>`` or v3's ``<status><state>up</state></status>``; None when
+        it has none."""
+        holder = element.find("status")
+        if holder is None:
+            return None
+        state = holder.find("state")
+        return ((state if state is not None else holder).text or "").strip()
 
     def get(self, path: str, **query: str) -> Element:
         return self._root("GET", path, self.client.request("GET", path, query=query))
@@ -108,17 +128,20 @@ class Engine:
                 time.sleep(interval)
 
     def wait_for_status(self, path: str, status: str, **kwargs: float) -> Element:
-        return self.wait_for(path, lambda root: root.findtext("status") == status, **kwargs)
+        """GET ``path`` until its status (v3 or v4 shape: ``status``) is ``status``."""
+        return self.wait_for(path, lambda root: self.status(root) == status, **kwargs)
 
-    def session(self, user: str, password: str, *, login: str = "sso") -> Engine:
-        """Another client of the same engine, logged in as ``user`` (``login="basic"``: HTTP
-        Basic with ``Prefer: persistent-auth``, as the v3 SDK does). Its exchanges go through
-        the same cassette and checks; close it when done."""
+    def session(self, user: str, password: str, *, login: str | None = None) -> Engine:
+        """Another client of the same engine in the same API version, logged in as ``user``
+        (``login="sso"``: a bearer token, as ovirtsdk4 does; ``"basic"``: HTTP Basic with
+        ``Prefer: persistent-auth``, as the v3 SDK does; default: the version's SDK's way).
+        Its exchanges go through the same cassette and checks; close it when done."""
         client = Client(
             self.client.url,
             user,
             password,
             login=login,
+            version=self.client.version,
             ca_file=self.client.ca_file,
             insecure=self.client.insecure,
             keep=False,

@@ -22,11 +22,11 @@ import ssl
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 
 from lxml import etree
 
-from contracttest.errors import ClientError, InputError
+from contracttest.errors import ClientError, InputError, UsageError
 from contracttest.exchange import Exchange, Headers, Request, Response, body_bytes
 from contracttest.options import BY_FLAG, DEFAULT_USER, TRUE_WORDS
 from contracttest.xmlsafe import Element, XMLProblem, parse
@@ -34,9 +34,25 @@ from contracttest.xmlsafe import Element, XMLProblem, parse
 SSO_TOKEN_PATH = "/ovirt-engine/sso/oauth/token"
 SSO_LOGOUT_PATH = "/ovirt-engine/services/sso-logout"
 _FORM = "application/x-www-form-urlencoded"
+#: The API versions the client speaks: v3 (3.x engines, and 4.0-4.2 engines asked for it) and v4.
+API_VERSIONS = (3, 4)
+#: The one URL parameter v3 takes in the query; the others (``max``, ``case_sensitive``,
+#: ``async``, ``force``, ...) are matrix parameters there, as its RSDL declares them.
+_V3_QUERY = frozenset({"search"})
+#: The prefix of RHEV-M 3.0-3.2, whose clients send no ``Version`` header (it came with 3.3).
+_OLD_V3_PREFIX = "/api"
 
 
-__all__ = ["Access", "Client", "ClientError", "Reply", "public_url"]
+__all__ = ["API_VERSIONS", "Access", "Client", "ClientError", "Reply", "api_version", "public_url"]
+
+
+def api_version(value: object, name: str = "--engine-api-version") -> int:
+    """An API version as an option or ini file gives it (``"3"``, ``"4"``), checked."""
+    text = str(value).strip()
+    if text not in {str(v) for v in API_VERSIONS}:
+        given = f"{name} {value!r}" if name.startswith("-") else f"{name} = {value!r}"
+        raise UsageError(f"{given}: expected 3 or 4, the engine API version to speak")
+    return int(text)
 
 
 def public_url(url: str) -> str:
@@ -128,7 +144,15 @@ class Client:
 
     ``login="sso"`` gets a bearer token first (as ovirtsdk4 does; an engine without the SSO
     service, 3.x, gets Basic instead), ``"basic"`` sends Basic credentials with
-    ``Prefer: persistent-auth`` (as the v3 SDK does); no password sends no credentials.
+    ``Prefer: persistent-auth`` (as the v3 SDK does); no password sends no credentials. The
+    default is the one of the API version's SDK: SSO for v4, Basic for v3.
+
+    ``version`` is the API version spoken, as its SDK speaks it: v4 sends ``Version: 4`` and
+    every URL parameter in the query; v3 sends ``Version: 3`` (none under RHEV-M 3.0-3.2's
+    ``/api``, which predates the header), ``search`` in the query and the other parameters
+    as matrix parameters (``vms;max=2?search=...``), and ``<action/>`` with a DELETE.
+    ``version=None`` sends no ``Version`` header: the engine answers in its default API
+    (how a contract is fetched before the version is known).
     """
 
     def __init__(
@@ -137,8 +161,8 @@ class Client:
         user: str,
         password: str | None,
         *,
-        login: str = "sso",
-        version: int = 4,
+        login: str | None = None,
+        version: int | None = 4,
         timeout: float = 30.0,
         ca_file: str | None = None,
         insecure: bool = False,
@@ -161,6 +185,8 @@ class Client:
             raise ClientError(f"{shown}: the port is not a number from 0 to 65535") from None
         self.url = shown.rstrip("/")
         self.prefix = parts.path.rstrip("/") or "/ovirt-engine/api"
+        if version is not None and version not in API_VERSIONS:
+            raise ClientError(f"{shown}: API version {version} (this client speaks 3 and 4)")
         self._origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
         self._secure = parts.scheme == "https"
         self._host = parts.hostname
@@ -177,7 +203,7 @@ class Client:
         self._max_body = max_body
         self._deadline = deadline
         self._user, self._password = user, password
-        self._login = login
+        self._login = login or ("basic" if version == 3 else "sso")
         self.version = version
         self._token: str | None = None
         self._connection: http.client.HTTPConnection | None = None
@@ -218,10 +244,19 @@ class Client:
     ) -> Reply:
         """``path`` is relative to the API (``vms/1``) or an absolute href (``/ovirt-...``)."""
         target = path if path.startswith("/") else f"{self.prefix}/{path}" if path else self.prefix
+        query = dict(query or {})
+        if self.version == 3:  # matrix parameters on the path, before the query
+            matrix = sorted((k, v) for k, v in query.items() if k not in _V3_QUERY)
+            target += "".join(f";{quote(k, safe='')}={quote(v, safe='')}" for k, v in matrix)
+            query = {k: v for k, v in query.items() if k in _V3_QUERY}
+            if method == "DELETE" and body is None:
+                body = "<action/>"  # as the v3 SDK sends it
         if query:
             target = f"{target}?{urlencode(sorted(query.items()))}"
         data = _bytes(body)
-        headers = {"Accept": "application/xml", "Version": str(self.version)}
+        headers = {"Accept": "application/xml"}
+        if self.version is not None and (self.version, self.prefix) != (3, _OLD_V3_PREFIX):
+            headers["Version"] = str(self.version)
         if data or method in ("POST", "PUT", "DELETE"):
             headers["Content-Type"] = "application/xml"
         if expect:

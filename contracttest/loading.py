@@ -199,10 +199,15 @@ def fetch(url: str, access: Access | None = None) -> bytes:
 
 
 def fetch_documents(
-    api_url: str, queries: tuple[str, ...], access: Access | None = None
+    api_url: str,
+    queries: tuple[str, ...],
+    access: Access | None = None,
+    *,
+    version: int | None = None,
 ) -> list[Reply]:
-    """``GET <api>?<query>`` for each query ('' for the API root) in one logged-in session;
-    ``ContractError`` (naming the URL without userinfo) for anything but a 200."""
+    """``GET <api>?<query>`` for each query ('' for the API root) in one logged-in session,
+    in API ``version`` (default: the one the URL names, else the engine's own: no ``Version``
+    header); ``ContractError`` (naming the URL without userinfo) for anything but a 200."""
     from contracttest.client import Access, ClientError, public_url
 
     # The URL is the one fetched; ``access`` lends the login (its own URL may be another
@@ -218,7 +223,10 @@ def fetch_documents(
     shown = public_url(api_url)
     try:
         client = login.client(
-            keep=False, max_body=MAX_DOCUMENT, deadline=FETCH_DEADLINE, version=_version(api_url)
+            keep=False,
+            max_body=MAX_DOCUMENT,
+            deadline=FETCH_DEADLINE,
+            version=version or _version(api_url),
         )
     except ClientError as exc:
         raise ContractError(shown, _without(str(exc), shown)) from None
@@ -251,6 +259,9 @@ def _without(message: str, url: str) -> str:
     return message.removeprefix(f"{url}: ")
 
 
-def _version(api_url: str) -> int:
-    """The API version a URL asks for (``.../api/v3``: 3), else 4."""
-    return 3 if api_url.rstrip("/").endswith("/v3") else 4
+def _version(api_url: str) -> int | None:
+    """The API version a URL asks for (``.../api/v3``: 3, ``.../api/v4``: 4), else None: no
+    ``Version`` header, so the engine answers in its own default API (a 3.x engine refuses
+    ``Version: 4`` with a 400; a 4.x engine's default is v4)."""
+    tail = api_url.rstrip("/").rpartition("/")[2]
+    return {"v3": 3, "v4": 4}.get(tail)

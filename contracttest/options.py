@@ -68,6 +68,11 @@ OPTIONS = (
         kind="bool",
     ),
     Option(
+        "--engine-api-version",
+        "engine API version to speak: 3 or 4 (default: the one the engine's contract declares)",
+        metavar="3|4",
+    ),
+    Option(
         "--record-mode",
         "none (default: replay only), once, new_episodes, all or rewrite",
         choices=RECORD_MODES,

@@ -69,11 +69,21 @@ def vm(
     )
 
 
-def disk(name: str, *, storage_domain: str = "data1", size: int = GiB) -> Element:
-    """A thin-provisioned (cow, sparse) data disk in ``storage_domain``."""
+def disk(
+    name: str,
+    *,
+    storage_domain: str = "data1",
+    size: int = GiB,
+    interface: str | None = None,
+    bootable: bool | None = None,
+) -> Element:
+    """A thin-provisioned (cow, sparse) data disk in ``storage_domain``; v3 gives a disk its
+    ``interface`` (and ``bootable``), which v4 gives its attachment to a VM."""
     return node(
         "disk",
         field("name", name),
+        field("interface", interface),
+        field("bootable", bootable),
         field("format", "cow"),
         field("sparse", True),
         field("provisioned_size", size),

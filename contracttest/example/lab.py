@@ -69,8 +69,10 @@ class Lab:
         return self.engine.wait_for_status(href(vm), "up")
 
     def disk(self, suffix: str = "disk", *, storage_domain: str = "data1") -> Element:
-        """A 1 GiB disk, once it is no longer locked."""
-        body = bodies.disk(self.name(suffix), storage_domain=storage_domain)
+        """A 1 GiB disk, once it is no longer locked. (A v3 disk carries its interface;
+        a v4 disk does not: its attachment to a VM does.)"""
+        interface = "virtio" if self.engine.version == 3 else None
+        body = bodies.disk(self.name(suffix), storage_domain=storage_domain, interface=interface)
         added = self.track(self.engine.add("disks", body))
         return self.engine.wait_for_status(href(added), "ok")
 
@@ -87,9 +89,10 @@ class Lab:
                 return profile
         raise LookupError(f"no vNIC profile named {name!r}")
 
-    def session(self, login: Login, *, method: str = "sso") -> Engine:
-        """Another client, logged in as ``login`` when it first calls (``method="basic"``:
-        HTTP Basic); logged out when the test ends."""
+    def session(self, login: Login, *, method: str | None = None) -> Engine:
+        """Another client, logged in as ``login`` when it first calls (``method="sso"``: a
+        bearer token; ``"basic"``: HTTP Basic; default: the API version's way, SSO for v4 and
+        Basic for v3); logged out when the test ends."""
         client = self.engine.session(login.user, login.password, login=method)
         self.sessions.append(client)
         return client
@@ -109,7 +112,7 @@ class Lab:
         if reply.status == 404 or reply.root is None:
             return  # the test removed it
         wanted = _REMOVABLE.get(str(reply.root.tag))
-        if wanted is not None and reply.root.findtext("status") != wanted[0]:
+        if wanted is not None and self.engine.status(reply.root) != wanted[0]:
             self.engine.action(path, wanted[1])
             self.engine.wait_for_status(path, wanted[0])
         self.engine.remove(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from contracttest.api import Engine
 from contracttest.xmlsafe import Element
 
 
@@ -31,6 +32,15 @@ def ident(element: Element) -> str:
     __tracebackhide__ = True
     value = element.get("id")
     assert value, f"<{element.tag}> has no id"
+    return value
+
+
+def status(element: Element) -> str:
+    """The status of an entity or an action answer: v4's ``<status>up</status>``, v3's
+    ``<status><state>up</state></status>``."""
+    __tracebackhide__ = True
+    value = Engine.status(element)
+    assert value is not None, f"<{element.tag}> has no status"
     return value
 
 

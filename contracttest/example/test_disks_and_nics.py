@@ -9,7 +9,7 @@ from contracttest.api import Engine
 from contracttest.example import bodies
 from contracttest.example.bodies import GiB
 from contracttest.example.lab import Lab
-from contracttest.example.reading import child, href, ident, ids, names, text
+from contracttest.example.reading import child, href, ident, ids, names, status, text
 
 
 def test_disk_is_created_in_the_storage_domain(ovirt_engine: Engine, lab: Lab) -> None:
@@ -40,7 +40,7 @@ def test_attach_list_and_detach_a_disk(ovirt_engine: Engine, lab: Lab) -> None:
 
     ovirt_engine.remove(href(attachment))  # detaches; the disk stays
     assert ident(disk) not in {ident(child(a, "disk")) for a in ovirt_engine.list(attachments)}
-    assert text(ovirt_engine.get(href(disk)), "status") == "ok"
+    assert status(ovirt_engine.get(href(disk))) == "ok"
 
     ovirt_engine.remove(href(disk))
     with pytest.raises(ovirt_engine.Error) as gone:

@@ -12,7 +12,7 @@ from contracttest.api import Engine
 from contracttest.example import bodies
 from contracttest.example.bodies import field, node
 from contracttest.example.lab import Lab
-from contracttest.example.reading import href, text
+from contracttest.example.reading import href, status, text
 
 #: An id no engine hands out: engines make random (version 4) UUIDs, and this is version 1.
 UNKNOWN_ID = "0badc0de-0000-1000-8000-000000000000"
@@ -63,7 +63,8 @@ def test_unknown_id(ovirt_engine: Engine) -> None:
 
     reply = ovirt_engine.request("DELETE", f"vms/{UNKNOWN_ID}")
     assert reply.status == 404
-    assert reply.fault is None  # v4 answers an unknown id with an empty body
+    if ovirt_engine.version == 4:
+        assert reply.fault is None  # v4 answers an unknown id with an empty body
 
 
 def test_start_a_running_vm(ovirt_engine: Engine, lab: Lab) -> None:
@@ -75,7 +76,7 @@ def test_start_a_running_vm(ovirt_engine: Engine, lab: Lab) -> None:
     assert fault.value.status == 409
     assert fault.value.reason == "Operation Failed"
     assert "running" in fault.value.detail
-    assert text(ovirt_engine.get(vm), "status") == "up"
+    assert status(ovirt_engine.get(vm)) == "up"
 
 
 def test_remove_a_running_vm(ovirt_engine: Engine, lab: Lab) -> None:
@@ -85,7 +86,7 @@ def test_remove_a_running_vm(ovirt_engine: Engine, lab: Lab) -> None:
         ovirt_engine.remove(vm)
 
     assert fault.value.status == 409
-    assert text(ovirt_engine.get(vm), "status") == "up"  # still there, still running
+    assert status(ovirt_engine.get(vm)) == "up"  # still there, still running
 
 
 def test_name_already_in_use(ovirt_engine: Engine, lab: Lab) -> None:

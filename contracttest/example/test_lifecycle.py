@@ -12,7 +12,7 @@ from contracttest.api import Engine
 from contracttest.example import bodies
 from contracttest.example.bodies import GiB, field, node
 from contracttest.example.lab import Lab
-from contracttest.example.reading import child, href, ident, text
+from contracttest.example.reading import child, href, ident, status, text
 
 #: Sent in start and host-add bodies; cassettes keep a placeholder, never the value.
 ROOT_PASSWORD = "example-Root-pw1"
@@ -46,10 +46,10 @@ def test_vm_life_cycle(ovirt_engine: Engine, lab: Lab) -> None:
     start = bodies.start_with_cloud_init(
         f"{name}.example.com", CLOUD_CONFIG, root_password=ROOT_PASSWORD
     )
-    assert text(ovirt_engine.action(vm, "start", start), "status") == "complete"
+    assert status(ovirt_engine.action(vm, "start", start)) == "complete"
     ovirt_engine.wait_for_status(vm, "up")
 
-    assert text(ovirt_engine.action(vm, "stop"), "status") == "complete"
+    assert status(ovirt_engine.action(vm, "stop")) == "complete"
     ovirt_engine.wait_for_status(vm, "down")
 
     ovirt_engine.remove(vm)
@@ -73,11 +73,11 @@ def test_update_changes_only_the_fields_sent(ovirt_engine: Engine, lab: Lab) -> 
 def test_suspend_and_resume(ovirt_engine: Engine, lab: Lab) -> None:
     vm = href(lab.running_vm("batch"))
 
-    assert text(ovirt_engine.action(vm, "suspend"), "status") == "complete"
+    assert status(ovirt_engine.action(vm, "suspend")) == "complete"
     ovirt_engine.wait_for_status(vm, "suspended")
 
     ovirt_engine.action(vm, "start")  # resumes a suspended VM
-    assert text(ovirt_engine.wait_for_status(vm, "up"), "status") == "up"
+    assert status(ovirt_engine.wait_for_status(vm, "up")) == "up"
 
 
 def test_host_maintenance_round_trip(ovirt_engine: Engine, lab: Lab) -> None:
@@ -88,7 +88,7 @@ def test_host_maintenance_round_trip(ovirt_engine: Engine, lab: Lab) -> None:
     assert refused.value.status == 409
 
     reason = bodies.action(field("reason", "kernel update"))
-    assert text(ovirt_engine.action(host, "deactivate", reason), "status") == "complete"
+    assert status(ovirt_engine.action(host, "deactivate", reason)) == "complete"
     ovirt_engine.wait_for_status(host, "maintenance")
 
     ovirt_engine.action(host, "activate")

@@ -1,5 +1,6 @@
 """Finding things: ``search=`` in the engine's search language, ``max``, and ``follow`` to
-read linked collections and references in the same call."""
+read linked collections and references in the same call. (A v3 client sends ``max`` and
+``case_sensitive`` as matrix parameters, ``vms;max=2?search=...``; the calls are the same.)"""
 
 from __future__ import annotations
 

@@ -1,5 +1,10 @@
 """Statistics, as monitoring reads them: present, named as the engine names them, and each
-value of the type and unit its statistic declares."""
+value of the type and unit its statistic declares.
+
+The two API versions shape a statistic differently: v4 has ``<kind>gauge</kind>``,
+``<type>integer</type>`` and ``<unit>bytes</unit>``; v3 has ``<type>GAUGE</type>``,
+``<unit>BYTES</unit>`` and the value type on ``<values type="INTEGER">``. ``values`` reads
+both, so the same examples run against either."""
 
 from __future__ import annotations
 
@@ -13,21 +18,37 @@ KINDS = {"gauge", "counter"}
 UNITS = {"none", "bytes", "bytes_per_second", "bits_per_second", "percent", "seconds"}
 
 
+def kind(statistic: Element) -> str:
+    """gauge or counter: v4's ``<kind>``, v3's ``<type>`` (upper case)."""
+    __tracebackhide__ = True
+    if statistic.find("kind") is not None:
+        return text(statistic, "kind")
+    return text(statistic, "type").lower()
+
+
+def value_type(statistic: Element) -> str:
+    """integer or decimal: v4's ``<type>``, v3's ``<values type="...">``."""
+    __tracebackhide__ = True
+    if statistic.find("kind") is not None:
+        return text(statistic, "type")
+    return child(statistic, "values").get("type", "").lower()
+
+
 def values(statistics: list[Element]) -> dict[str, float]:
     """Each statistic's current value by name, after checking its shape and type."""
     __tracebackhide__ = True
     found: dict[str, float] = {}
     for statistic in statistics:
         name = text(statistic, "name")
-        assert text(statistic, "kind") in KINDS, name
-        assert text(statistic, "unit") in UNITS, name
+        assert kind(statistic) in KINDS, name
+        assert text(statistic, "unit").lower() in UNITS, name
         datum = text(statistic, "values/value/datum")
-        kind = text(statistic, "type")
-        if kind == "integer":
+        declared = value_type(statistic)
+        if declared == "integer":
             assert datum.lstrip("-").isdigit(), f"{name}: {datum!r} is not an integer"
             found[name] = int(datum)
         else:
-            assert kind == "decimal", f"{name}: type {kind!r}"
+            assert declared == "decimal", f"{name}: type {declared!r}"
             found[name] = float(datum)
     return found
 
@@ -67,7 +88,7 @@ def test_nic_statistics(ovirt_engine: Engine, lab: Lab) -> None:
         current
     )
     assert all(value >= 0 for value in current.values())
-    kinds = {text(s, "name"): text(s, "kind") for s in statistics}
+    kinds = {text(s, "name"): kind(s) for s in statistics}
     assert kinds["errors.total.rx"] == "counter"
 
 

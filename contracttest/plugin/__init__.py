@@ -228,7 +228,10 @@ def ovirt_engine(request: pytest.FixtureRequest, contracttest_config: Settings) 
             recorded_at = cassette.loaded_provenance.get("engine_url")
             if recorded_at:
                 access = dataclasses.replace(access, url=recorded_at)
-        client = access.client(keep=False)
+        provenance = None if plan.live else cassette.loaded_provenance  # the recording's
+        contracts = request.config.stash[_RUN].contracts
+        version = contracts.api_version(settings, in_use, provenance)
+        client = access.client(keep=False, version=version)
         try:
             yield Engine(client, live=plan.live)
         finally:

@@ -7,6 +7,7 @@ result to the fixtures."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import os
 import re
@@ -86,6 +87,7 @@ class Settings:
     scrub_fields: tuple[str, ...] = ()
     scrub: bool = True
     given: frozenset[str] = field(default_factory=frozenset)  # options from the command line
+    api_version: int | None = None  # --engine-api-version; None: the contract's
 
     def scrub_config(self) -> ScrubConfig:
         from contracttest.scrub import ScrubConfig
@@ -156,6 +158,16 @@ def read_settings(config: pytest.Config) -> Settings:
         scrub_fields=tuple(values.get("scrub_fields") or ()),
         given=frozenset(given),
     )
+    if values.get("engine_api_version") is not None:  # 3 or 4, else one line before any test
+        from contracttest.client import api_version
+        from contracttest.errors import UsageError as BadVersion
+
+        named = "--engine-api-version" if "--engine-api-version" in given else "engine_api_version"
+        try:
+            version = api_version(values["engine_api_version"], named)
+        except BadVersion as exc:
+            raise pytest.UsageError(f"contracttest: {exc}") from None
+        settings = dataclasses.replace(settings, api_version=version)
     if settings.scrub_fields:  # a bad name stops the run before anything records
         from contracttest.errors import UsageError
 
