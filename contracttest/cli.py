@@ -75,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_run_arguments(run)
 
+    diff = commands.add_parser(
+        "diff", help="what changed between two contracts (exit 1 on a breaking change)"
+    )
+    from contracttest.diff.command import add_arguments as add_diff_arguments
+
+    add_diff_arguments(diff)
+
     scan = commands.add_parser(
         "scan-secrets", help="exit 1 when a cassette holds a credential (pre-commit, CI)"
     )
@@ -104,6 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return scan_secrets_main(args.paths, ScrubConfig().extended(fields=args.field))
         if args.command == "check":
             return _check(args)
+        if args.command == "diff":
+            from contracttest.diff.command import run as diff
+
+            return diff(args)
         if args.command == "serve":
             from contracttest.serve import serve
 
