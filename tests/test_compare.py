@@ -192,6 +192,34 @@ def test_id_map_rewrites_whole_ids_in_uris_and_bodies() -> None:
     assert ids.get(VM_A[::-1]) is None  # not an id there: nothing learnt
 
 
+def test_an_id_that_is_not_one_token_is_rewritten_whole() -> None:
+    ids = IdMap()
+    ids.learn("Intel Nehalem Family", "Intel Skylake Family")
+    body = b'<cpu id="Intel Nehalem Family"/><name>Intel Nehalem Family 2</name>'
+    assert ids.rewrite_bytes(body).count(b"Skylake") == 2
+
+
+def test_the_comparison_is_pure_core_no_io_no_edge() -> None:
+    """Like the core (``tests/test_layers.py``): what the plugin calls per exchange imports
+    no HTTP, files, YAML, vcrpy, pytest or edge module."""
+    import ast
+
+    import contracttest.compare
+
+    forbidden = ("yaml", "vcr", "pytest", "http", "socket", "pathlib", "urllib.request")
+    edges = ("client", "cassette", "interactions", "loading", "recording", "plugin", "cli")
+    for module in sorted(Path(contracttest.compare.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else ([node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+            )
+            for name in names:
+                assert name.split(".")[0] not in forbidden, (module.name, name)
+                assert not name.startswith(tuple(f"contracttest.{e}" for e in edges)), name
+
+
 def test_hrefs_compare_as_templates_and_a_changed_collection_is_breaking() -> None:
     ids = IdMap()
     assert href_template(f"{PREFIX}/vms/{VM_A}/nics", ids) == f"{PREFIX}/vms/{{id}}/nics"

@@ -15,18 +15,19 @@ from urllib.parse import urlsplit
 
 from contracttest.compare.masks import UUID
 
-_ID_CHARS = "0-9A-Za-z_-"
+#: A run of the characters ids are made of: what ``rewrite`` looks up.
+_TOKEN = re.compile(r"[0-9A-Za-z_-]+")
 
 
 class IdMap:
     """Recorded id -> the new engine's id, for the ids that differ."""
 
-    __slots__ = ("_known", "_new", "_pattern")
+    __slots__ = ("_known", "_new", "_odd")
 
     def __init__(self) -> None:
         self._new: dict[str, str] = {}
         self._known: set[str] = set()  # every id on either side of the map
-        self._pattern: re.Pattern[str] | None = None
+        self._odd: list[str] = []  # recorded ids that are not one token (rare)
 
     def __len__(self) -> int:
         return len(self._new)
@@ -53,7 +54,8 @@ class IdMap:
         if old != new:
             self._new[old] = new
             self._known.update((old, new))
-            self._pattern = None
+            if not _TOKEN.fullmatch(old):
+                self._odd.append(old)
         return True
 
     def learn_href(self, old: str, new: str) -> None:
@@ -68,16 +70,28 @@ class IdMap:
 
     def rewrite(self, text: str) -> str:
         """``text`` (a URI, a body) with every recorded id the map knows replaced, as a
-        whole token (an id inside a longer word is left alone)."""
+        whole token (an id inside a longer word is left alone; one right after a %-escape,
+        ``id%3D<id>``, is replaced)."""
         if not self._new or not text:
             return text
-        pattern = self._pattern
-        if pattern is None:
-            alternatives = "|".join(re.escape(old) for old in sorted(self._new, key=len)[::-1])
-            pattern = self._pattern = re.compile(  # after a %-escape (``id%3D<id>``) too
-                f"(?:(?<=%[0-9A-Fa-f]{{2}})|(?<![{_ID_CHARS}]))(?:{alternatives})(?![{_ID_CHARS}])"
-            )
-        return pattern.sub(lambda match: self._new[match.group(0)], text)
+        new = self._new
+
+        def replaced(match: re.Match[str]) -> str:
+            token = match.group(0)
+            found = new.get(token)
+            if found is not None:
+                return found
+            start = match.start()
+            if start and text[start - 1] == "%" and len(token) > 2:
+                found = new.get(token[2:])
+                if found is not None:
+                    return token[:2] + found
+            return token
+
+        rewritten = _TOKEN.sub(replaced, text)
+        for old in self._odd:  # ids with characters a token does not hold: whole strings
+            rewritten = rewritten.replace(old, new[old])
+        return rewritten
 
     def rewrite_bytes(self, data: bytes) -> bytes:
         if not self._new or not data:

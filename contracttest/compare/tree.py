@@ -195,7 +195,7 @@ class TreeWalk:
             )
 
     def href(self, old: str, new: str, where: str, owners: tuple[str, ...]) -> None:
-        if self.ids.rewrite(old) == new:
+        if old == new or self.ids.rewrite(old) == new:
             return
         if href_template(old, self.ids, owners) == href_template(new, self.ids, owners):
             self.ids.learn_href(old, new)

@@ -16,6 +16,7 @@ from contracttest.verify.replay import Found, Verification
 
 WIDTH = 100
 VIOLATIONS_SHOWN = 5
+BREAKING_SHOWN = 20
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -50,13 +51,23 @@ def as_text(result: Verification) -> str:
             lines.append(f"      received: {d.received}")
     if result.violations:
         lines.append("")
-        lines.append(f"the new answers break the new contract {len(result.violations)} time(s):")
+        lines.append(f"checked against the new contract, the new answers: {_tally(result)}")
         for v in result.violations[:VIOLATIONS_SHOWN]:
             lines.append(f"  [{v.severity}] {v.rule}: {v.message}")
             lines.append(f"      exchange: {v.cassette}#{v.index} {v.method} {shown_uri(v.uri)}")
         if len(result.violations) > VIOLATIONS_SHOWN:
             more = len(result.violations) - VIOLATIONS_SHOWN
             lines.append(f"  ... and {more} more (--format json lists them all)")
+    breaking = [f for f in result.differences if f.kind == BREAKING]
+    if breaking:
+        lines.append("")
+        lines.append("breaking, in short:")
+        for f in breaking[:BREAKING_SHOWN]:
+            lines.append(
+                f"  {f.cassette}#{f.index} {f.method} {f.difference.xpath}: {f.difference.message}"
+            )
+        if len(breaking) > BREAKING_SHOWN:
+            lines.append(f"  ... and {len(breaking) - BREAKING_SHOWN} more")
     counts = result.counts
     lines.append("")
     if result.skipped:
@@ -113,6 +124,11 @@ def as_junit(result: Verification, fail_on: str) -> str:
     suites.set("failures", str(failed))
     suites.set("errors", "0")
     return etree.tostring(suites, encoding="unicode", pretty_print=True)
+
+
+def _tally(result: Verification) -> str:
+    errors = sum(1 for v in result.violations if v.severity == "error")
+    return f"{errors} error(s), {len(result.violations) - errors} warning(s)"
 
 
 def fit(line: str, width: int = WIDTH) -> str:

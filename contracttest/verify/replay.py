@@ -28,15 +28,14 @@ from contracttest.compare import BREAKING, COMPATIBLE, Comparer, Difference, Mas
 from contracttest.exchange import Cassette, Exchange, Request, Response, request_target
 from contracttest.router import KNOWN_PREFIXES, split_uri
 from contracttest.rules import Severity, Violation
+from contracttest.scrubconfig import DEFAULT_HEADERS as SECRET_HEADERS
 
-#: Request headers never replayed: credentials (the client logs in afresh) and the
-#: connection's own.
-DROPPED = frozenset(
-    {
-        "authorization", "cookie", "host", "content-length", "connection", "keep-alive",
-        "transfer-encoding", "accept-encoding", "te", "upgrade", "proxy-authorization",
-    }
-)  # fmt: skip
+#: Request headers never replayed: credentials (the client logs in afresh; what the
+#: scrubber treats as a secret was scrubbed anyway) and the connection's own.
+DROPPED = SECRET_HEADERS | {
+    "host", "content-length", "connection", "keep-alive", "transfer-encoding",
+    "accept-encoding", "te", "upgrade",
+}  # fmt: skip
 _LOGIN_PATHS = (SSO_TOKEN_PATH, SSO_LOGOUT_PATH)
 ANNOUNCED, UNANNOUNCED, VIOLATED = "announced", "unannounced", "violated"
 _PREDICATE = re.compile(r"\[[^\]]*\]")
