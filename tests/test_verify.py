@@ -482,23 +482,31 @@ def _closed_port() -> int:
         (["{cassette}", "--against", "sandbox", "--contract", "{missing}"], "missing.yaml"),
         (["{cassette}", "--against", "http://127.0.0.1:{port}/ovirt-engine/api"], "127.0.0.1"),
         (["{cassette}", "--against", "ftp://engine/api"], "ftp://engine/api"),
+        (["{cassette}", "--against", "{url}", "--engine-password", "wrong"], "--against"),
+        (["{cassette35}", "--against", "{url35}", "--engine-password", "wrong"], "(401)"),
     ],
 )
 def test_usage_and_input_errors_are_one_line_and_exit_2(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
     cassette_v4: Path,
+    cassette35: Path,
+    contract35: tuple[Path, Path],
     args: list[str],
     names: str,
 ) -> None:
+    """A refused login too: SSO says so at once (v4); Basic (the v3 SDK's way) only
+    answers 401 to the first request, and the replay stops there."""
     (tmp_path / "notes.yaml").write_text("just: notes\n")
     values = {
         "cassette": str(cassette_v4),
+        "cassette35": str(cassette35),
         "missing": str(tmp_path / "missing.yaml"),
         "not_a_cassette": str(tmp_path / "notes.yaml"),
         "port": str(_closed_port()),
     }
-    code, out, err = verify(capsys, *(a.format(**values) for a in args))
+    with serving() as values["url"], serving(*contract35) as values["url35"]:
+        code, out, err = verify(capsys, *(a.format(**values) for a in args))
     assert code == 2 and out == ""
     assert len(err.splitlines()) == 1 and err.startswith("contracttest: error: "), err
     assert names in err and "Traceback" not in err

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from contracttest.compare import BREAKING, COMPATIBLE, Masks
-from contracttest.errors import UsageError
+from contracttest.errors import ClientError, UsageError
 from contracttest.options import SANDBOX
 
 if TYPE_CHECKING:
@@ -87,6 +87,12 @@ def verify_main(args: argparse.Namespace) -> int:
                 against=access.url,
                 contract=loaded.source if loaded is not None else None,
             )
+        except ClientError as exc:  # one line naming the option: unreachable, refused login
+            said = str(exc)
+            origin = said.split(": ", 1)[0] if said.startswith(("http://", "https://")) else ""
+            raise ClientError(
+                f"--against {access.url}: {said.removeprefix(origin + ': ') if origin else said}"
+            ) from None
         finally:
             with contextlib.suppress(Exception):
                 client.close()
@@ -152,10 +158,13 @@ def _served_contract(client: Client) -> LoadedContract | None:
     from contracttest.pin import contract_hash
     from contracttest.rsdl import contract_from_bytes
     from contracttest.schema import schema_from_bytes
+    from contracttest.verify.replay import refused_login
 
     documents: list[bytes] = []
     for query in ("rsdl", "schema"):
         reply = client.request("GET", f"{client.prefix}?{query}")
+        if reply.status == 401:
+            raise refused_login(client)
         if reply.status != 200:
             _note(
                 f"{client.url}?{query} answered {reply.status}: the new contract is not "

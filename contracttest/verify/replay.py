@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from contracttest.checker import Checker
 from contracttest.checks import CassetteState
-from contracttest.client import SSO_LOGOUT_PATH, SSO_TOKEN_PATH, Client, Reply
+from contracttest.client import SSO_LOGOUT_PATH, SSO_TOKEN_PATH, Client, ClientError, Reply
 from contracttest.compare import BREAKING, COMPATIBLE, Comparer, Difference, Masks
 from contracttest.exchange import Cassette, Exchange, Request, Response, request_target
 from contracttest.router import KNOWN_PREFIXES, split_uri
@@ -222,6 +222,8 @@ def verify(
             if replayed is None:
                 result.skipped += 1
                 continue
+            if replayed.received.response.status == 401 != exchange.response.status:
+                raise refused_login(client)
             request = exchange.request
             result.replayed.append((cassette.path, exchange.index, request.method, request.uri))
             result.differences.extend(replayed.found)
@@ -230,6 +232,13 @@ def verify(
             result.compare_seconds += replayed.compare_seconds
             result.check_seconds += replayed.check_seconds
     return result
+
+
+def refused_login(client: Client) -> ClientError:
+    return ClientError(
+        f"{client.url}: the engine refused the login (401); check --engine-user and "
+        "--engine-password (or OVIRT_USERNAME, OVIRT_PASSWORD)"
+    )
 
 
 def is_login(exchange: Exchange) -> bool:
