@@ -1,8 +1,7 @@
 """Two XML documents compared by meaning: order aside, noise masked, each change classified.
 
-Children are grouped by tag; one on each side is a pair, and items of a list are paired by
-id (the recorded id mapped to the new engine's), then by ``<name>``, then by ``rel`` (links),
-then, for items that have none of these, by what they hold and by position. What is left
+Children are grouped by tag; one on each side is a pair, and the items of a list are paired
+whatever their order (``pairing``: by mapped id, ``<name>``, ``rel``, content). What is left
 over was removed (breaking) or added (compatible). Attributes are compared by name; ``id``
 and the id segments of an ``href`` are masked, and ids teach the ``IdMap``. Leaf values are
 compared unless masked (``masks``), and a change is a changed format (no longer valid for

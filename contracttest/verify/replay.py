@@ -9,6 +9,13 @@ one (``compare.Comparer``) and, when the new contract is known, checked against 
 (``Checker``), so that each difference says whether the new contract announced it or the
 engine broke its own contract. ``verify`` runs it over cassettes and gathers a
 ``Verification``.
+
+Per exchange, as the plugin's ``--verify-against`` needs it: one ``Replayer(client,
+Comparer(masks, schema), checker)`` per cassette (a test's), ``replay(exchange)`` for each
+recorded ``Exchange`` in order; ``Replayed.found`` holds the differences (``Found``, with its
+JSON shape), ``Replayed.violations`` what the new contract's checks say of the new answer.
+The client's traffic is real HTTP over ``http.client``: it must run where vcrpy's patches
+and ``network_blocked`` are not in force (after the cassette's context, not inside it).
 """
 
 from __future__ import annotations
