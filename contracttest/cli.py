@@ -1,4 +1,5 @@
-"""The command line: ``check``, ``contract``, ``rules``, ``scan-secrets``, ``serve``, ``run``.
+"""The command line: ``check``, ``contract``, ``rules``, ``scan-secrets``, ``serve``, ``run``,
+``verify``.
 
 Each command parses its options, calls the functions that do the work, and renders their
 values. Exit status: 0 nothing at or above ``--fail-on``; 1 violations; 2 usage or input
@@ -82,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_diff_arguments(diff)
 
+    verify = commands.add_parser(
+        "verify", help="replay cassettes against another engine and report what changed"
+    )
+    from contracttest.verify import add_arguments as add_verify_arguments
+
+    add_verify_arguments(verify)
+
     scan = commands.add_parser(
         "scan-secrets", help="exit 1 when a cassette holds a credential (pre-commit, CI)"
     )
@@ -121,6 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve(args)
         if args.command == "rules":
             return _rules(args)
+        if args.command == "verify":
+            from contracttest.verify import verify_main
+
+            return verify_main(args)
         return _contract(args)
     except ContractTestError as exc:
         print(f"contracttest: error: {exc}", file=sys.stderr)

@@ -21,6 +21,12 @@ CORE = [
     "checker.py",
     "matching.py",
     *(f"checks/{p.name}" for p in sorted((PACKAGE / "checks").glob("*.py"))),
+    *(f"compare/{p.name}" for p in sorted((PACKAGE / "compare").glob("*.py"))),
+    *(
+        f"diff/{p.name}"
+        for p in sorted((PACKAGE / "diff").glob("*.py"))
+        if p.name != "command.py"  # the diff's one front door: it loads and fetches
+    ),
 ]
 #: What the core must not import: file and network I/O, YAML, pytest, vcrpy, the edges.
 FORBIDDEN = (
