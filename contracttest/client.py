@@ -261,8 +261,12 @@ class Client:
             headers["Content-Type"] = "application/xml"
         if expect:
             headers["Expect"] = expect
-        headers.update(self._credentials())
-        return self._send(method, target, data, headers)
+        return self.send(method, target, data, headers)
+
+    def send(self, method: str, target: str, data: bytes, headers: dict[str, str]) -> Reply:
+        """One request as given (an absolute target, these headers: a replay sends the
+        recorded ones), with this client's credentials added (its login: SSO or Basic)."""
+        return self._send(method, target, data, {**headers, **self._credentials()})
 
     def close(self) -> None:
         """Log out (revoking the SSO token) and close the connection."""

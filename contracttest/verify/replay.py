@@ -272,10 +272,9 @@ def send(
     """One request as recorded, with the client's credentials (its login: SSO or Basic).
 
     ``Client.request`` sets its own headers; a replay must send the recorded ones
-    (``Filter``, ``All-Content``, ``Version``, ``Accept``), hence its lower layer."""
+    (``Filter``, ``All-Content``, ``Version``, ``Accept``), hence ``Client.send``."""
     sent = {name: ", ".join(values) for name, values in headers.items()}
-    sent.update(client._credentials())
-    return client._send(method, target, body, sent)
+    return client.send(method, target, body, sent)
 
 
 def related(violation: Violation, difference: Difference) -> bool:
