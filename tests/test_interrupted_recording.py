@@ -193,6 +193,11 @@ def test_a_run_stopped_halfway_through_a_test(pytester: pytest.Pytester, stop: s
         _command(*ENGINE, "--record-mode", "all"), cwd=pytester.path, capture_output=True
     )
     assert stopped.returncode != 0
+    if stop == "SIGINT":
+        assert (
+            b"note: cassettes/test_stopping/test_second.yaml: left as it was: the test was "
+            b"interrupted" in stopped.stdout
+        ), stopped.stdout
     after = snapshot(folder)
     assert after["test_stopping/test_second.yaml"] == good["test_stopping/test_second.yaml"]
     assert after["test_stopping/test_third.yaml"] == good["test_stopping/test_third.yaml"]

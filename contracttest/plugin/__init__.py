@@ -113,7 +113,7 @@ class _Reporter:
             self.run.totals.add(report.nodeid, data)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.run._totals is None or not self.run.totals.tests:
+        if self.run._totals is None or not (self.run.totals.tests or self.run.totals.notes):
             return
         from contracttest.plugin.reporting import summary_lines
 
@@ -301,6 +301,18 @@ def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, object, object
         raise
     finish(cassette, item.stash[_RECORD], outcome, True, settings)
     return result
+
+
+@pytest.hookimpl(trylast=True)  # after pytest tore down what an interrupt left set up
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The cassettes of interrupted tests, held and never written: the summary says so."""
+    for item in session.items:
+        cassette = item.stash.get(_CASSETTE, None)
+        if cassette is not None and cassette.pending is not None:
+            cassette.pending = None
+            kept = "left as it was" if cassette.existed else "not written"
+            note = f"{item.stash[_RECORD].cassette}: {kept}: the test was interrupted"
+            session.config.stash[_RUN].totals.notes.append(note)
 
 
 def _body_outcome(call: pytest.CallInfo[None]) -> str:
