@@ -77,6 +77,12 @@ OPTIONS = (
         "none (default: replay only), once, new_episodes, all or rewrite",
         choices=RECORD_MODES,
     ),
+    Option(
+        "--record-failed",
+        "also write the cassette of a test that fails while recording (default: it keeps "
+        "the cassette it had; an interrupted test never writes one)",
+        kind="bool",
+    ),
     Option("--cassette-dir", "cassette folder (default: cassettes/)", kind="path", metavar="DIR"),
     Option(
         "--contract",

@@ -8,9 +8,11 @@ engine it was recorded against is gone or upgraded. Files are written atomically
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -82,13 +84,27 @@ def write_pin(cassette_dir: Path, rsdl: bytes, xsd: bytes, info: dict[str, str])
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that a reader (or a crash) sees the old file or the new
-    one, never part of one: a temporary file in the same folder, flushed, then renamed."""
+    one, never part of one: a temporary file in the same folder, flushed, then renamed.
+
+    A symlink is followed (its target is replaced, the link stays); the new file keeps the
+    old one's permissions (a new one gets what the umask allows); a file that no one may
+    write (``chmod a-w``) is refused with ``PermissionError``, never replaced."""
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    else:
+        if not mode & 0o222:
+            raise PermissionError(errno.EACCES, "the file is read-only", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
+            os.fchmod(stream.fileno(), mode)
             os.fsync(stream.fileno())
         os.replace(temporary, path)
     except BaseException:
@@ -105,3 +121,17 @@ def atomic_write(path: Path, data: bytes) -> None:
         pass
     finally:
         os.close(directory)
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux tells it."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

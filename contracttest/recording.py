@@ -13,6 +13,10 @@ or hand it a new exchange to record. What it changes:
 * every exchange, recorded or replayed, goes to an observer (the contract checks) as an
   ``Exchange`` value;
 * a missing cassette and a request that matches nothing raise different, explained errors;
+* a login is never replayed while recording (``logins``), and a request carrying a
+  credential played from the file never reaches the engine (``ReplayedCredential``);
+* ``hold=True`` keeps the new recording (``pending``) until ``commit()``; without it, a
+  ``with`` block that raises (an interrupt too) leaves the file as it was;
 * the file is written atomically, with the recording's provenance under a top-level
   ``contracttest`` key: every vcrpy version (and pytest-recording) loads the cassette and
   ignores it. (vcrpy's newer ``metadata`` key is not used for it: tools built on the
@@ -44,6 +48,7 @@ from contracttest.interactions import (
     scrubbed_request,
     stored,
 )
+from contracttest.logins import authenticates, played_credential, replayed_credential
 from contracttest.matching import Key, Miss, nearest, request_key
 from contracttest.options import RECORD_MODES
 from contracttest.pin import atomic_write
@@ -67,8 +72,17 @@ class UnmatchedRequest(ReplayError):
     pass
 
 
+class ReplayedCredential(ReplayError):
+    """A request about to reach the engine with a credential the cassette played (a
+    scrubbed placeholder): the engine would refuse it, and a 401 would be recorded."""
+
+
 class NetworkBlocked(ContractTestError, ConnectionRefusedError):
     """A connection attempted while a cassette replays."""
+
+
+#: ``_save``'s answer when the recording leaves no exchange and the cassette is to go.
+REMOVE = b""
 
 
 class _Recorded:
@@ -101,6 +115,7 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
         display: str | None = None,
         record_command: str = "",
         rerecord_command: str = "",
+        hold: bool = False,
         **kwargs: Any,
     ) -> None:
         if mode not in RECORD_MODES:
@@ -117,10 +132,20 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
         self.recorded: list[_Recorded] = []  # from the file, then what is recorded now
         self.loaded = 0  # how many of ``recorded`` came from the file
         self.existed = False
+        self.empty = False  # a file of 0 bytes: as good as none
+        self.hold = hold
+        self.pending: bytes | None = None  # held by ``hold``: the document, or ``REMOVE``
         self.loaded_provenance: dict[str, str] = {}
         self.loaded_metadata: dict[str, Any] = {}
         self.index: dict[Key, list[int]] = {}
         self.plays: dict[Key, int] = {}
+
+    @classmethod
+    def use(cls, **kwargs: Any) -> Any:
+        """vcrpy's ``use``, except that a ``with`` block that raises (an interrupt too)
+        writes nothing: the file stays as it was (``record_on_exception=True`` to keep it)."""
+        kwargs.setdefault("record_on_exception", False)
+        return super().use(**kwargs)
 
     # -- what vcrpy's patched connections ask ------------------------------------------
 
@@ -131,15 +156,18 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
     def can_play_response_for(self, request: Any) -> bool:
         """Replaying: whether the file answers this request (else, the explained miss).
         Recording: only what the file held plays (``new_episodes``, each answer once), so
-        a request repeated while recording (polling) reaches the engine every time."""
+        a request repeated while recording (polling) reaches the engine every time, and so
+        does every request that logs in (``authenticates``)."""
         if self.mode in ("all", "rewrite"):
-            return False
+            return self._goes_live(request)
         key = self._key(request)
         if self.write_protected:
             if key in self.index:
                 return True
             raise self._miss(request, key)
-        return self.plays.get(key, 0) < len(self.index.get(key, ()))
+        if authenticates(request) or self.plays.get(key, 0) >= len(self.index.get(key, ())):
+            return self._goes_live(request)
+        return True
 
     def __contains__(self, request: Any) -> bool:
         return self.mode not in ("all", "rewrite") and self._key(request) in self.index
@@ -166,6 +194,12 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
         index = len(self.recorded)
         exchange = exchange_of(stored(raw, index, self.display), index, self.display, Budget())
         key = _key_of(exchange.request)
+        if self.mode == "new_episodes" and authenticates(request) and self._stands_in(key):
+            # A login the file holds went to the engine (for a real session); the file's
+            # exchange stays in its place, so the cassette grows only by what is new.
+            if self.observer is not None:
+                self.observer(exchange, False)
+            return
         # Kept, not indexed: what is recorded now never answers a later request of this run.
         self.recorded.append(_Recorded(key, exchange.request.uri, exchange, clean_response, raw))
         self.dirty = True
@@ -181,7 +215,8 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
         """Called by vcrpy's ``Cassette.load`` as the cassette is entered (a private hook:
         see the vcrpy range in pyproject.toml and ``test_recording``)."""
         path = Path(self._path)
-        self.existed = path.is_file() and path.stat().st_size > 0
+        self.empty = path.is_file() and path.stat().st_size == 0
+        self.existed = path.is_file() and not self.empty
         if not self.existed or self.mode in ("all", "rewrite"):
             return
         data = load_yaml(read_cassette_file(str(path), self.display), self.display)
@@ -208,15 +243,32 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
         self.rewound = True
 
     def _save(self, force: bool = False) -> None:
-        """Called by vcrpy as the cassette is left (a private hook, as ``_load``)."""
-        if self.write_protected or not (self.dirty or force):
-            return
+        """Called by vcrpy as the cassette is left (a private hook, as ``_load``): the new
+        cassette is written, or held in ``pending`` for ``commit``."""
+        change = self._change(force)
+        if change is not None:
+            self.dirty, self.pending = False, change
+            if not self.hold:
+                self.commit()
+
+    def commit(self) -> None:
+        """Write what ``hold`` kept back (``pending``), if anything."""
+        change, self.pending = self.pending, None
+        if change == REMOVE:
+            Path(self._path).unlink(missing_ok=True)
+        elif change is not None:
+            atomic_write(Path(self._path), change)
+
+    def _change(self, force: bool) -> bytes | None:
+        """The new file, ``REMOVE`` (``rewrite`` of a test that now makes no request), or
+        None: nothing to write (replaying, or nothing recorded)."""
+        if self.write_protected:
+            return None
         kept = self.recorded[self.loaded :] if self.mode in ("all", "rewrite") else self.recorded
-        path = Path(self._path)
         if not kept:
-            if self.mode == "rewrite" and path.exists():
-                path.unlink()
-            return
+            return REMOVE if self.mode == "rewrite" and self.existed else None
+        if not (self.dirty or force):
+            return None
         provenance = {
             **self.provenance,
             "scrubbed": self.scrub.fingerprint,
@@ -226,10 +278,28 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
         if self.loaded_metadata:
             document["metadata"] = self.loaded_metadata
         document[METADATA_KEY] = provenance
-        atomic_write(path, dump_yaml(document))
-        self.dirty = False
+        return dump_yaml(document)
 
     # -- plumbing -------------------------------------------------------------------------
+
+    def _goes_live(self, request: Any) -> bool:
+        """False (the request goes to the engine), unless it carries a credential played
+        from the cassette: then the explained ``ReplayedCredential``."""
+        name = replayed_credential(request, self.scrub.headers) if self.scrub.enabled else None
+        if name is None:
+            return False
+        target = f"{request.method} {request_target(request.uri)}"
+        raise ReplayedCredential(played_credential(self.display, self.mode, target, name))
+
+    def _stands_in(self, key: Key) -> bool:
+        """Count a live request as the next play of the file's exchange of its key, if any."""
+        count = self.plays.get(key, 0)
+        positions = self.index.get(key, ())
+        if count >= len(positions):
+            return False
+        self.plays[key] = count + 1
+        self.play_counts[positions[count]] += 1
+        return True
 
     def _add(self, item: _Recorded) -> None:
         self.index.setdefault(item.key, []).append(len(self.recorded))
@@ -255,8 +325,10 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
         target = request_target(request.uri)
         asked = f"{key.method} {target}"
         if not self.existed:
+            what = "is an empty file (0 bytes)" if self.empty else "does not exist"
+            what = "is not a file" if Path(self._path).exists() and not self.empty else what
             lines = [
-                f"contracttest: cassette {self.display} does not exist, "
+                f"contracttest: cassette {self.display} {what}, "
                 f"and record mode {self.mode} only replays",
                 f"  request:   {asked}",
             ]

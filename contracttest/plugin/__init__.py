@@ -11,6 +11,12 @@ its tallies (they travel from pytest-xdist workers like any report attribute), w
 controller sums into the end-of-run summary and the ``--contract-report`` JSON
 (``reporting``).
 
+What a test records is held until it has been torn down (``pytest_runtest_teardown``): only
+then, knowing how its body ended (noted from its call report) and whether every finalizer
+returned, does ``session.finish`` write the new cassette or leave the old one. An interrupted
+test is never torn down that way, so it writes nothing. ``ovirt_cleanup`` (``cleanup``)
+removes what the test created, before the cassette closes, so its requests are recorded too.
+
 Nothing heavy is imported until a test asks for a fixture: pytest loads this module in
 every run of every project that has contracttest installed.
 """
@@ -18,6 +24,7 @@ every run of every project that has contracttest installed.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Generator, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -29,16 +36,23 @@ from contracttest.plugin.settings import Settings, add_options, read_settings
 
 if TYPE_CHECKING:
     from contracttest.api import Engine
+    from contracttest.plugin.cleanup import Cleanup
     from contracttest.plugin.contracts import ContractInUse, Contracts
     from contracttest.plugin.reporting import TestRecord, Totals
     from contracttest.plugin.sandbox import Sandbox
+    from contracttest.recording import RecordingCassette
 
-__all__ = ["ContractInUse", "Sandbox", "Settings", "cassette_path"]
+__all__ = ["Cleanup", "ContractInUse", "Sandbox", "Settings", "cassette_path"]
 
 
 def __getattr__(name: str) -> object:
     """The public names that live in the plugin's other modules, loaded on first use."""
-    homes = {"ContractInUse": "contracts", "Sandbox": "sandbox", "cassette_path": "naming"}
+    homes = {
+        "Cleanup": "cleanup",
+        "ContractInUse": "contracts",
+        "Sandbox": "sandbox",
+        "cassette_path": "naming",
+    }
     if name not in homes:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     import importlib
@@ -80,6 +94,10 @@ class _Run:
 
 _RUN = pytest.StashKey[_Run]()
 _RECORD: pytest.StashKey[TestRecord] = pytest.StashKey()
+_CASSETTE: pytest.StashKey[RecordingCassette] = pytest.StashKey()
+_CLEANUP: pytest.StashKey[Cleanup] = pytest.StashKey()
+#: How the test's body ended: passed, skipped, failed or interrupted (absent: it never ran).
+_BODY = pytest.StashKey[str]()
 
 
 class _Reporter:
@@ -95,7 +113,7 @@ class _Reporter:
             self.run.totals.add(report.nodeid, data)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.run._totals is None or not self.run.totals.tests:
+        if self.run._totals is None or not (self.run.totals.tests or self.run.totals.notes):
             return
         from contracttest.plugin.reporting import summary_lines
 
@@ -110,7 +128,12 @@ class _Reporter:
             write_report(self.run.settings.report, self.run.totals)
 
 
+@pytest.hookimpl(trylast=True)  # after pytest-recording has put its pycurl wrapper in place
 def pytest_configure(config: pytest.Config) -> None:
+    if "pycurl" in sys.modules:  # pytest-recording's wrapper may be there: see neighbours
+        from contracttest.plugin.neighbours import keep_the_sdk_on_real_pycurl
+
+        keep_the_sdk_on_real_pycurl(config)
     config.addinivalue_line(
         "markers",
         "contract(skip=[rule, ...], cassette=name): skip contract rules for this test, "
@@ -206,6 +229,7 @@ def ovirt_engine(request: pytest.FixtureRequest, contracttest_config: Settings) 
     test's cassette and checked against the contract."""
     from contracttest.api import Engine
     from contracttest.checks import CassetteState
+    from contracttest.plugin.cleanup import Cleanup
     from contracttest.plugin.reporting import TestRecord
 
     settings = contracttest_config
@@ -218,10 +242,15 @@ def ovirt_engine(request: pytest.FixtureRequest, contracttest_config: Settings) 
     checker = in_use.checker(plan.skip)
     record = TestRecord(plan.display, checker, in_use, settings.fail_on, plan.skip, CassetteState())
     request.node.stash[_RECORD] = record
+    if _BODY in request.node.stash:  # a rerun of the item starts afresh
+        del request.node.stash[_BODY]
+    cleanup = request.node.stash[_CLEANUP] = Cleanup()
     with ExitStack() as stack:
+        contracts = request.config.stash[_RUN].contracts
         cassette = open_cassette(
-            stack, request, settings, plan, record, request.config.stash[_RUN].contracts
+            stack, request, settings, plan, record, contracts, (cleanup.observe,)
         )
+        request.node.stash[_CASSETTE] = cassette
         access = plan.access
         if not plan.live:
             note_other_contract(record, cassette.loaded_provenance, in_use)
@@ -238,16 +267,89 @@ def ovirt_engine(request: pytest.FixtureRequest, contracttest_config: Settings) 
             client.close()
 
 
+@pytest.fixture
+def ovirt_cleanup(request: pytest.FixtureRequest, ovirt_engine: Engine) -> Iterator[Cleanup]:
+    """What the test creates through ``ovirt_engine`` (its ``session`` clients too) is
+    removed when it ends, passed or failed, in an order the engine accepts (a NIC or a disk
+    attachment before its VM, VMs before templates, ...). ``track(x)`` adds an element or
+    href, ``keep(x)`` leaves one on the engine. Its requests go through the cassette like the
+    test's own, so a replay sends them too."""
+    cleanup = request.node.stash[_CLEANUP]
+    yield cleanup
+    from contracttest.recording import ReplayError
+
+    try:
+        cleanup.run(ovirt_engine)
+    except ReplayError:
+        if request.node.stash.get(_BODY, "") == "passed" or ovirt_engine.live:
+            raise
+        # A replay whose test did not pass: what it would remove was never recorded.
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, object, object]:
+    """Once every finalizer has run: write the test's new recording, or keep the old one."""
+    cassette = item.stash.get(_CASSETTE, None)
+    if cassette is None:
+        return (yield)
+    from contracttest.plugin.session import finish
+
+    settings = item.config.stash[_RUN].settings
+    outcome = item.stash.get(_BODY, "")
+    try:
+        result = yield
+    except Exception as exc:  # a finalizer failed (KeyboardInterrupt never gets here)
+        if not isinstance(exc, pytest.exit.Exception):
+            finish(cassette, item.stash[_RECORD], outcome, False, settings)
+        raise
+    finish(cassette, item.stash[_RECORD], outcome, True, settings)
+    return result
+
+
+@pytest.hookimpl(trylast=True)  # after pytest tore down what an interrupt left set up
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The cassettes of interrupted tests, held and never written: the summary says so."""
+    for item in session.items:
+        cassette = item.stash.get(_CASSETTE, None)
+        if cassette is not None and cassette.pending is not None:
+            cassette.pending = None
+            kept = "left as it was" if cassette.existed else "not written"
+            note = f"{item.stash[_RECORD].cassette}: {kept}: the test was interrupted"
+            session.config.stash[_RUN].totals.notes.append(note)
+
+
+def _body_outcome(call: pytest.CallInfo[None]) -> str:
+    """How a test's body ended, whatever a plugin then makes of its report (xfail, ...)."""
+    if call.excinfo is None:
+        return "passed"
+    if call.excinfo.errisinstance(KeyboardInterrupt):  # with --pdb, pytest reports it
+        return "interrupted"
+    return "skipped" if call.excinfo.errisinstance(pytest.skip.Exception) else "failed"
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
+    if (
+        call.excinfo is not None
+        and call.excinfo.errisinstance(TypeError)
+        and "pycurl" in sys.modules
+    ):
+        from contracttest.plugin.neighbours import explain_pycurl
+
+        explain_pycurl(report, str(call.excinfo.value))
+    if call.when == "call" and _CASSETTE in item.stash:
+        item.stash[_BODY] = _body_outcome(call)
     record = item.stash.get(_RECORD, None)
     if record is None:
         return report
+    from contracttest.errors import CassetteError
+    from contracttest.plugin.cleanup import CleanupError
     from contracttest.plugin.reporting import violations_text
     from contracttest.recording import ReplayError
 
-    if call.excinfo is not None and call.excinfo.errisinstance(ReplayError):
+    explained = (ReplayError, CleanupError, CassetteError)
+    if call.excinfo is not None and call.excinfo.errisinstance(explained):
         report.longrepr = str(call.excinfo.value)
     new = record.violations[record.reported :]
     record.reported = len(record.violations)

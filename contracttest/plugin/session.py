@@ -1,10 +1,12 @@
 """One test's session with an engine: its plan (cassette, whether it records, as whom), the
-contract it is checked against, and its cassette opened with the checks as its observer.
+contract it is checked against, its cassette opened with the checks (and the cleanup's watch)
+as its observers, and, once the test has run, whether the new recording replaces the file.
 Imported by the ``ovirt_engine`` fixture when a test asks for it."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +21,9 @@ from contracttest.plugin.settings import SANDBOX, Settings
 
 if TYPE_CHECKING:
     from contracttest.client import Access
+    from contracttest.exchange import Exchange
     from contracttest.plugin.sandbox import Sandbox
-    from contracttest.recording import RecordingCassette
+    from contracttest.recording import Observer, RecordingCassette
 
 REPLAY_URL = "https://engine.invalid/ovirt-engine/api"
 
@@ -78,8 +81,10 @@ def open_cassette(
     plan: Plan,
     record: TestRecord,
     contracts: Contracts,
+    observers: Sequence[Observer] = (),
 ) -> RecordingCassette:
-    """Enter the test's cassette (and, when it replays, block the network)."""
+    """Enter the test's cassette (and, when it replays, block the network). What it records
+    is held until ``finish`` says whether the test completed."""
     from contracttest.errors import ContractTestError
     from contracttest.recording import RecordingCassette, network_blocked
 
@@ -89,6 +94,12 @@ def open_cassette(
     provenance = contracts.provenance(settings, record.contract)
     if plan.skip:  # the test accepts these rules; ``contracttest check`` honours it too
         provenance["skipped_rules"] = " ".join(skipped_rules(plan.skip))
+    watchers = (record.observe, *observers)
+
+    def observe(exchange: Exchange, recorded: bool) -> None:
+        for watcher in watchers:
+            watcher(exchange, recorded)
+
     problem = ""
     try:
         cassette: RecordingCassette = stack.enter_context(
@@ -96,11 +107,12 @@ def open_cassette(
                 path=str(plan.path),
                 mode=mode,
                 scrub=settings.scrub_config(),
-                observer=record.observe,
+                observer=observe,
                 provenance=provenance,
                 display=plan.display,
                 record_command=command(request, settings, "once"),
                 rerecord_command=command(request, settings, "rewrite"),
+                hold=True,
             )
         )
     except ContractTestError as exc:
@@ -108,6 +120,47 @@ def open_cassette(
     if problem:
         pytest.fail(problem, pytrace=False)
     return cassette
+
+
+#: How a test's body ended when its recording is whole, and replaces the cassette.
+COMPLETE = ("passed", "skipped")
+
+
+def finish(
+    cassette: RecordingCassette,
+    record: TestRecord,
+    outcome: str,
+    torn_down: bool,
+    settings: Settings,
+) -> None:
+    """Once the test has run and been torn down: write its new recording, or leave the
+    cassette as it was and say so. ``outcome`` is how the body ended (``passed``,
+    ``skipped``, ``failed``, ``interrupted``, or ``""``: it never ran, its setup failed);
+    ``torn_down``: every finalizer returned. Only a test that completed replaces its
+    cassette: one that failed does with ``--record-failed``, one that never ran its body or
+    was interrupted never does."""
+    from contracttest.errors import CassetteError
+
+    if cassette.pending is None:
+        return
+    failed = outcome == "failed" or (outcome in COMPLETE and not torn_down)
+    if (outcome in COMPLETE and torn_down) or (failed and settings.record_failed):
+        try:
+            cassette.commit()
+        except OSError as exc:
+            problem = exc.strerror or str(exc)
+            message = f"the new recording was not written: {problem}"
+            raise CassetteError(record.cassette, message) from None
+        return
+    cassette.pending = None
+    if failed:
+        why = "the test failed while recording (--record-failed writes such recordings)"
+    elif outcome == "interrupted":
+        why = "the test was interrupted"
+    else:
+        why = "the test did not run (its setup failed)"
+    kept = "left as it was" if cassette.existed else "not written"
+    record.notes.append(f"{record.cassette}: {kept}: {why}")
 
 
 def note_other_contract(

@@ -79,6 +79,7 @@ class Settings:
     ca_file: str | None = None
     insecure: bool = False
     record_mode: str = "none"
+    record_failed: bool = False  # write the recording of a test that failed
     cassette_dir: Path = Path("cassettes")
     contract: str | None = None
     schema: str | None = None
@@ -150,6 +151,7 @@ def read_settings(config: pytest.Config) -> Settings:
         ca_file=values.get("engine_ca_file"),
         insecure=bool(values.get("engine_insecure")),
         record_mode=values.get("record_mode") or "none",
+        record_failed=bool(values.get("record_failed")),
         cassette_dir=cassette_dir,
         contract=values.get("contract"),
         schema=values.get("contract_schema"),
