@@ -5,6 +5,7 @@ URL, a CA file or none; no message ever shows a password."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -438,6 +439,8 @@ def _server(answer: Callable[[socket.socket], None]) -> Iterator[str]:
             except OSError:
                 return
             with conn:
+                if done.is_set():  # the poke that wakes ``accept`` at the end
+                    return
                 conn.recv(65536)
                 answer(conn)
 
@@ -447,8 +450,12 @@ def _server(answer: Callable[[socket.socket], None]) -> Iterator[str]:
         yield f"http://127.0.0.1:{listener.getsockname()[1]}/ovirt-engine/api"
     finally:
         done.set()
-        listener.close()
+        # closing a listening socket does not wake a thread blocked in its ``accept``: a
+        # connection does
+        with contextlib.suppress(OSError):
+            socket.create_connection(listener.getsockname(), timeout=5).close()
         thread.join(timeout=30)
+        listener.close()
 
 
 @pytest.fixture
