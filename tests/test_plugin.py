@@ -249,6 +249,12 @@ def test_every_option_has_an_ini_twin(
 ) -> None:
     pytester.makeini(f"[pytest]\n{ini}\n")
     pytester.makepyfile(test_probe=INI_PROBE)
+    if field == "contract":  # a contract named is loaded before the tests: it must be one
+        from contracttest.loading import bundled_contract
+
+        (pytester.path / "pinned").mkdir()
+        rsdl, _ = bundled_contract()
+        (pytester.path / "pinned" / "rsdl.xml").write_bytes(rsdl.read_bytes())
     result = run(pytester)
     assert outcomes(result) == {"passed": 1}, result.stdout.str()
     values = json.loads((pytester.path / "settings.json").read_text())

@@ -144,6 +144,23 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(_Reporter(run), "contracttest-reporter")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A setting every test would trip on (a contract that cannot be loaded, an engine that
+    refuses the login) stops the run once, as a usage error (exit 4), before any test; on
+    the controller, so pytest-xdist workers never start."""
+    config = session.config
+    if hasattr(config, "workerinput"):
+        return
+    run = config.stash[_RUN]
+    if run.settings.to_check:  # else nothing is loaded: a run without the plugin pays nothing
+        from contracttest.plugin.session import check_settings
+
+        problem = check_settings(run.settings, run.contracts)
+        if problem:
+            raise pytest.UsageError(problem)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Two tests must never share a cassette (same module name in two packages, a marker
     naming one cassette twice): refuse the run before either records over the other."""

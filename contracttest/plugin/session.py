@@ -178,6 +178,28 @@ def note_other_contract(
     )
 
 
+def check_settings(settings: Settings, contracts: Contracts) -> str | None:
+    """The one-line problem with the run's settings that every test would meet (a contract
+    that cannot be loaded, an engine that refuses the login), or None: said once, as a usage
+    error, before any test runs, instead of once per test."""
+    from contracttest.errors import ContractTestError
+
+    try:
+        if settings.records_remotely:
+            access = settings.access()
+            if access.password is None:
+                return (
+                    "contracttest: recording against an engine needs --engine-password "
+                    "(or OVIRT_PASSWORD)"
+                )
+            contracts.pin(settings, access)
+        if settings.contract:
+            contracts.for_settings(settings)
+    except ContractTestError as exc:
+        return f"contracttest: {exc}"
+    return None
+
+
 def live_engine(request: pytest.FixtureRequest, settings: Settings) -> Access:
     if settings.engine == SANDBOX:
         box: Sandbox = request.getfixturevalue("ovirt_sandbox")

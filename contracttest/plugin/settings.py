@@ -90,6 +90,18 @@ class Settings:
     given: frozenset[str] = field(default_factory=frozenset)  # options from the command line
     api_version: int | None = None  # --engine-api-version; None: the contract's
 
+    @property
+    def records_remotely(self) -> bool:
+        """Every test records against an engine at a URL (not the embedded one)."""
+        remote = bool(self.engine) and self.engine != SANDBOX
+        return remote and self.record_mode in ("all", "rewrite", "new_episodes")
+
+    @property
+    def to_check(self) -> bool:
+        """The settings name something every test would meet (a contract, an engine every
+        test records against), worth checking once before the tests."""
+        return bool(self.contract) or self.records_remotely
+
     def scrub_config(self) -> ScrubConfig:
         from contracttest.scrub import ScrubConfig
 
