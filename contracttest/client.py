@@ -29,7 +29,7 @@ from lxml import etree
 from contracttest.errors import ClientError, InputError, UsageError
 from contracttest.exchange import Exchange, Headers, Request, Response, body_bytes
 from contracttest.options import BY_FLAG, DEFAULT_USER, TRUE_WORDS
-from contracttest.xmlsafe import Element, XMLProblem, parse
+from contracttest.xmlsafe import Element, root_or_none
 
 SSO_TOKEN_PATH = "/ovirt-engine/sso/oauth/token"
 SSO_LOGOUT_PATH = "/ovirt-engine/services/sso-logout"
@@ -361,7 +361,7 @@ class Client:
             key = name.lower()
             reply_headers[key] = (*reply_headers.get(key, ()), value)
         if not self._keep:
-            return Reply(response.status, reply_headers, body, _root(body))
+            return Reply(response.status, reply_headers, body, root_or_none(body))
         request_headers: Headers = {name.lower(): (value,) for name, value in headers.items()}
         self.exchanges.append(
             Exchange(
@@ -370,7 +370,7 @@ class Client:
                 index=len(self.exchanges),
             )
         )
-        return Reply(response.status, reply_headers, body, _root(body))
+        return Reply(response.status, reply_headers, body, root_or_none(body))
 
     def _watch(self, connection: http.client.HTTPConnection) -> _Watchdog | None:
         """With a deadline, a timer that cuts the connection when an exchange outlasts it:
@@ -448,10 +448,3 @@ def _bytes(body: str | bytes | Element | None) -> bytes:
     return body_bytes(body)
 
 
-def _root(body: bytes) -> Element | None:
-    if not body.lstrip().startswith(b"<"):
-        return None
-    try:
-        return parse(body)
-    except XMLProblem:
-        return None

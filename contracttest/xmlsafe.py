@@ -67,6 +67,16 @@ def parse(data: bytes) -> Element:
     return root
 
 
+def root_or_none(data: bytes) -> Element | None:
+    """The root of an XML body, or None when the body is not XML or not usable XML."""
+    if not looks_like_xml(data):
+        return None
+    try:
+        return parse(data)
+    except XMLProblem:
+        return None
+
+
 def looks_like_xml(data: bytes) -> bool:
     """True when ``data`` starts (after white space and a BOM) with ``<``."""
     head = data[:4096].lstrip(b" \t\r\n")

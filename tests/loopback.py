@@ -57,3 +57,17 @@ def tls_engine(folder: Path, password: str | None = None) -> Iterator[tuple[str,
             yield f"https://127.0.0.1:{server.address[1]}{engine.prefix}", cert
     finally:
         engine.close()
+
+
+@contextmanager
+def engine_with_password(password: str) -> Iterator[str]:
+    """The embedded engine over plain HTTP, every user's password ``password``; yields its
+    API URL (its ``?rsdl`` and ``?schema`` need a login, as a real engine's do)."""
+    from contracttest.engine import EngineServer, open_engine
+
+    engine = open_engine(password=password)
+    try:
+        with EngineServer(engine.handle) as server:
+            yield f"{server.base_url}{engine.prefix}"
+    finally:
+        engine.close()

@@ -20,11 +20,10 @@ import pytest
 
 from contracttest import loading
 from contracttest.client import Access, public_url
-from contracttest.engine import EngineServer, open_engine
 from contracttest.errors import ContractError
 from contracttest.loading import bundled_contract, locate
 from contracttest.plugin.settings import Settings
-from tests.loopback import tls_engine
+from tests.loopback import engine_with_password, tls_engine
 from tests.plugin_suite import outcomes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,10 +34,8 @@ PASSWORD = "Sekr3t-pw-9q"  # the test engine's, and what no message may show
 @pytest.fixture(scope="module")
 def engine_url() -> Iterator[str]:
     """The embedded engine: its ``?rsdl`` and ``?schema`` need a login, as a real one's do."""
-    engine = open_engine(password=PASSWORD)
-    with EngineServer(engine.handle) as server:
-        yield f"{server.base_url}{engine.prefix}"
-    engine.close()
+    with engine_with_password(PASSWORD) as url:
+        yield url
 
 
 def contracttest(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -14,18 +14,16 @@ import yaml
 
 from contracttest import client, logins
 from contracttest.client import Client
-from contracttest.engine import EngineServer, open_engine
 from contracttest.recording import RecordingCassette, ReplayedCredential
+from tests.loopback import engine_with_password
 
 PASSWORD = "logins-pw"
 
 
 @pytest.fixture(scope="module")
 def live() -> Iterator[str]:
-    engine = open_engine(password=PASSWORD)
-    with EngineServer(engine.handle) as server:
-        yield f"{server.base_url}{engine.prefix}"
-    engine.close()
+    with engine_with_password(PASSWORD) as url:
+        yield url
 
 
 def test_the_sso_paths_are_the_clients() -> None:

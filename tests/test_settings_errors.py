@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from contracttest.engine import EngineServer, open_engine
+from tests.loopback import engine_with_password
 
 PASSWORD = "Right-pw-71x"
 WRONG = "Wrong-pw-33k"
@@ -26,10 +26,8 @@ def test_three(ovirt_engine):
 
 @pytest.fixture(scope="module")
 def engine_url() -> Iterator[str]:
-    engine = open_engine(password=PASSWORD)
-    with EngineServer(engine.handle) as server:
-        yield f"{server.base_url}{engine.prefix}"
-    engine.close()
+    with engine_with_password(PASSWORD) as url:
+        yield url
 
 
 def _stopped_once(result: pytest.RunResult, *words: str) -> str:

@@ -25,7 +25,7 @@ from contracttest.api import Engine, EngineError
 from contracttest.errors import ContractTestError, UsageError
 from contracttest.exchange import Exchange
 from contracttest.router import split_uri
-from contracttest.xmlsafe import Element, XMLProblem, parse
+from contracttest.xmlsafe import Element, root_or_none
 
 API_PREFIX = "/ovirt-engine/api"
 
@@ -95,7 +95,7 @@ class Cleanup:
             self._gone(_path(request.uri))
 
     def _creations(self, exchange: Exchange) -> None:
-        root = _root(exchange.response.body)
+        root = root_or_none(exchange.response.body)
         if root is None or root.tag in ("action", "fault"):
             return
         href, ident = root.get("href"), root.get("id")
@@ -107,7 +107,7 @@ class Cleanup:
         self._add(href, path)
         # An attachment that describes what it attaches in full: the engine created that too.
         inner = root.tag.removesuffix("_attachment") if isinstance(root.tag, str) else ""
-        sent = _root(exchange.request.body) if inner != root.tag else None
+        sent = root_or_none(exchange.request.body) if inner != root.tag else None
         described = sent.find(inner) if sent is not None else None
         made = root.find(inner)
         if described is not None and _describes(described) and made is not None:
@@ -217,10 +217,3 @@ def _href(thing: Element | str) -> str:
     return href
 
 
-def _root(body: bytes) -> Element | None:
-    if not body.lstrip().startswith(b"<"):
-        return None
-    try:
-        return parse(body)
-    except XMLProblem:
-        return None
