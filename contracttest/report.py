@@ -116,9 +116,16 @@ def shown_uri(uri: str) -> str:
 
 
 def shown(v: Violation) -> Violation:
-    """The violation as output shows it (``shown_uri``)."""
+    """The violation as output shows it (``shown_uri``; what it quotes received or expected
+    without a secret a name gives away, as a recording would have scrubbed it)."""
+    from contracttest.scrub import ScrubConfig, scrub_free_text
+
     uri = shown_uri(v.uri)
-    return v if uri == v.uri else v._replace(uri=uri)
+    received = scrub_free_text(v.received, ScrubConfig()) if v.received else v.received
+    expected = scrub_free_text(v.expected, ScrubConfig()) if v.expected else v.expected
+    if (uri, received, expected) == (v.uri, v.received, v.expected):
+        return v
+    return v._replace(uri=uri, received=received, expected=expected)
 
 
 def violation_lines(v: Violation, *, cassette: bool = False, skip: str = "") -> list[str]:

@@ -189,7 +189,7 @@ def _each(paths: list[str], config: ScrubConfig, work: Any, *, scrubbing: bool) 
             print(str(leak).replace(" holds a credential", " scrubbed") if scrubbing else leak)
         leaks += len(found)
         holding += bool(found)
-    verb = "scrubbed" if scrubbing else "in"
+    verb = "scrubbed in" if scrubbing else "in"
     if leaks:
         print(f"{leaks} credential(s) {verb} {holding} cassette(s)")
     else:

@@ -54,6 +54,7 @@ __all__ = [
     "is_placeholder",
     "placeholder",
     "scrub_body",
+    "scrub_free_text",
     "scrub_headers",
     "scrub_message",
     "scrub_request",
@@ -100,7 +101,7 @@ def scrub_response(response: dict[str, Any], config: ScrubConfig) -> dict[str, A
     code = status.get("code") if isinstance(status, Mapping) else None
     scope = _scope(config, Found(), status=code if isinstance(code, int) else 0)
     if isinstance(status, Mapping) and isinstance(status.get("message"), str):
-        message = scope.values_in_text(status["message"], "status message")
+        message = scrub_text(status["message"], scope, "status message")
         if message is not status["message"]:
             result["status"] = {**status, "message": message}
     headers = response.get("headers")
@@ -136,6 +137,11 @@ def scrub_headers(
     if not config.enabled:
         return dict(headers)
     return _scrub_headers(headers, _scope(config, [], None))
+
+
+def scrub_free_text(text: str, config: ScrubConfig) -> str:
+    """Free text (a message, a value a violation quotes) with the secrets it holds replaced."""
+    return scrub_text(text, _scope(config, [], 0), "text") if config.enabled else text
 
 
 def scrub_body(body: bytes, content_type: str, config: ScrubConfig) -> bytes:
@@ -188,7 +194,7 @@ def scrub_message(
     if uri is not None:
         uri = _scrub_uri(uri, scope)
     if message:
-        message = scope.values_in_text(message, "status message")
+        message = scrub_text(message, scope, "status message")
     new_headers = _scrub_headers(headers, scope)
     if body:
         body, new_headers = _scrub_payload(body, new_headers, scope)
@@ -317,10 +323,19 @@ def _header_value(key: str, value: str, secret: bool, scope: Scope, name: str) -
     if key == "cookie":
         pairs = [p.strip() for p in value.split(";") if p.strip()]
         return "; ".join(map(_cookie_pair, pairs)) if any(map(_pair_secret, pairs)) else value
-    if key == "set_cookie":
-        first, semi, attributes = value.partition(";")
-        return _cookie_pair(first.strip()) + semi + attributes if _pair_secret(first) else value
+    if key == "set_cookie":  # every cookie's value, of several joined by commas too
+        return _SET_COOKIE.sub(_set_cookie_pair, value)
     return placeholder(name.strip().lower()) if carries(value) else value
+
+
+_SET_COOKIE = re.compile(r"(?P<name>[^=;,\s]+)(?P<eq>\s*=\s*)(?P<value>[^;,]*)")
+_COOKIE_ATTRIBUTES = frozenset({"path", "domain", "expires", "max-age", "samesite", "priority"})
+
+
+def _set_cookie_pair(match: re.Match[str]) -> str:
+    if match["name"].lower() in _COOKIE_ATTRIBUTES or not carries(match["value"]):
+        return match[0]
+    return f"{match['name']}{match['eq']}{placeholder('cookie')}"
 
 
 def _cookie_pair(pair: str) -> str:

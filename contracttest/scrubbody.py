@@ -142,8 +142,8 @@ def _scrub_view(data: bytes, content_type: str, scope: Scope, where: str, depth:
         if parts is None:
             return _opaque(data, "text", scope, where)
         new = parts
-    elif not scope.plan.might_hold(data):
-        pass  # no secret name, no escape, no URL: only the values may be there
+    elif not scope.plan.might_hold(data) and not scope.escapes_values(data):
+        pass  # no secret name, no escape, no URL, no base64: only the values may be there
     elif first == b"<":
         document = scrub_xml(data, scope, where)
         if document is None:
@@ -201,7 +201,7 @@ def _opaque(data: bytes, what: str, scope: Scope, where: str) -> bytes:
     return scope.values_in(data, where)
 
 
-_JSON_ESCAPE = re.compile(r"\\+u([0-9a-fA-F]{4})")
+_JSON_ESCAPE = re.compile(r"\\{1,8}u([0-9a-fA-F]{4})")
 
 
 def _undeclared_compression(

@@ -6,8 +6,10 @@ multipart part, ``name=`` in free text) is compared after decoding (``canonical_
 percent-encoding undone, lower case, ``-``, ``.`` and white space read as ``_``); the parsers
 have undone JSON escapes and XML character references already. It is secret when it is named
 (``DEFAULT_HEADERS``, ``DEFAULT_FIELDS`` and what a user adds) or when its last word says so
-(``password``, ``passwd``, ``pwd``, ``secret``, ``token``, ``api_key``... : ``SECRET_WORDS``),
-so ``X-Password``, ``db_passwd`` and ``Api-Key`` need no configuration.
+(``password``, ``passwd``, ``secret``, ``credential`` anywhere in it; ``token``,
+``authorization``, ``pwd``, ``api_key``, ``session_id``, ``cookie``... as its last word:
+``SECRET_WORDS``), so ``X-Password``, ``db_passwd2``, ``new_password_confirm`` and ``Api-Key``
+need no configuration.
 
 A *value* (the configured password, ``--scrub-value``) is searched for in every byte, in every
 encoding (``scrubvalues``); an *identity* (the configured user name) likewise, in login forms
@@ -116,21 +118,27 @@ DEFAULT_FIELDS = frozenset(
 
 #: The last words of a name that make it secret whatever it is called: ``X-Password``,
 #: ``db_passwd``, ``Api-Key``, ``x_auth_token``, ``client_secret``, ``jsessionid``.
-SECRET_WORDS = "password|passwd|passphrase|passcode|secret|token|credentials?|authorization"
-#: Shorter last words, secret only as a word of their own: ``old_pwd``, ``x_api_key``.
+SECRET_WORDS = "password|passwd|passphrase|passcode|secret|credential"
+#: Words that make a name secret as its last word (``csrftoken``, ``x_auth_token``), also
+#: counted or plural (``token2``, ``tokens``).
+SECRET_LAST_WORDS = "token|authorization|signature"
+#: Shorter words, secret only as a last word of their own: ``old_pwd``, ``x_api_key``.
 SECRET_SHORT_WORDS = (
-    "pwd|pass|(?:api|private|secret|access|encryption|signing|license)_?key|session_?id"
+    "pwd|pass|auth|(?:api|private|secret|access|encryption|signing|license)_?key|session_?id"
     "|jsessionid|cookie"
 )
-_SECRET_NAME = re.compile(rf"(?:{SECRET_WORDS}|(?:^|_)(?:{SECRET_SHORT_WORDS}))$")
+_SECRET_NAME = re.compile(
+    rf"{SECRET_WORDS}|(?:(?:{SECRET_LAST_WORDS})|(?:^|_)(?:{SECRET_SHORT_WORDS}))(?:s|_?\d+)?$"
+)
 _SEPARATORS = re.compile(r"[\s.-]+")
 #: What every secret name contains (in some case): bytes without any of these, without an
 #: escape and without a URL hold no secret name (a cheap first test, never the verdict).
 _HINT_WORDS = (
-    "pass", "pwd", "secret", "token", "credential", "authoriz", "key", "session", "cookie",
-    "-----begin", "://",
+    "pass", "pwd", "secret", "token", "credential", "auth", "signature", "key", "session",
+    "cookie", "-----begin", "://",
 )  # fmt: skip
 _ESCAPES = (b"\\u", b"%", b"&#", b"\0")
+_BASE64_RUN = re.compile(rb"[A-Za-z0-9+/]{16,}|[A-Za-z0-9_-]{16,}")
 #: Secret words long enough to mean something inside bytes that cannot be parsed (not ``pwd``,
 #: ``pass`` or ``key``, which random bytes hold by chance), in each spelling.
 _OPAQUE_WORDS = (
@@ -141,11 +149,16 @@ _OPAQUE_WORDS = (
 _SPELLINGS = ("_", "-", "", ".", " ")
 
 
-@functools.lru_cache(maxsize=4096)
 def canonical_name(name: str) -> str:
     """``name`` as names are compared: percent-encoding undone (three times at most), lower
     case, runs of ``-``, ``.`` and white space as ``_`` (``Pass%77ord`` is ``password``,
-    ``X-Api-Key`` is ``x_api_key``)."""
+    ``X-Api-Key`` is ``x_api_key``). Names as long as a name is are remembered; a longer one
+    (a key a client made of data) is worked out each time, so the memo stays small."""
+    return _canonical(name) if len(name) <= 128 else _canonical.__wrapped__(name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical(name: str) -> str:
     for _ in range(3):
         if "%" not in name:
             break
@@ -156,9 +169,15 @@ def canonical_name(name: str) -> str:
     return _SEPARATORS.sub("_", name.strip().lower()).strip("_")
 
 
-@functools.lru_cache(maxsize=4096)
 def secret_words_name(canonical: str) -> bool:
-    """True when the last word of a canonical name says it is secret (no configuration)."""
+    """True when the words of a canonical name say it is secret (no configuration)."""
+    if len(canonical) > 128:
+        return _SECRET_NAME.search(canonical) is not None
+    return _secret_words(canonical)
+
+
+@functools.lru_cache(maxsize=4096)
+def _secret_words(canonical: str) -> bool:
     return _SECRET_NAME.search(canonical) is not None
 
 
@@ -270,7 +289,9 @@ class Plan:
         if any(escape in data for escape in _ESCAPES):
             return True
         lowered = data.lower()
-        return any(word in lowered for word in self.hint_words)
+        if any(word in lowered for word in self.hint_words):
+            return True
+        return _BASE64_RUN.search(data) is not None  # names may hide in base64
 
     def might_hold_text(self, text: str) -> bool:
         lowered = text.lower()
@@ -315,6 +336,7 @@ def _searchable(values: frozenset[str], words: list[str]) -> tuple[str, ...]:
             *BODY_PLACEHOLDERS.values(),
             *(placeholder(w) for w in (*words, *_TOKEN_KINDS.values())),
             *SECRET_WORDS.split("|"),
+            *SECRET_LAST_WORDS.split("|"),
             *_OPAQUE_WORDS,
             "authorization basic bearer digest negotiate",
         ]

@@ -26,6 +26,9 @@ from contracttest.scrubconfig import Plan, canonical_name, placeholder
 from contracttest.scrubtext import Scope, carries, scrub_text
 
 _MAX_JSON_DEPTH = 256
+#: The most attributes one element may have to be read (lxml reads them in quadratic time;
+#: an engine's elements have a handful).
+MAX_ATTRIBUTES = 256
 
 
 def _parser() -> etree.XMLParser:
@@ -59,7 +62,11 @@ def scrub_xml(data: bytes, scope: Scope, where: str) -> bytes | None:
     before = len(scope.found)
     for node in (*reversed(list(root.itersiblings(preceding=True))), *root.itersiblings()):
         _xml_other(node, "", scope, where)
-    _xml_walk(root, scope, where)
+    try:
+        _xml_walk(root, scope, where)
+    except ValueError:
+        del scope.found[before:]
+        return None
     if len(scope.found) == before:
         return data
     prolog = _PROLOG.match(data)
@@ -88,6 +95,8 @@ def _xml_walk(root: etree._Element, scope: Scope, where: str) -> None:
             found.append(f"{where} {here}")
             _wipe(node, name)
             continue
+        if len(node.attrib) > MAX_ATTRIBUTES:
+            raise ValueError("too many attributes to read")  # unread: lxml's are quadratic
         children = list(node)
         paired = _paired_by_child(children, plan)
         for child in children:

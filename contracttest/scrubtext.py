@@ -18,6 +18,8 @@ Pure: no I/O.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
@@ -53,6 +55,13 @@ class Scope:
                     new = changed
         return new
 
+    def escapes_values(self, data: bytes) -> bool:
+        """Whether ``data`` may hold a value under an escape its parser undoes (``&amp;#65;``
+        in XML is ``&#65;`` in its text): then its texts are searched one by one."""
+        return (self.values is not None or self.identities is not None) and any(
+            mark in data for mark in (b"&", b"%", b"\\", b"+", b"=")
+        )
+
     def values_in_text(self, text: str, where: str) -> str:
         data = text.encode("utf-8", "surrogateescape")
         new = self.values_in(data, where)
@@ -60,7 +69,8 @@ class Scope:
 
 
 _ASSIGN = re.compile(
-    r"""(?P<q>\\*["']?)(?P<name>[A-Za-z_%][\w.%-]{0,63})(?P=q)[ \t]*(?P<sep>[:=])[ \t]*"""
+    r"""(?<![\w%.-])(?P<q>\\{0,3}["']?)(?P<name>[A-Za-z_%][\w.%-]{0,63})(?P=q)"""
+    r"[ \t]{0,8}(?P<sep>[:=])[ \t]{0,8}"
 )
 _TAG = re.compile(
     r"<(?:[\w.-]{1,64}:)?(?P<name>[\w.-]{1,64})(?:\s[^<>]{0,2048})?>(?P<text>[^<]*)(?=<)"
@@ -69,6 +79,7 @@ _SCHEME = re.compile(
     r"\b(?:Basic|Bearer|Digest|Negotiate|NTLM|Token)[ \t]+(?P<token>[A-Za-z0-9._~+/=-]{8,})",
     re.IGNORECASE,
 )
+_BASE64_RUN = re.compile(r"(?<![\w+/-])[A-Za-z0-9+/_-]{16,}={0,2}(?![\w+/=-])")
 _PEM = re.compile(r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----")
 _USERINFO = re.compile(
     r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]{0,20}://)(?P<info>[^/?#@\s\"'<>]{1,512})@"
@@ -87,18 +98,20 @@ def carries(value: str) -> bool:
 
 def scrub_text(text: str, scope: Scope, where: str, depth: int = 0) -> str:
     """``text`` (decoded by whatever held it: a query, a form, XML, JSON) with the secrets it
-    holds replaced, by name and by value; the same object when there were none."""
+    holds replaced, by name first and then by value (so that a replay without the values
+    configured scrubs what names give away alike); the same object when there were none."""
     if not text:
         return text
-    new = scope.values_in_text(text, where)
+    new = text
+    if depth < 2 and len(new) >= 16:
+        new = _base64_runs(new, scope, where, depth)
     plan, found = scope.plan, scope.found
-    if not plan.might_hold_text(new):
-        return new
-    new = _pem(new, where, found)
-    new = _USERINFO.sub(lambda m: _userinfo(m, where, found), new)
-    new = _tags(new, plan, where, found)
-    new = _assignments(new, plan, where, found)
-    new = _SCHEME.sub(lambda m: _scheme(m, where, found), new)
+    if plan.might_hold_text(new):
+        new = _pem(new, where, found)
+        new = _USERINFO.sub(lambda m: _userinfo(m, where, found), new)
+        new = _tags(new, plan, where, found)
+        new = _assignments(new, plan, where, found)
+        new = _SCHEME.sub(lambda m: _scheme(m, where, found), new)
     if "%" in new and depth < 3:
         decoded = unquote(new)
         if decoded != new:
@@ -106,7 +119,37 @@ def scrub_text(text: str, scope: Scope, where: str, depth: int = 0) -> str:
             cleaned = scrub_text(decoded, scope, where, depth + 1)
             if len(found) > before:
                 new = quote(cleaned, safe=" !$'()*,/:;=?@[]~+&")
+    new = scope.values_in_text(new, where)
     return text if new == text else new
+
+
+def _base64_runs(text: str, scope: Scope, where: str, depth: int) -> str:
+    """Runs of base64 (``{"config": "cGFzc3dvcmQ9..."}``) that decode to text holding a
+    secret: replaced whole."""
+    out, pos = [], 0
+    for match in _BASE64_RUN.finditer(text):
+        run = match[0]
+        urlsafe = "-" in run or "_" in run
+        if urlsafe and ("+" in run or "/" in run):
+            continue  # a path or a UUID, not base64
+        try:
+            raw = base64.b64decode(
+                run + "=" * (-len(run) % 4), altchars=b"-_" if urlsafe else None, validate=True
+            )
+            inner = raw.decode("utf-8")
+        except (binascii.Error, ValueError):
+            continue
+        probe = Scope(scope.plan, [])  # by name: a value is found in base64 as it stands
+        scrub_text(inner, probe, where, depth + 1)
+        if probe.found:
+            scope.found.append(f"{where} (base64 holding {probe.found[0].rpartition(' (')[2]}")
+            out.append(text[pos : match.start()])
+            out.append(placeholder("base64"))
+            pos = match.end()
+    if not out:
+        return text
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def _pem(text: str, where: str, found: Found) -> str:

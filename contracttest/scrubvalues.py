@@ -112,8 +112,8 @@ def _char(c: str, ignore_case: bool) -> bytes:
         spellings.add(b"".join(b"%25" + h for h in hexes))  # percent-encoded twice
         spellings.add(_json(v))
         point = ord(v)
-        spellings.add(b"&#0*%d;" % point)
-        spellings.add(b"&#[xX]0*" + _hex(point, 1) + b";")
+        spellings.add(b"&#0{0,8}%d;" % point)
+        spellings.add(b"&#[xX]0{0,8}" + _hex(point, 1) + b";")
         if v in _NAMED:
             spellings.add(b"&" + _NAMED[v] + b";")
         if v == " ":
@@ -131,10 +131,10 @@ def _json(c: str) -> bytes:
     if point > 0xFFFF:  # a surrogate pair
         point -= 0x10000
         high, low = 0xD800 + (point >> 10), 0xDC00 + (point & 0x3FF)
-        return rb"\\+u" + _hex(high, 4) + rb"\\+u" + _hex(low, 4)
-    escapes = [rb"\\+u" + _hex(point, 4)]
+        return rb"\\{1,8}u" + _hex(high, 4) + rb"\\{1,8}u" + _hex(low, 4)
+    escapes = [rb"\\{1,8}u" + _hex(point, 4)]
     if c in _SHORT_JSON:
-        escapes.append(rb"\\+" + re.escape(_SHORT_JSON[c].encode()))
+        escapes.append(rb"\\{1,8}" + re.escape(_SHORT_JSON[c].encode()))
     return b"(?:%s)" % b"|".join(escapes)
 
 

@@ -605,7 +605,7 @@ def views(data: bytes) -> list[str]:
         decoded = text
         for _ in range(3):
             decoded = html.unescape(unquote_plus(unquote(decoded)))
-            decoded = re.sub(r"\\+u([0-9a-fA-F]{4})", lambda m: chr(int(m[1], 16)), decoded)
+            decoded = re.sub(r"\\{1,8}u([0-9a-fA-F]{4})", lambda m: chr(int(m[1], 16)), decoded)
             decoded = re.sub(r"\\x([0-9a-fA-F]{2})", lambda m: chr(int(m[1], 16)), decoded)
         out.append(decoded)
     return out

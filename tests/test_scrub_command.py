@@ -102,7 +102,7 @@ def test_scrub_in_place_keeps_what_is_not_secret_and_still_replays(
     assert f"{path}: interaction 0: request body field password scrubbed" in lines
     assert any("request header Authorization scrubbed" in line for line in lines)
     assert any("/vm/initialization/root_password scrubbed" in line for line in lines)
-    assert lines[-1].endswith("scrubbed 1 cassette(s)")
+    assert lines[-1].endswith("scrubbed in 1 cassette(s)")
     text = path.read_text()
     for secret in (PASSWORD, ROOT_PASSWORD):
         assert secret not in text

@@ -278,9 +278,64 @@ def test_the_commands_flag_every_shape_then_scrub_them_all(tmp_path: Path) -> No
         capture_output=True, text=True, env=environment, check=False,
     )  # fmt: skip
     assert scrub.returncode == 0, scrub.stderr
-    assert f"scrubbed {len(SHAPES)} cassette(s)" in scrub.stdout.splitlines()[-1]
+    assert f"scrubbed in {len(SHAPES)} cassette(s)" in scrub.stdout.splitlines()[-1]
     for name, data in _files(folder).items():
         assert_no_marker(name, data)
     config = config_from([SCRUB_FIELD], [SCRUB_HEADER], ENVIRONMENT)
     assert scan_secrets_main([str(folder)], config) == 0
     assert scrub_main([str(folder)], config) == 0  # nothing more to do
+
+
+# ---------------------------------------------------------------- options
+
+
+@pytest.mark.parametrize(
+    ("args", "ini", "env", "line"),
+    [
+        (["--scrub-header", "X Bad"], "", "", "--scrub-header (scrub_headers): bad secret "
+         "header 'X Bad': expected a header name (an HTTP token)"),
+        ([], "scrub_headers = a/b", "", "--scrub-header (scrub_headers): bad secret header 'a/b'*"),
+        (["--scrub-field", "a/b/c"], "", "", "--scrub-field (scrub_fields): bad secret field*"),
+        (["--scrub-value", "abc"], "", "", "--scrub-value (scrub_values, CONTRACTTEST_SCRUB_"
+         "VALUES): a value: a secret value of 3 character(s) is too short to search for*"),
+        ([], "", "long-enough-value\nabc", "--scrub-value * of 3 character(s) is too short*"),
+    ],
+)  # fmt: skip
+def test_a_bad_secret_option_stops_the_run_in_one_line(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    ini: str,
+    env: str,
+    line: str,
+) -> None:
+    monkeypatch.setenv("CONTRACTTEST_SCRUB_VALUES", env)
+    pytester.makeini(f"[pytest]\n{ini}\n")
+    pytester.makepyfile(test_nothing="def test_nothing():\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    errors = [text for text in result.stderr.lines if text.startswith("ERROR")]
+    assert len(errors) == 1, result.stderr.lines
+    result.stderr.fnmatch_lines([f"ERROR: contracttest: {line}"])
+
+
+def test_the_settings_plumb_the_password_values_and_user(monkeypatch: pytest.MonkeyPatch) -> None:
+    from contracttest.plugin.settings import Settings
+
+    in_url = Settings(
+        engine="https://admin%40internal:" + PASSWORD + "@engine.example.com/ovirt-engine/api"
+    )
+    assert in_url.scrub_config().values == {PASSWORD}  # the password given in the URL
+    settings = Settings(
+        password=PASSWORD,
+        user="me@internal",
+        scrub_headers=(SCRUB_HEADER,),
+        scrub_values=(EXTRA,),
+    )
+    config = settings.scrub_config()
+    assert config.values == {PASSWORD, EXTRA}
+    assert config.identities == {"me@internal"}
+    assert SCRUB_HEADER.lower() in config.headers
+    assert PASSWORD not in repr(settings) + repr(config)
+    assert EXTRA not in repr(settings) + repr(config)
+    assert config.fingerprint == Settings(scrub_headers=(SCRUB_HEADER,)).scrub_config().fingerprint
