@@ -137,25 +137,26 @@ def _headers(side: dict[str, Any]) -> dict[str, Any]:
 
 
 def _put(side: dict[str, Any], clean: Scrubbed, body: bytes) -> None:
-    """What scrubbing replaced, written into one side's own mapping, in the form it was in."""
+    """What scrubbing replaced, written into one side's own mapping, in the form it was in.
+    A body in vcrpy's ``!!python/object/new:_io.BytesIO`` (or chunks) form becomes plain text
+    or ``!!binary``: the one YAML writer writes no Python tags, and vcrpy reads both alike."""
     if isinstance(side.get("headers"), dict) and clean.headers != side["headers"]:
         side["headers"] = clean.headers
-    if clean.body is body or clean.body == body:
-        return
-    new: str | bytes = clean.body
     raw = side.get("body")
     inner = raw.get("string") if isinstance(raw, dict) else raw
+    python_form = isinstance(raw, dict) and "string" not in raw
+    if (clean.body is body or clean.body == body) and not python_form:
+        return
+    new: str | bytes = clean.body
     if not isinstance(inner, bytes):
         try:
             new = clean.body.decode("utf-8")
         except UnicodeDecodeError:
             new = clean.body
-    if isinstance(raw, dict) and "string" in raw:
+    if isinstance(raw, dict) and not python_form:
         raw["string"] = new
-    elif isinstance(raw, dict):  # vcrpy's BytesIO or chunks, read as plain data
-        side["body"] = {"string": new} if "status" in side else new
     else:
-        side["body"] = new
+        side["body"] = {"string": new} if "status" in side else new
 
 
 def scan_secrets_main(paths: list[str], config: ScrubConfig = _DEFAULT) -> int:

@@ -136,7 +136,7 @@ def _scrub_view(data: bytes, content_type: str, scope: Scope, where: str, depth:
     new = data
     first = data.lstrip()[:1]
     boundary = _boundary_of(data, content_type)
-    form = False
+    form = first not in (b"<", b"{", b"[") and b"=" in data and not _SPACE.search(data.strip())
     if boundary is not None and depth < MAX_NESTING:
         parts = _multipart(data, boundary, scope, where, depth)
         if parts is None:
@@ -159,13 +159,11 @@ def _scrub_view(data: bytes, content_type: str, scope: Scope, where: str, depth:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             return _opaque(data, "binary data", scope, where)
-        form = b"=" in data and not _SPACE.search(data.strip())
         if form:
             new = _form(data, scope, where)
         else:
             cleaned = scrub_text(text, scope, where)
             new = data if cleaned is text else cleaned.encode("utf-8")
-    form = form or (b"=" in data[:256] and not _SPACE.search(data.strip()[:256]))
     return scope.values_in(new, where, form=form)
 
 

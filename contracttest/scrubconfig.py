@@ -5,11 +5,11 @@ A *name* (header, XML element or attribute, JSON key, form field, query or matri
 multipart part, ``name=`` in free text) is compared after decoding (``canonical_name``:
 percent-encoding undone, lower case, ``-``, ``.`` and white space read as ``_``); the parsers
 have undone JSON escapes and XML character references already. It is secret when it is named
-(``DEFAULT_HEADERS``, ``DEFAULT_FIELDS`` and what a user adds) or when its last word says so
+(``DEFAULT_HEADERS``, ``DEFAULT_FIELDS`` and what a user adds) or when its words say so
 (``password``, ``passwd``, ``secret``, ``credential`` anywhere in it; ``token``,
-``authorization``, ``pwd``, ``api_key``, ``session_id``, ``cookie``... as its last word:
-``SECRET_WORDS``), so ``X-Password``, ``db_passwd2``, ``new_password_confirm`` and ``Api-Key``
-need no configuration.
+``authorization``, ``pwd``, ``api_key``, ``session_id``, ``cookie``... as its last word,
+counted or plural: ``SECRET_WORDS`` and the two lists after it), so ``X-Password``,
+``db_passwd2``, ``new_password_confirm`` and ``Api-Key`` need no configuration.
 
 A *value* (the configured password, ``--scrub-value``) is searched for in every byte, in every
 encoding (``scrubvalues``); an *identity* (the configured user name) likewise, in login forms

@@ -255,3 +255,21 @@ def test_scan_secrets_and_scrub_share_one_notion(engine_url: str, tmp_path: Path
     replaced = [line.removesuffix(" scrubbed") for line in scrubbed.stdout.splitlines()]
     assert flagged[:-1] == replaced[:-1] and len(flagged) > 10
     assert scan_secrets_main([str(path)]) == 0
+
+
+def test_vcrpy_python_tags_come_out_as_plain_bodies_vcrpy_reads(tmp_path: Path) -> None:
+    """vcrpy writes a file-like request body as ``!!python/object/new:_io.BytesIO``: scrubbed,
+    it is plain text (the one YAML writer writes no Python tags), and vcrpy reads it alike."""
+    from vcr.serialize import deserialize  # type: ignore[import-untyped]
+    from vcr.serializers import yamlserializer  # type: ignore[import-untyped]
+
+    from tests.test_scrub import leaky_cassette, write_cassette
+
+    path = write_cassette(tmp_path / "leaky.yaml", *leaky_cassette())
+    assert "!!python/object/new:_io.BytesIO" in path.read_text()
+    assert scrub_main([str(path)]) == 0
+    text = path.read_text()
+    assert "!!python" not in text
+    requests, _ = deserialize(text, yamlserializer)
+    assert requests[3].body == b"scope=ovirt-app-api&token=scrubbed-token"
+    assert scan_secrets_main([str(path)]) == 0

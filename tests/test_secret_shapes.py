@@ -26,6 +26,7 @@ from tests.secret_shapes import (
     PASSWORD,
     SCRUB_FIELD,
     SCRUB_HEADER,
+    SECRET,
     SHAPES,
     USER,
     Shape,
@@ -339,3 +340,69 @@ def test_the_settings_plumb_the_password_values_and_user(monkeypatch: pytest.Mon
     assert PASSWORD not in repr(settings) + repr(config)
     assert EXTRA not in repr(settings) + repr(config)
     assert config.fingerprint == Settings(scrub_headers=(SCRUB_HEADER,)).scrub_config().fingerprint
+
+
+DIRECT = f"""
+import base64
+import urllib.request
+
+
+def test_own_client(ovirt_sandbox):
+    box = ovirt_sandbox
+    auth = base64.b64encode(f"{{box.user}}:{{box.password}}".encode()).decode()
+    target = f"{{box.url}}/vms?max=x&password={SECRET}&x_auth_token={SECRET}"
+    request = urllib.request.Request(target, headers={{"Authorization": f"Basic {{auth}}"}})
+    urllib.request.urlopen(request).read()
+"""
+
+
+def test_violations_of_a_clients_own_traffic_are_reported_scrubbed(
+    pytester: pytest.Pytester,
+) -> None:
+    """The sandbox's traffic with a test's own client is checked, never recorded nor
+    scrubbed: what its violations quote is shown scrubbed, on the terminal and in the
+    report."""
+    pytester.makepyfile(test_direct=DIRECT)
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--contract-report", "report.json"
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # the undocumented parameters
+    report = (pytester.path / "report.json").read_bytes()
+    assert b"request.url.parameter" in report and b"password=scrubbed-password" in report
+    assert_no_marker("report.json", report, (SECRET,))
+    assert SECRET not in result.stdout.str() + result.stderr.str()
+
+
+def test_a_password_given_in_the_engine_url_reaches_no_file(pytester: pytest.Pytester) -> None:
+    """``--engine https://user:password@...``: the password logs in, and is scrubbed as a
+    value (it was configured, in the URL): neither cassettes nor the pinned contract's
+    metadata nor the report hold it."""
+    from urllib.parse import quote
+
+    from contracttest.engine import EngineServer, open_engine
+
+    engine = open_engine(password=PASSWORD)
+    pytester.makepyfile(
+        test_url=f"""
+def test_root(ovirt_engine):
+    assert ovirt_engine.get("").tag == "api"
+    reply = ovirt_engine.request("GET", "vms", search="name=x and secret={PASSWORD}")
+    assert reply.status == 200
+"""
+    )
+    try:
+        with EngineServer(engine.handle) as server:
+            userinfo = f"admin%40internal:{quote(PASSWORD, safe='')}"
+            url = f"{server.base_url.replace('://', f'://{userinfo}@')}{engine.prefix}"
+            result = pytester.runpytest_subprocess(
+                "-p", "no:cacheprovider", "--engine", url, "--record-mode", "all",
+                "--contract-report", "report.json",
+            )  # fmt: skip
+    finally:
+        engine.close()
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
+    files = _files(pytester.path)
+    assert "cassettes/contract/pin.json" in files and "report.json" in files
+    for name, data in files.items():
+        assert_no_marker(name, data, (PASSWORD,))
+    assert PASSWORD not in result.stdout.str() + result.stderr.str()
