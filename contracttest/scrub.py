@@ -24,7 +24,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, quote_plus, unquote, unquote_plus
+from urllib.parse import quote, unquote, unquote_plus
 
 from contracttest.bodies import BodyTooLarge, decode_body
 from contracttest.exchange import body_bytes, header
@@ -40,7 +40,7 @@ from contracttest.scrubconfig import (
     placeholder,
     plan,
 )
-from contracttest.scrubtext import Found, Scope, carries, scrub_text
+from contracttest.scrubtext import SCHEME_WORDS, Found, Scope, carries, scrub_pairs, scrub_text
 from contracttest.scrubvalues import Values
 
 if TYPE_CHECKING:
@@ -65,7 +65,6 @@ __all__ = [
 
 #: Header names whose value starts with a scheme word that stays: "Bearer scrubbed-...".
 _SCHEMED = frozenset({"authorization", "proxy_authorization"})
-_SCHEME_WORDS = frozenset({"basic", "bearer", "digest", "negotiate", "ntlm", "token"})
 _CREDENTIAL = re.compile(r"\s*(?:Basic|Bearer|Digest|Negotiate|NTLM)\s+\S", re.IGNORECASE)
 
 
@@ -241,9 +240,9 @@ def _scrub_uri(uri: str, scope: Scope) -> str:
     if "%" in path:  # a value percent-encoded over another encoding, in a segment
         path = "/".join(_segment(segment, scope) for segment in path.split("/"))
     if query:
-        query = _scrub_pairs(query, scope, "uri query")
+        query = scrub_pairs(query, scope, "uri query")
     if fragment:
-        fragment = _scrub_pairs(fragment, scope, "uri fragment")
+        fragment = scrub_pairs(fragment, scope, "uri fragment")
     new = f"{head}{path}{question}{query}{hash_}{fragment}"
     return scope.values_in_text(new, "uri")
 
@@ -260,28 +259,6 @@ def _matrix_value(scope: Scope, match: re.Match[str]) -> str:
         scope.found.append(f"uri matrix {match[1]}")
         return f";{match[1]}={placeholder(name)}"
     return match[0]
-
-
-def _scrub_pairs(text: str, scope: Scope, where: str) -> str:
-    """``name=value`` pairs with secret values replaced, ``password=...`` inside a value too
-    (``search=password%3Dx``), the rest as they were."""
-    pairs = text.split("&")
-    for i, pair in enumerate(pairs):
-        raw_name, eq, value = pair.partition("=")
-        shown = unquote_plus(raw_name)
-        name = canonical_name(shown)
-        decoded = unquote_plus(value)
-        if not eq:
-            continue
-        if scope.plan.secret_field(name):
-            if carries(decoded):
-                scope.found.append(f"{where} {shown}")
-                pairs[i] = f"{raw_name}={placeholder(name)}"
-            continue
-        cleaned = scrub_text(decoded, scope, f"{where} {shown}")
-        if cleaned is not decoded:
-            pairs[i] = f"{raw_name}={quote_plus(cleaned, safe='*')}"
-    return "&".join(pairs)
 
 
 # ---------------------------------------------------------------- headers
@@ -314,7 +291,7 @@ def _header_value(key: str, value: str, secret: bool, scope: Scope, name: str) -
         return scrub_text(value, scope, f"header {name}")
     if key in _SCHEMED or _CREDENTIAL.match(value):
         scheme, space, credential = value.strip().partition(" ")
-        if not space and scheme.lower() not in _SCHEME_WORDS:
+        if not space and scheme.lower() not in SCHEME_WORDS:
             scheme, credential = "", scheme
         if not carries(credential):
             return value

@@ -24,7 +24,7 @@ import html
 import quopri
 import re
 import zlib
-from urllib.parse import quote_plus, unquote, unquote_plus
+from urllib.parse import unquote
 
 from contracttest.bodies import BodyTooLarge, decode_body
 from contracttest.scrubconfig import (
@@ -34,7 +34,7 @@ from contracttest.scrubconfig import (
     placeholder,
 )
 from contracttest.scrubdocs import scrub_json, scrub_xml
-from contracttest.scrubtext import Scope, carries, scrub_text
+from contracttest.scrubtext import Scope, carries, scrub_pairs, scrub_text
 
 #: How many compressions and multipart levels inside one another are looked into.
 MAX_NESTING = 4
@@ -231,24 +231,8 @@ def _undeclared_compression(
 
 def _form(data: bytes, scope: Scope, where: str) -> bytes:
     text = data.decode("latin-1")  # byte for byte, whatever the charset
-    pairs = text.split("&")
-    for i, pair in enumerate(pairs):
-        raw_name, eq, value = pair.partition("=")
-        shown = unquote_plus(raw_name)
-        name = canonical_name(shown)
-        if not eq or not value:
-            continue
-        decoded = unquote_plus(value)
-        if scope.plan.secret_field(name):
-            if carries(decoded):
-                scope.found.append(f"{where} field {shown}")
-                pairs[i] = f"{raw_name}={placeholder(name)}"
-            continue
-        cleaned = scrub_text(decoded, scope, f"{where} field {shown}")
-        if cleaned is not decoded:
-            pairs[i] = f"{raw_name}={quote_plus(cleaned)}"
-    new = "&".join(pairs)
-    return data if new == text else new.encode("latin-1", "replace")
+    new = scrub_pairs(text, scope, f"{where} field")
+    return data if new is text else new.encode("latin-1", "replace")
 
 
 _PARAM = re.compile(r"""\b(name|filename)(\*?)\s*=\s*(?:"([^"]*)"|([^;\s]+))""", re.IGNORECASE)

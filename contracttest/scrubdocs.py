@@ -60,9 +60,9 @@ def scrub_xml(data: bytes, scope: Scope, where: str) -> bytes | None:
     if docinfo is None or docinfo.doctype:
         return None  # a DOCTYPE: refused as everywhere (xmlsafe)
     before = len(scope.found)
-    for node in (*reversed(list(root.itersiblings(preceding=True))), *root.itersiblings()):
-        _xml_other(node, "", scope, where)
-    try:
+    try:  # ValueError: too many attributes, or lxml refusing a comment's new text
+        for node in (*reversed(list(root.itersiblings(preceding=True))), *root.itersiblings()):
+            _xml_other(node, "", scope, where)
         _xml_walk(root, scope, where)
     except ValueError:
         del scope.found[before:]

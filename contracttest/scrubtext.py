@@ -22,7 +22,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
-from urllib.parse import quote, unquote
+from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 from contracttest.scrubconfig import Plan, canonical_name, is_placeholder, placeholder
 from contracttest.scrubvalues import Values
@@ -85,7 +85,8 @@ _USERINFO = re.compile(
     r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]{0,20}://)(?P<info>[^/?#@\s\"'<>]{1,512})@"
 )
 _VALUE_END = re.compile(r"""[\s&;,"'<>}\])]""")
-_SCHEME_WORDS = frozenset({"basic", "bearer", "digest", "negotiate", "ntlm", "token"})
+#: Words before a credential that stay: "Bearer scrubbed-...".
+SCHEME_WORDS = frozenset({"basic", "bearer", "digest", "negotiate", "ntlm", "token"})
 _TRIVIAL = frozenset({"true", "false", "null", "none", "yes", "no", "on", "off"})
 
 
@@ -120,6 +121,29 @@ def scrub_text(text: str, scope: Scope, where: str, depth: int = 0) -> str:
             if len(found) > before:
                 new = quote(cleaned, safe=" !$'()*,/:;=?@[]~+&")
     new = scope.values_in_text(new, where)
+    return text if new == text else new
+
+
+def scrub_pairs(text: str, scope: Scope, where: str) -> str:
+    """``name=value`` pairs joined by ``&`` (a query, a fragment, a form) with secret values
+    replaced, ``password=...`` inside a value too (``search=password%3Dx``), the rest byte
+    for byte; ``where`` names them (``uri query``, ``body field``)."""
+    pairs = text.split("&")
+    for i, pair in enumerate(pairs):
+        raw_name, eq, value = pair.partition("=")
+        if not eq or not value:
+            continue
+        shown, decoded = unquote_plus(raw_name), unquote_plus(value)
+        name = canonical_name(shown)
+        if scope.plan.secret_field(name):
+            if carries(decoded):
+                scope.found.append(f"{where} {shown}")
+                pairs[i] = f"{raw_name}={placeholder(name)}"
+            continue
+        cleaned = scrub_text(decoded, scope, f"{where} {shown}")
+        if cleaned is not decoded:
+            pairs[i] = f"{raw_name}={quote_plus(cleaned, safe='*')}"
+    new = "&".join(pairs)
     return text if new == text else new
 
 
@@ -224,7 +248,7 @@ def _value_span(text: str, at: int, quote_mark: str) -> tuple[int, int]:
         return at + len(opening), stop
     match = _VALUE_END.search(text, at)
     end = match.start() if match else len(text)
-    if text[at:end].lower() in _SCHEME_WORDS:  # "Authorization: Basic dXNlcjpwdw=="
+    if text[at:end].lower() in SCHEME_WORDS:  # "Authorization: Basic dXNlcjpwdw=="
         rest = end
         while rest < len(text) and text[rest] in " \t":
             rest += 1
