@@ -1,5 +1,5 @@
-"""The command line: ``check``, ``contract``, ``rules``, ``scan-secrets``, ``serve``, ``run``,
-``verify``.
+"""The command line: ``check``, ``contract``, ``rules``, ``scan-secrets``, ``scrub``, ``serve``,
+``run``, ``diff``, ``verify``.
 
 Each command parses its options, calls the functions that do the work, and renders their
 values. Exit status: 0 nothing at or above ``--fail-on``; 1 violations; 2 usage or input
@@ -93,10 +93,23 @@ def build_parser() -> argparse.ArgumentParser:
     scan = commands.add_parser(
         "scan-secrets", help="exit 1 when a cassette holds a credential (pre-commit, CI)"
     )
-    scan.add_argument("paths", nargs="+", metavar="PATH", help="cassette file or folder")
-    scan.add_argument(
-        "--field", action="append", default=[], metavar="NAME", help="also a secret field"
+    scrub = commands.add_parser(
+        "scrub",
+        help="replace the credentials cassettes hold, in place (older recordings; "
+        "what scan-secrets finds)",
     )
+    for command in (scan, scrub):
+        command.add_argument("paths", nargs="+", metavar="PATH", help="cassette file or folder")
+        command.add_argument(
+            "--field", action="append", default=[], metavar="NAME", help="also a secret field"
+        )
+        command.add_argument(
+            "--header", action="append", default=[], metavar="NAME", help="also a secret header"
+        )
+        command.epilog = (
+            "Also searched for, in any encoding: the values of OVIRT_PASSWORD and of "
+            "CONTRACTTEST_SCRUB_VALUES (one a line), and OVIRT_USERNAME in error answers."
+        )
     return parser
 
 
@@ -113,10 +126,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from contracttest.run import run
 
             return run(args, passthrough)
-        if args.command == "scan-secrets":
-            from contracttest.scan import ScrubConfig, scan_secrets_main
+        if args.command in ("scan-secrets", "scrub"):
+            from contracttest.scan import config_from, scan_secrets_main, scrub_main
 
-            return scan_secrets_main(args.paths, ScrubConfig().extended(fields=args.field))
+            work = scan_secrets_main if args.command == "scan-secrets" else scrub_main
+            return work(args.paths, config_from(args.field, args.header))
         if args.command == "check":
             return _check(args)
         if args.command == "diff":

@@ -110,6 +110,23 @@ OPTIONS = (
         metavar="NAME",
         ini_name="scrub_fields",
     ),
+    Option(
+        "--scrub-header",
+        "also scrub this request or response header (repeatable)",
+        kind="list",
+        metavar="NAME",
+        ini_name="scrub_headers",
+    ),
+    Option(
+        "--scrub-value",
+        "also scrub this exact value wherever it appears, in any encoding (repeatable; the "
+        "engine password always is; prefer env CONTRACTTEST_SCRUB_VALUES, one a line: a "
+        "command line shows in ps)",
+        "CONTRACTTEST_SCRUB_VALUES",
+        kind="list",
+        metavar="VALUE",
+        ini_name="scrub_values",
+    ),
 )
 
 BY_FLAG = {option.flag: option for option in OPTIONS}

@@ -116,9 +116,19 @@ def shown_uri(uri: str) -> str:
 
 
 def shown(v: Violation) -> Violation:
-    """The violation as output shows it (``shown_uri``)."""
+    """The violation as output shows it (``shown_uri``; what its message, expected and
+    received quote without a secret a name gives away, as a recording would scrub it)."""
+    from contracttest.scrub import ScrubConfig, scrub_free_text
+
+    config = ScrubConfig()
+    message, expected, received = (
+        scrub_free_text(text, config) if text else text
+        for text in (v.message, v.expected, v.received)
+    )
     uri = shown_uri(v.uri)
-    return v if uri == v.uri else v._replace(uri=uri)
+    if (uri, message, expected, received) == (v.uri, v.message, v.expected, v.received):
+        return v
+    return v._replace(uri=uri, message=message, expected=expected, received=received)
 
 
 def violation_lines(v: Violation, *, cassette: bool = False, skip: str = "") -> list[str]:

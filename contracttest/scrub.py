@@ -1,42 +1,47 @@
 """Keeping credentials out of cassettes: pure functions, no I/O.
 
 ``scrub_request`` and ``scrub_response`` fit vcrpy's ``before_record_request`` and
-``before_record_response``: they return new values in which every secret (credential
-headers, URI userinfo, ``;jsessionid``, secret query, form, JSON and XML fields, gzip or
-deflate bodies included) is replaced by a stable placeholder such as ``scrubbed-password``.
+``before_record_response``: they return new values in which every secret is replaced by a
+stable placeholder such as ``scrubbed-password``: credential headers (and any header whose
+name says so, or whose value is ``Basic``/``Bearer`` credentials), URI userinfo, secret
+query, matrix and fragment parameters (and ``password=...`` inside a value, as in
+``search=``), the status message, bodies whatever they are (``scrubbody``), and last the
+configured values in any encoding (``scrubvalues``), with the configured user name in error
+answers and login forms. What counts as a secret is ``scrubconfig``'s.
+
 The same input always scrubs to the same output and scrubbing twice changes nothing more, so
 a request scrubbed at record time matches the same request scrubbed at replay time.
 
 Each scrubber notes *where* it replaced something; ``secrets_in`` runs the same walk over one
-message and keeps only the notes (``scan`` reports them for cassette files). What counts as a
-secret is ``scrubconfig``'s.
+message and keeps only the notes (``scan`` reports them for cassette files).
 """
 
 from __future__ import annotations
 
 import functools
 import io
-import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote_plus
+from urllib.parse import quote, unquote, unquote_plus
 
-from lxml import etree
-
-from contracttest import xmlsafe
 from contracttest.bodies import BodyTooLarge, decode_body
 from contracttest.exchange import body_bytes, header
+from contracttest.scrubbody import scrub_body as _scrub_body
 from contracttest.scrubconfig import (
+    BODY_PLACEHOLDERS,
     DEFAULT_FIELDS,
     DEFAULT_HEADERS,
     PLACEHOLDER_PREFIX,
-    Plan,
     ScrubConfig,
+    canonical_name,
     is_placeholder,
     placeholder,
     plan,
 )
+from contracttest.scrubtext import SCHEME_WORDS, Found, Scope, carries, scrub_pairs, scrub_text
+from contracttest.scrubvalues import Values
 
 if TYPE_CHECKING:
     from vcr.request import Request as VcrRequest
@@ -49,38 +54,38 @@ __all__ = [
     "is_placeholder",
     "placeholder",
     "scrub_body",
+    "scrub_free_text",
     "scrub_headers",
+    "scrub_message",
     "scrub_request",
     "scrub_response",
     "scrub_uri",
     "secrets_in",
 ]
 
-Found = list[str]  # where secrets were, as scrubbing finds them
-
 #: Header names whose value starts with a scheme word that stays: "Bearer scrubbed-...".
-_SCHEMED = frozenset({"authorization", "proxy-authorization"})
-_SCHEME_WORDS = frozenset({"basic", "bearer", "digest", "negotiate", "ntlm"})
+_SCHEMED = frozenset({"authorization", "proxy_authorization"})
+_CREDENTIAL = re.compile(r"\s*(?:Basic|Bearer|Digest|Negotiate|NTLM)\s+\S", re.IGNORECASE)
 
 
 # ---------------------------------------------------------------- public scrubbing
 
 
 def scrub_request(request: VcrRequest, config: ScrubConfig) -> VcrRequest:
+    """A new vcrpy request with the secrets of ``request`` (left untouched) replaced."""
     # vcrpy is imported here, not above: ``check`` and ``scan-secrets`` read cassettes
     # through this module and never need it (importing it costs about 0.1 s).
     from vcr.request import Request as VcrRequest
 
-    """A new vcrpy request with the secrets of ``request`` (left untouched) replaced."""
     if not config.enabled:
         return VcrRequest(request.method, request.uri, request.body, dict(request.headers))
-    compiled, found = plan(config), Found()
-    uri = _scrub_uri(request.uri, compiled, found)
-    headers = _scrub_headers(request.headers, compiled, found)
+    scope = _scope(config, Found(), status=None)
+    uri = _scrub_uri(request.uri, scope)
+    headers = _scrub_headers(request.headers, scope)
     raw = body_bytes(request.body)
     body = request.body
     if raw:
-        new, headers = _scrub_payload(raw, headers, compiled, found)
+        new, headers = _scrub_payload(raw, headers, scope)
         if new is not raw:
             body = _like(request.body, new)
     return VcrRequest(request.method, uri, body, headers)
@@ -91,17 +96,28 @@ def scrub_response(response: dict[str, Any], config: ScrubConfig) -> dict[str, A
     result = dict(response)
     if not config.enabled:
         return result
-    compiled, found = plan(config), Found()
+    status = response.get("status")
+    code = status.get("code") if isinstance(status, Mapping) else None
+    scope = _scope(config, Found(), status=code if isinstance(code, int) else 0)
+    if isinstance(status, Mapping) and isinstance(status.get("message"), str):
+        message = scrub_text(status["message"], scope, "status message")
+        if message is not status["message"]:
+            result["status"] = {**status, "message": message}
     headers = response.get("headers")
     if isinstance(headers, Mapping):
-        headers = _scrub_headers(headers, compiled, found)
+        headers = _scrub_headers(headers, scope)
     body = response.get("body")
     raw = body.get("string") if isinstance(body, Mapping) else body
     if isinstance(raw, str | bytes) and raw:
         data = raw.encode("utf-8") if isinstance(raw, str) else raw
-        new, headers = _scrub_payload(data, headers, compiled, found)
+        new, headers = _scrub_payload(data, headers, scope)
         if new is not data:
-            text = new.decode("utf-8", "replace") if isinstance(raw, str) else new
+            text: str | bytes = new
+            if isinstance(raw, str):
+                try:
+                    text = new.decode("utf-8")
+                except UnicodeDecodeError:
+                    text = new
             body = {**body, "string": text} if isinstance(body, Mapping) else text
     result["headers"] = headers
     result["body"] = dict(body) if isinstance(body, Mapping) else body
@@ -109,35 +125,98 @@ def scrub_response(response: dict[str, Any], config: ScrubConfig) -> dict[str, A
 
 
 def scrub_uri(uri: str, config: ScrubConfig) -> str:
-    """``uri`` without userinfo, with secret query and matrix values replaced."""
-    return _scrub_uri(uri, plan(config), []) if config.enabled else uri
+    """``uri`` without userinfo, with secret query, matrix and fragment values replaced."""
+    return _scrub_uri(uri, _scope(config, [], None)) if config.enabled else uri
 
 
 def scrub_headers(
     headers: Mapping[str, str | list[str]], config: ScrubConfig
 ) -> dict[str, str | list[str]]:
     """A new header dict, names spelled as given, values (text or lists) scrubbed."""
-    return _scrub_headers(headers, plan(config), []) if config.enabled else dict(headers)
+    if not config.enabled:
+        return dict(headers)
+    return _scrub_headers(headers, _scope(config, [], None))
+
+
+def scrub_free_text(text: str, config: ScrubConfig) -> str:
+    """Free text (a message, a value a violation quotes) with the secrets it holds replaced."""
+    return scrub_text(text, _scope(config, [], 0), "text") if config.enabled else text
 
 
 def scrub_body(body: bytes, content_type: str, config: ScrubConfig) -> bytes:
-    """``body`` with its secret fields replaced; the same object when nothing was."""
-    return _scrub_body(body, content_type, plan(config), []) if config.enabled else body
+    """``body`` with its secrets replaced; the same object when nothing was."""
+    if not config.enabled:
+        return body
+    return _scrub_body(body, content_type, _scope(config, [], None))
 
 
 def secrets_in(
-    uri: str | None, headers: Mapping[str, Any], body: bytes, config: ScrubConfig
+    uri: str | None,
+    headers: Mapping[str, Any],
+    body: bytes,
+    config: ScrubConfig,
+    *,
+    status: int | None = None,
 ) -> list[str]:
     """Where one message holds secrets, as scrubbing it would note them (each place once):
-    ``uri`` (None for a response), ``headers`` as spelled, ``body`` decoded already."""
-    found: Found = []
-    compiled = plan(config)
+    ``uri`` (None for a response, whose ``status`` is given), ``headers`` as spelled, ``body``
+    as stored or decoded already."""
+    return scrub_message(uri, headers, body, config, status=status).found
+
+
+@dataclass(frozen=True)
+class Scrubbed:
+    """One message of a cassette scrubbed: its parts, and where secrets were replaced."""
+
+    uri: str | None
+    headers: dict[str, Any]
+    body: bytes
+    message: str | None
+    found: list[str]
+
+
+def scrub_message(
+    uri: str | None,
+    headers: Mapping[str, Any],
+    body: bytes,
+    config: ScrubConfig,
+    *,
+    status: int | None = None,
+    message: str | None = None,
+) -> Scrubbed:
+    """One message as a file holds it, scrubbed as ``scrub_request`` (``uri`` given) or
+    ``scrub_response`` (``uri`` None; its ``status`` and ``message``) would: the one walk
+    behind ``secrets_in`` and ``contracttest scrub``."""
+    scope = _scope(config, Found(), status=(status or 0) if uri is None else None)
+    if not config.enabled:
+        return Scrubbed(uri, dict(headers), body, message, [])
     if uri is not None:
-        _scrub_uri(uri, compiled, found)
-    _scrub_headers(headers, compiled, found)
+        uri = _scrub_uri(uri, scope)
+    if message:
+        message = scrub_text(message, scope, "status message")
+    new_headers = _scrub_headers(headers, scope)
     if body:
-        _scrub_body(body, header(headers, "content-type") or "", compiled, found)
-    return list(dict.fromkeys(found))
+        body, new_headers = _scrub_payload(body, new_headers, scope)
+    return Scrubbed(uri, new_headers, body, message, list(dict.fromkeys(scope.found)))
+
+
+def _scope(config: ScrubConfig, found: Found, status: int | None) -> Scope:
+    """How one message is scrubbed: a request (``status`` None) searches for the user name in
+    its login form, an error answer (400 and up) everywhere."""
+    compiled = plan(config)
+    identities = _values(compiled.identities, True)
+    return Scope(
+        compiled,
+        found,
+        _values(compiled.values, False),
+        identities if status is not None and status >= 400 else None,
+        identities if status is None else None,
+    )
+
+
+@functools.lru_cache(maxsize=32)
+def _values(values: tuple[str, ...], ignore_case: bool) -> Values | None:
+    return Values.compile(values, ignore_case=ignore_case)
 
 
 # ---------------------------------------------------------------- URIs
@@ -146,82 +225,94 @@ def secrets_in(
 _MATRIX = re.compile(r";([^;/=?#]+)=([^;/?#]*)")
 
 
-def _scrub_uri(uri: str, plan: Plan, found: Found) -> str:
+def _scrub_uri(uri: str, scope: Scope) -> str:
     head, rest = "", uri
     scheme, sep, after = uri.partition("://")
     if sep and "/" not in scheme:
         end = min((i for i in map(after.find, "/?#") if i >= 0), default=len(after))
         userinfo, at, hostport = after[:end].rpartition("@")
-        if at and userinfo.partition(":")[2]:
-            found.append("uri userinfo")
+        if at and userinfo:
+            scope.found.append("uri userinfo")
         head, rest = f"{scheme}://{hostport if at else after[:end]}", after[end:]
     rest, hash_, fragment = rest.partition("#")
     path, question, query = rest.partition("?")
-    path = _MATRIX.sub(functools.partial(_matrix_value, plan, found), path)
+    path = _MATRIX.sub(functools.partial(_matrix_value, scope), path)
+    if "%" in path:  # a value percent-encoded over another encoding, in a segment
+        path = "/".join(_segment(segment, scope) for segment in path.split("/"))
     if query:
-        query = _scrub_pairs(query, "&", plan.names, "uri query", found)
-    return f"{head}{path}{question}{query}{hash_}{fragment}"
+        query = scrub_pairs(query, scope, "uri query")
+    if fragment:
+        fragment = scrub_pairs(fragment, scope, "uri fragment")
+    new = f"{head}{path}{question}{query}{hash_}{fragment}"
+    return scope.values_in_text(new, "uri")
 
 
-def _matrix_value(plan: Plan, found: Found, match: re.Match[str]) -> str:
-    name = unquote_plus(match[1]).lower()
-    if (name == "jsessionid" or name in plan.names) and _secret(unquote_plus(match[2])):
-        found.append(f"uri matrix {match[1]}")
+def _segment(segment: str, scope: Scope) -> str:
+    decoded = unquote(segment)
+    cleaned = scope.values_in_text(decoded, "uri path") if decoded != segment else decoded
+    return segment if cleaned is decoded else quote(cleaned, safe=";=,@:")
+
+
+def _matrix_value(scope: Scope, match: re.Match[str]) -> str:
+    name = canonical_name(unquote_plus(match[1]))
+    if scope.plan.secret_field(name) and carries(unquote_plus(match[2])):
+        scope.found.append(f"uri matrix {match[1]}")
         return f";{match[1]}={placeholder(name)}"
     return match[0]
-
-
-def _scrub_pairs(text: str, sep: str, names: frozenset[str], where: str, found: Found) -> str:
-    """``name=value`` pairs (query, form) with secret values replaced, the rest as they were."""
-    pairs = text.split(sep)
-    for i, pair in enumerate(pairs):
-        raw_name, eq, value = pair.partition("=")
-        name = unquote_plus(raw_name).lower()
-        if eq and name in names and _secret(unquote_plus(value)):
-            found.append(f"{where} {unquote_plus(raw_name)}")
-            pairs[i] = f"{raw_name}={placeholder(name)}"
-    return sep.join(pairs)
-
-
-def _secret(value: str) -> bool:
-    """True when ``value`` still carries something: not empty, not a placeholder."""
-    value = value.strip().strip('"')
-    return bool(value) and not is_placeholder(value)
 
 
 # ---------------------------------------------------------------- headers
 
 
-def _scrub_headers(headers: Mapping[str, Any], plan: Plan, found: Found) -> dict[str, Any]:
+def _scrub_headers(headers: Mapping[str, Any], scope: Scope) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for name, value in headers.items():
-        key = name.lower() if isinstance(name, str) else ""
-        if key not in plan.headers:
+        if not isinstance(name, str):
             result[name] = list(value) if isinstance(value, list | tuple) else value
             continue
+        key = canonical_name(name)
+        secret = scope.plan.secret_header(key)
         values = list(value) if isinstance(value, list | tuple) else [value]
-        new = [_header_value(key, v) if isinstance(v, str) else v for v in values]
-        if new != values:
-            found.append(f"header {name}")
-        result[name] = new if isinstance(value, list | tuple) else new[0]
+        new = [
+            _header_value(key, v, secret, scope, name) if isinstance(v, str) else v for v in values
+        ]
+        if secret and new != values:
+            scope.found.append(f"header {name}")
+        shown = scope.values_in_text(name, f"header name {name}")
+        result[shown] = new if isinstance(value, list | tuple) else new[0]
     return result
 
 
-def _header_value(key: str, value: str) -> str:
-    if key in _SCHEMED:
+def _header_value(key: str, value: str, secret: bool, scope: Scope, name: str) -> str:
+    if not secret:
+        if _CREDENTIAL.match(value) and carries(value.split(None, 1)[1]):
+            scope.found.append(f"header {name}")
+            return f"{value.split(None, 1)[0]} {placeholder('authorization')}"
+        return scrub_text(value, scope, f"header {name}")
+    if key in _SCHEMED or _CREDENTIAL.match(value):
         scheme, space, credential = value.strip().partition(" ")
-        if not space and scheme.lower() not in _SCHEME_WORDS:
+        if not space and scheme.lower() not in SCHEME_WORDS:
             scheme, credential = "", scheme
-        if not _secret(credential):
+        if not carries(credential):
             return value
-        return f"{scheme} {placeholder(key)}" if scheme else placeholder(key)
+        kind = key.replace("_", "-") if key in _SCHEMED else "authorization"
+        return f"{scheme} {placeholder(kind)}" if scheme else placeholder(kind)
     if key == "cookie":
         pairs = [p.strip() for p in value.split(";") if p.strip()]
         return "; ".join(map(_cookie_pair, pairs)) if any(map(_pair_secret, pairs)) else value
-    if key == "set-cookie":
-        first, semi, attributes = value.partition(";")
-        return _cookie_pair(first.strip()) + semi + attributes if _pair_secret(first) else value
-    return placeholder(key) if _secret(value) else value
+    if key == "set_cookie":  # every cookie's value, of several joined by commas too
+        return _SET_COOKIE.sub(_set_cookie_pair, value)
+    return placeholder(name.strip().lower()) if carries(value) else value
+
+
+_SET_COOKIE = re.compile(r"(?P<name>[^=;,\s]+)(?P<eq>\s*=\s*)(?P<value>[^;,]*)")
+_COOKIE_ATTRIBUTES = frozenset({"path", "domain", "expires", "max-age", "samesite", "priority"})
+
+
+def _set_cookie_pair(match: re.Match[str]) -> str:
+    if match["name"].lower() in _COOKIE_ATTRIBUTES or not carries(match["value"]):
+        return match[0]
+    return f"{match['name']}{match['eq']}{placeholder('cookie')}"
 
 
 def _cookie_pair(pair: str) -> str:
@@ -233,22 +324,24 @@ def _cookie_pair(pair: str) -> str:
 
 def _pair_secret(pair: str) -> bool:
     name, eq, value = pair.partition("=")
-    return _secret(value if eq else name)
+    return carries(value if eq else name)
 
 
 # ---------------------------------------------------------------- bodies
 
 
-def _scrub_payload(body: bytes, headers: Any, plan: Plan, found: Found) -> tuple[bytes, Any]:
+def _scrub_payload(body: bytes, headers: Any, scope: Scope) -> tuple[bytes, Any]:
     """A message body with its headers: a compressed body is scrubbed decoded and, if that
-    changed anything, stored decoded, without Content-Encoding and with a true length."""
+    changed anything, stored decoded, without Content-Encoding and with a true length; one
+    that expands beyond the limit is replaced whole."""
     if not isinstance(headers, Mapping):
-        return _scrub_body(body, "", plan, found), headers
+        return _scrub_body(body, "", scope), headers
     try:
         decoded = decode_body(body, header(headers, "content-encoding") or "")
-    except BodyTooLarge:  # a decompression bomb is left as it is
-        decoded = body
-    new = _scrub_body(decoded, header(headers, "content-type") or "", plan, found)
+        new = _scrub_body(decoded, header(headers, "content-type") or "", scope)
+    except BodyTooLarge:
+        scope.found.append("body (compressed beyond the inflate limit: not inspected)")
+        decoded, new = b"", BODY_PLACEHOLDERS["compressed"].encode()
     if new is decoded:
         return body, headers
     fixed: dict[str, Any] = {}
@@ -260,112 +353,6 @@ def _scrub_payload(body: bytes, headers: Any, plan: Plan, found: Found) -> tuple
             value = [str(len(new))] if isinstance(value, list | tuple) else str(len(new))
         fixed[name] = value
     return new, fixed
-
-
-def _scrub_body(body: bytes, content_type: str, plan: Plan, found: Found) -> bytes:
-    if not body:
-        return body
-    kind = content_type.lower()
-    if "x-www-form-urlencoded" in kind:
-        return _scrub_form(body, plan, found)
-    if "json" in kind:
-        return _scrub_json(body, plan, found)
-    if "xml" in kind or xmlsafe.looks_like_xml(body):
-        return _scrub_xml(body, plan, found)
-    if not kind:  # unlabelled: guess from the first byte
-        return (_scrub_json if body.lstrip()[:1] in b"{[" else _scrub_form)(body, plan, found)
-    return body
-
-
-def _scrub_form(body: bytes, plan: Plan, found: Found) -> bytes:
-    if not plan.form_hint.search(body):
-        return body
-    text = body.decode("latin-1")  # byte for byte, whatever the charset
-    new = _scrub_pairs(text, "&", plan.names, "body field", found)
-    return body if new == text else new.encode("latin-1")
-
-
-def _scrub_json(body: bytes, plan: Plan, found: Found) -> bytes:
-    if not plan.json_hint(body):
-        return body
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):
-        return body
-    before = len(found)
-    new = _scrub_json_value(data, "", "", plan, found)
-    if len(found) == before:
-        return body
-    return json.dumps(new, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def _scrub_json_value(value: Any, parent: str, path: str, plan: Plan, found: Found) -> Any:
-    if isinstance(value, list):
-        return [
-            _scrub_json_value(v, parent, f"{path}/{i}", plan, found) for i, v in enumerate(value)
-        ]
-    if not isinstance(value, dict):
-        return value
-    result = {}
-    for key, item in value.items():
-        name = key.lower()
-        if (name in plan.names or (parent, name) in plan.pairs) and _json_secret(item):
-            found.append(f"body {path}/{key}")
-            result[key] = placeholder(name)
-        else:
-            result[key] = _scrub_json_value(item, name, f"{path}/{key}", plan, found)
-    return result
-
-
-def _json_secret(value: Any) -> bool:
-    if isinstance(value, str):
-        return _secret(value)
-    if value is None or isinstance(value, bool):
-        return False
-    return not isinstance(value, list | dict) or bool(value)
-
-
-def _scrub_xml(body: bytes, plan: Plan, found: Found) -> bytes:
-    if not plan.xml_hint(body):
-        return body
-    try:
-        root = xmlsafe.parse(body)
-    except xmlsafe.XMLProblem:  # left as it is; the scanner still looks for <password>
-        found.extend(
-            f"body <{m[1].decode()}> (not well-formed XML)"
-            for m in plan.fallback.finditer(body)
-            if _secret(m[2].decode("utf-8", "replace"))
-        )
-        return body
-    targets = [e for e in root.iter() if _xml_secret(e, plan)]
-    chosen = set(targets)  # an element inside another secret goes with it
-    wiped = [e for e in targets if not any(a in chosen for a in e.iterancestors())]
-    for element in wiped:
-        names = [xmlsafe.local_name(a.tag) for a in element.iterancestors()][::-1]
-        found.append(f"body /{'/'.join([*names, xmlsafe.local_name(element.tag)])}")
-        for child in list(element):
-            element.remove(child)
-        element.text = placeholder(xmlsafe.local_name(element.tag))
-    if not wiped:
-        return body
-    prolog = _PROLOG.match(body)
-    start = prolog.group() if prolog else b""
-    encoding = root.getroottree().docinfo.encoding or "UTF-8"
-    tail = body[len(body.rstrip()) :]
-    out = etree.tostring(root, encoding=encoding, xml_declaration=False)
-    return start + (out.encode(encoding) if isinstance(out, str) else out) + tail
-
-
-_PROLOG = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?")
-
-
-def _xml_secret(element: etree._Element, plan: Plan) -> bool:
-    name = xmlsafe.local_name(element.tag).lower()
-    parent = element.getparent()
-    pair = (xmlsafe.local_name(parent.tag).lower() if parent is not None else "", name)
-    if name not in plan.names and pair not in plan.pairs:
-        return False
-    return len(element) > 0 or _secret(element.text or "")
 
 
 # ---------------------------------------------------------------- vcrpy request bodies

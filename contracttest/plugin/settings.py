@@ -86,6 +86,8 @@ class Settings:
     fail_on: str = "error"
     report: Path | None = None
     scrub_fields: tuple[str, ...] = ()
+    scrub_headers: tuple[str, ...] = ()
+    scrub_values: tuple[str, ...] = field(default=(), repr=False)  # never in a traceback
     scrub: bool = True
     given: frozenset[str] = field(default_factory=frozenset)  # options from the command line
     api_version: int | None = None  # --engine-api-version; None: the contract's
@@ -103,9 +105,19 @@ class Settings:
         return bool(self.contract) or self.records_remotely
 
     def scrub_config(self) -> ScrubConfig:
+        """What recording scrubs: the names given, and (in any encoding, anywhere) the values
+        given and the engine's password, with the user name in login forms and error answers."""
         from contracttest.scrub import ScrubConfig
 
-        return ScrubConfig(enabled=self.scrub).extended(fields=self.scrub_fields)
+        password = self.password
+        if password is None and self.engine and "@" in self.engine:
+            password = self.access().password  # given in the URL's userinfo
+        return ScrubConfig(enabled=self.scrub).extended(
+            fields=self.scrub_fields,
+            headers=self.scrub_headers,
+            values=[*self.scrub_values, *([password] if password else [])],
+            identities=[self.user] if self.user else [],
+        )
 
     def access(self, url: str | None = None) -> Access:
         """How to log in to ``url`` (default: ``engine``), as these settings say."""
@@ -170,6 +182,8 @@ def read_settings(config: pytest.Config) -> Settings:
         fail_on=values.get("contract_fail_on") or "error",
         report=Path(report) if report else None,
         scrub_fields=tuple(values.get("scrub_fields") or ()),
+        scrub_headers=tuple(values.get("scrub_headers") or ()),
+        scrub_values=tuple(_lines(values.get("scrub_values"))),
         given=frozenset(given),
     )
     if values.get("engine_api_version") is not None:  # 3 or 4, else one line before any test
@@ -182,11 +196,32 @@ def read_settings(config: pytest.Config) -> Settings:
         except BadVersion as exc:
             raise pytest.UsageError(f"contracttest: {exc}") from None
         settings = dataclasses.replace(settings, api_version=version)
-    if settings.scrub_fields:  # a bad name stops the run before anything records
-        from contracttest.errors import UsageError
-
-        try:
-            settings.scrub_config()
-        except UsageError as exc:
-            raise pytest.UsageError(f"contracttest: --scrub-field (scrub_fields): {exc}") from None
+    _check_scrubbing(settings)
     return settings
+
+
+def _lines(value: object) -> list[str]:
+    """A list option's values: the environment gives one text, one value a line."""
+    items = value.splitlines() if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        return []
+    return [str(item) for item in items if str(item).strip()]
+
+
+def _check_scrubbing(settings: Settings) -> None:
+    """A bad secret name or value stops the run, in one line, before anything records."""
+    if not (settings.scrub_fields or settings.scrub_headers or settings.scrub_values):
+        return
+    from contracttest.errors import UsageError
+    from contracttest.scrubconfig import ScrubConfig, checked_values
+
+    what = ""
+    try:
+        what = "--scrub-field (scrub_fields)"
+        ScrubConfig().extended(fields=settings.scrub_fields)
+        what = "--scrub-header (scrub_headers)"
+        ScrubConfig().extended(headers=settings.scrub_headers)
+        what = "--scrub-value (scrub_values, CONTRACTTEST_SCRUB_VALUES)"
+        checked_values(settings.scrub_values, "a value")
+    except UsageError as exc:
+        raise pytest.UsageError(f"contracttest: {what}: {exc}") from None
