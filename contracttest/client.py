@@ -446,5 +446,3 @@ def _bytes(body: str | bytes | Element | None) -> bytes:
     if isinstance(body, etree._Element):
         return etree.tostring(body, encoding="UTF-8")
     return body_bytes(body)
-
-

@@ -215,5 +215,3 @@ def _href(thing: Element | str) -> str:
         shown = thing if isinstance(thing, str) else f"<{thing.tag}>"
         raise UsageError(f"ovirt_cleanup: {shown} is not the href of an entity of the API")
     return href
-
-
