@@ -52,7 +52,7 @@ from contracttest.logins import authenticates, played_credential, replayed_crede
 from contracttest.matching import Key, Miss, nearest, request_key
 from contracttest.options import RECORD_MODES
 from contracttest.pin import atomic_write
-from contracttest.scrub import ScrubConfig, scrub_request, scrub_response
+from contracttest.scrub import ScrubConfig, scrub_request, scrub_response, scrub_uri
 from contracttest.yamlfile import dump_yaml, load_yaml, read_cassette_file
 
 METADATA_KEY = "contracttest"
@@ -322,7 +322,7 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
         return key
 
     def _miss(self, request: Any, key: Key) -> ReplayError:
-        target = request_target(request.uri)
+        target = request_target(scrub_uri(request.uri, self.scrub))  # shown as recorded
         asked = f"{key.method} {target}"
         if not self.existed:
             what = "is an empty file (0 bytes)" if self.empty else "does not exist"

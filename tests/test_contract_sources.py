@@ -247,6 +247,9 @@ def test_access_precedence_and_no_secret_in_repr() -> None:
     for access in (from_options, from_env, from_url):
         assert "pw" not in repr(access)
     assert public_url(url) == "https://engine.example.com/ovirt-engine/api"
+    # the plugin's settings (shown in pytest's tracebacks) hold the URL and the password
+    settings = Settings(engine=url, password="opt-pw")
+    assert "pw" not in repr(settings)
 
 
 def test_a_trickling_server_cannot_hold_a_fetch() -> None:

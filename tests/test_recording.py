@@ -172,6 +172,25 @@ def test_an_unmatched_request_names_the_nearest_and_what_differs(live: str, tmp_
     assert str(unmatched.value) + "\n" == _fixed("replay-unmatched.txt")
 
 
+@pytest.mark.parametrize("exists", [False, True], ids=["missing", "unmatched"])
+def test_a_replay_miss_never_shows_a_secret_of_the_live_request(
+    live: str, tmp_path: Path, exists: bool
+) -> None:
+    """The live request is shown as it would have been recorded: its URI's secrets scrubbed."""
+    path = tmp_path / "search.yaml"
+    if exists:
+        record(path, live, "all", _search)
+
+    def leaky(client: Client) -> None:
+        client.get("clusters", search="name=x", password="Hunter2-in-a-query")
+
+    with pytest.raises((MissingCassette, UnmatchedRequest)) as miss:
+        replay(path, leaky, login="basic")  # no SSO exchange first: the GET is the miss
+    assert "Hunter2-in-a-query" not in str(miss.value)
+    assert "GET /ovirt-engine/api/clusters" in str(miss.value)
+    assert "password=scrubbed-password" in str(miss.value)
+
+
 def test_record_mode_once_records_then_replays(live: str, tmp_path: Path) -> None:
     path = tmp_path / "once.yaml"
     first = record(path, live, "once", _search)

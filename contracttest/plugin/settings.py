@@ -73,7 +73,7 @@ class Settings:
     """Everything the plugin was told; override the ``contracttest_config`` fixture to
     change it for a suite (``dataclasses.replace(contracttest_config, ...)``)."""
 
-    engine: str | None = None
+    engine: str | None = field(default=None, repr=False)  # its userinfo may be a login
     user: str = DEFAULT_USER
     password: str | None = field(default=None, repr=False)  # never in a traceback
     ca_file: str | None = None
