@@ -99,6 +99,12 @@ OPTIONS = (
         metavar="XSD",
         aliases=("--schema",),
     ),
+    Option(
+        "--verify-against",
+        "run live against this engine (URL, or 'sandbox') and compare every answer with the "
+        "recorded one at the same place in the test's cassette; cassettes are never rewritten",
+        metavar="URL|sandbox",
+    ),
     Option("--contract-fail-on", "fail tests at: error (default) or warning", None, FAIL_ON),
     Option(
         "--contract-report", "write the violations and tallies as JSON", kind="path", metavar="PATH"

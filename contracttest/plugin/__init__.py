@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -258,6 +258,16 @@ def ovirt_engine(request: pytest.FixtureRequest, contracttest_config: Settings) 
     plan, in_use = prepared
     checker = in_use.checker(plan.skip)
     record = TestRecord(plan.display, checker, in_use, settings.fail_on, plan.skip, CassetteState())
+    observers: tuple[Callable[[Any, bool], None], ...] = ()
+    recorded_provenance: dict[str, str] | None = None
+    if settings.verify_against:
+        from contracttest.plugin.session import verifier_for
+
+        verifying = verifier_for(plan, in_use)
+        if isinstance(verifying, str):
+            pytest.fail(verifying, pytrace=False)
+        record.verifier, recorded_provenance = verifying
+        observers = (record.verifier.observe,)
     request.node.stash[_RECORD] = record
     if _BODY in request.node.stash:  # a rerun of the item starts afresh
         del request.node.stash[_BODY]
@@ -265,7 +275,7 @@ def ovirt_engine(request: pytest.FixtureRequest, contracttest_config: Settings) 
     with ExitStack() as stack:
         contracts = request.config.stash[_RUN].contracts
         cassette = open_cassette(
-            stack, request, settings, plan, record, contracts, (cleanup.observe,)
+            stack, request, settings, plan, record, contracts, (cleanup.observe, *observers)
         )
         request.node.stash[_CASSETTE] = cassette
         access = plan.access
@@ -275,6 +285,8 @@ def ovirt_engine(request: pytest.FixtureRequest, contracttest_config: Settings) 
             if recorded_at:
                 access = dataclasses.replace(access, url=recorded_at)
         provenance = None if plan.live else cassette.loaded_provenance  # the recording's
+        if recorded_provenance is not None:  # verifying: speak as the recording did
+            provenance = recorded_provenance
         contracts = request.config.stash[_RUN].contracts
         version = contracts.api_version(settings, in_use, provenance)
         client = access.client(keep=False, version=version)
@@ -379,6 +391,26 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             report.longrepr = text
         else:
             report.sections.append(("contract violations", text))
+    if record.verifier is not None:
+        _report_differences(record, report)
     if report.when == "teardown":
         report.contracttest = record.tallies()
     return report
+
+
+def _report_differences(record: TestRecord, report: pytest.TestReport) -> None:
+    """``--verify-against``: the differences found since the last report; a breaking one
+    fails the test, compatible ones are listed in its report."""
+    assert record.verifier is not None
+    new = record.verifier.unreported()
+    if not new:
+        return
+    from contracttest.compare import BREAKING
+    from contracttest.plugin.verifying import differences_text
+
+    text = differences_text(new, record.cassette)
+    if report.passed and any(found.kind == BREAKING for found in new):
+        report.outcome = "failed"
+        report.longrepr = text
+    else:
+        report.sections.append(("differences from the recording", text))

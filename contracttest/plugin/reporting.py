@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from contracttest.checker import Checker
     from contracttest.exchange import Exchange
+    from contracttest.plugin.verifying import Verifier
     from contracttest.rules import Violation
 
 
@@ -36,13 +37,14 @@ class TestRecord:
     reported: int = 0
     notes: list[str] = field(default_factory=list)
     direct: bool = False  # the sandbox's traffic with a client of the test's own
+    verifier: Verifier | None = None  # --verify-against: the recording compared with
 
     NO_SCHEMA = " (no schema: response.schema did not run; --contract-schema names one)"
 
     def observe(self, exchange: Exchange, recorded: bool) -> None:
         self.exchanges += 1
-        if self.direct:
-            pass  # no cassette: served by the sandbox to a client of the test's own
+        if self.direct or self.verifier is not None:
+            pass  # no cassette written: served to a client of the test's own, or verified
         elif recorded:
             self.recorded = True
         else:
@@ -62,7 +64,15 @@ class TestRecord:
             + ("" if self.contract.schema is not None else self.NO_SCHEMA),
             "violations": [shown(v).as_json() for v in self.violations],
             "notes": self.notes,
+            **self._verification(),
         }
+
+    def _verification(self) -> dict[str, Any]:
+        if self.verifier is None:
+            return {}
+        from contracttest.plugin.verifying import as_json
+
+        return {"verified": True, "differences": [as_json(f) for f in self.verifier.found]}
 
 
 @dataclass
@@ -79,6 +89,8 @@ class Totals:
     contracts: set[str] = field(default_factory=set)
     tests: int = 0
     served: int = 0  # of ``exchanges``: the sandbox's, with the tests' own clients
+    verified: int = 0  # cassettes verified live (--verify-against)
+    differences: list[dict[str, Any]] = field(default_factory=list)  # each with its test
 
     def add(self, nodeid: str, data: dict[str, Any]) -> None:
         self.tests += 1
@@ -94,6 +106,9 @@ class Totals:
             self.per_severity[violation["severity"]] += 1
             self.violations.append({"test": nodeid, **violation})
         self.notes.extend(str(note) for note in data.get("notes", []))
+        self.verified += bool(data.get("verified"))
+        for difference in data.get("differences", []):
+            self.differences.append({"test": nodeid, **difference})
 
 
 def violations_text(violations: list[Violation], cassette: str, fail_on: str) -> str:
@@ -131,7 +146,29 @@ def summary_lines(totals: Totals) -> list[str]:
         width = max(len(rule) for rule in totals.per_rule)
         for rule, n in sorted(totals.per_rule.items(), key=lambda item: (-item[1], item[0])):
             lines.append(f"  {rule.ljust(width)}  {n}")
+    if totals.verified:
+        lines.extend(difference_lines(totals))
     lines.extend(f"note: {note}" for note in dict.fromkeys(totals.notes))
+    return lines
+
+
+def difference_lines(totals: Totals) -> list[str]:
+    """The differences from the recordings, per test (``--verify-against``)."""
+    breaking = sum(1 for d in totals.differences if d["kind"] == "breaking")
+    lines = [
+        f"{totals.verified} cassettes verified live: {breaking} breaking, "
+        f"{len(totals.differences) - breaking} compatible difference(s)"
+    ]
+    tests: dict[str, list[dict[str, Any]]] = {}
+    for difference in totals.differences:
+        tests.setdefault(difference["test"], []).append(difference)
+    for test, found in tests.items():
+        lines.append(f"  {test}:")
+        for d in found:
+            lines.append(
+                f"    [{d['kind']}] #{d['index']} {d['method']} {d['uri']} {d['xpath']}: "
+                f"{d['message']}"
+            )
     return lines
 
 
@@ -154,4 +191,7 @@ def write_report(path: Path, totals: Totals) -> None:
         "violations": totals.violations,
         "notes": list(dict.fromkeys(totals.notes)),
     }
+    if totals.verified:
+        document["verified"] = totals.verified
+        document["differences"] = totals.differences
     atomic_write(path, (json.dumps(document, indent=2) + "\n").encode())

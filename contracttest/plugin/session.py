@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from contracttest.client import Access
     from contracttest.exchange import Exchange
     from contracttest.plugin.sandbox import Sandbox
+    from contracttest.plugin.verifying import Verifier
     from contracttest.recording import Observer, RecordingCassette
 
 REPLAY_URL = "https://engine.invalid/ovirt-engine/api"
@@ -52,13 +53,21 @@ def prepare(
     mode = settings.record_mode
     exists = path.is_file() and path.stat().st_size > 0
     live = mode in ("all", "rewrite", "new_episodes") or (mode == "once" and not exists)
+    verifying = bool(settings.verify_against)
+    if verifying:
+        if not exists:
+            shown = display(path, request.config.rootpath)
+            return f"contracttest: {shown}: no cassette, nothing to verify against"
+        live = True
     access = dataclasses.replace(
         settings.access(REPLAY_URL), password=settings.password or "replayed"
     )
     problem = ""
     try:
         resolve_rules((), sorted(skip))
-        if live:
+        if verifying:
+            access = verified_engine(request, settings)  # never pinned: nothing is written
+        elif live:
             access = live_engine(request, settings)
             contracts.pin(settings, access)
         in_use = contracts.for_settings(settings)
@@ -88,7 +97,8 @@ def open_cassette(
     from contracttest.errors import ContractTestError
     from contracttest.recording import RecordingCassette, network_blocked
 
-    mode = settings.record_mode
+    # Verifying records into memory only: ``finish`` drops what it holds.
+    mode = "all" if settings.verify_against else settings.record_mode
     if not plan.live:
         stack.enter_context(network_blocked(f"record mode {mode} replays {plan.display}"))
     provenance = contracts.provenance(settings, record.contract)
@@ -141,6 +151,10 @@ def finish(
     was interrupted never does."""
     from contracttest.errors import CassetteError
 
+    if record.verifier is not None:  # --verify-against: the cassette is never rewritten
+        record.verifier.finish()
+        cassette.pending = None
+        return
     if cassette.pending is None:
         return
     failed = outcome == "failed" or (outcome in COMPLETE and not torn_down)
@@ -217,3 +231,38 @@ def live_engine(request: pytest.FixtureRequest, settings: Settings) -> Access:
             pytrace=False,
         )
     return access
+
+
+def verified_engine(request: pytest.FixtureRequest, settings: Settings) -> Access:
+    """How to reach the engine ``--verify-against`` names: the sandbox, or a URL logged in
+    to with the ``--engine-*`` options."""
+    against = settings.verify_against or ""
+    if against == SANDBOX:
+        box: Sandbox = request.getfixturevalue("ovirt_sandbox")
+        return dataclasses.replace(settings.access(box.url), password=box.password)
+    access = settings.access(against)
+    if access.password is None:
+        pytest.fail(
+            "contracttest: --verify-against an engine needs --engine-password (or OVIRT_PASSWORD)",
+            pytrace=False,
+        )
+    return access
+
+
+def verifier_for(plan: Plan, in_use: ContractInUse) -> tuple[Verifier, dict[str, str]] | str:
+    """The test's recorded exchanges to verify the live run against, and the recording's
+    provenance; or the one-line problem with its cassette."""
+    from contracttest.cassette import cassette_from_data
+    from contracttest.errors import ContractTestError
+    from contracttest.plugin.verifying import Verifier
+    from contracttest.recording import METADATA_KEY
+    from contracttest.yamlfile import load_yaml, read_cassette_file
+
+    try:
+        data = load_yaml(read_cassette_file(str(plan.path), plan.display), plan.display)
+        recorded = cassette_from_data(data, plan.display)
+    except ContractTestError as exc:
+        return f"contracttest: {exc}"
+    ours = data.get(METADATA_KEY) if isinstance(data, dict) else None
+    provenance = {str(k): str(v) for k, v in ours.items()} if isinstance(ours, dict) else {}
+    return Verifier.of(plan.display, recorded.exchanges, in_use.schema), provenance

@@ -91,6 +91,8 @@ class Settings:
     scrub: bool = True
     given: frozenset[str] = field(default_factory=frozenset)  # options from the command line
     api_version: int | None = None  # --engine-api-version; None: the contract's
+    #: --verify-against: the engine (URL, or ``sandbox``) a run verifies its cassettes on.
+    verify_against: str | None = field(default=None, repr=False)  # its userinfo may be a login
 
     @property
     def records_remotely(self) -> bool:
@@ -185,6 +187,7 @@ def read_settings(config: pytest.Config) -> Settings:
         scrub_headers=tuple(values.get("scrub_headers") or ()),
         scrub_values=tuple(_lines(values.get("scrub_values"))),
         given=frozenset(given),
+        verify_against=values.get("verify_against"),
     )
     if values.get("engine_api_version") is not None:  # 3 or 4, else one line before any test
         from contracttest.client import api_version
