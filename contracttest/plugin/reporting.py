@@ -126,10 +126,16 @@ def violations_text(violations: list[Violation], cassette: str, fail_on: str) ->
 
 
 def summary_lines(totals: Totals) -> list[str]:
-    recorded, replayed = totals.cassettes_recorded, totals.cassettes_replayed
+    recorded, replayed, verified = (
+        totals.cassettes_recorded,
+        totals.cassettes_replayed,
+        totals.verified,
+    )
+    live = f", {verified} verified live" if verified else ""
     lines = [
-        f"{totals.exchanges - totals.served} exchanges checked in {recorded + replayed} "
-        f"cassettes ({recorded} recorded, {replayed} replayed)"
+        f"{totals.exchanges - totals.served} exchanges checked in "
+        f"{recorded + replayed + verified} cassettes ({recorded} recorded, {replayed} "
+        f"replayed{live})"
     ]
     if totals.served:
         lines.append(f"{totals.served} exchanges the sandbox served to the tests' own clients")
@@ -154,6 +160,8 @@ def summary_lines(totals: Totals) -> list[str]:
 
 def difference_lines(totals: Totals) -> list[str]:
     """The differences from the recordings, per test (``--verify-against``)."""
+    from contracttest.exchange import request_target
+
     breaking = sum(1 for d in totals.differences if d["kind"] == "breaking")
     lines = [
         f"{totals.verified} cassettes verified live: {breaking} breaking, "
@@ -166,7 +174,8 @@ def difference_lines(totals: Totals) -> list[str]:
         lines.append(f"  {test}:")
         for d in found:
             lines.append(
-                f"    [{d['kind']}] #{d['index']} {d['method']} {d['uri']} {d['xpath']}: "
+                f"    [{d['kind']}] #{d['index']} {d['method']} {request_target(d['uri'])} "
+                f"{d['xpath']}: "
                 f"{d['message']}"
             )
     return lines
