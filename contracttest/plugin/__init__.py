@@ -372,45 +372,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     record = item.stash.get(_RECORD, None)
     if record is None:
         return report
-    from contracttest.errors import CassetteError
-    from contracttest.plugin.cleanup import CleanupError
-    from contracttest.plugin.reporting import violations_text
-    from contracttest.recording import ReplayError
+    from contracttest.plugin.reporting import shape_report
 
-    explained = (ReplayError, CleanupError, CassetteError)
-    if call.excinfo is not None and call.excinfo.errisinstance(explained):
-        report.longrepr = str(call.excinfo.value)
-    new = record.violations[record.reported :]
-    record.reported = len(record.violations)
-    if new:
-        threshold = 2 if record.fail_on == "error" else 1
-        failing = [v for v in new if v.severity.rank >= threshold]
-        text = violations_text(new, record.cassette, record.fail_on)
-        if failing and report.passed:
-            report.outcome = "failed"
-            report.longrepr = text
-        else:
-            report.sections.append(("contract violations", text))
-    if record.verifier is not None:
-        _report_differences(record, report)
-    if report.when == "teardown":
-        report.contracttest = record.tallies()
+    shape_report(record, report, call)
     return report
-
-
-def _report_differences(record: TestRecord, report: pytest.TestReport) -> None:
-    """``--verify-against``: the differences found since the last report; a breaking one
-    fails the test, compatible ones are listed in its report."""
-    assert record.verifier is not None
-    new = record.verifier.unreported()
-    if not new:
-        return
-    from contracttest.compare import BREAKING
-    from contracttest.plugin.verifying import differences_text
-
-    text = differences_text(new, record.cassette)
-    if report.passed and any(found.kind == BREAKING for found in new):
-        report.outcome = "failed"
-        report.longrepr = text
-    else:
-        report.sections.append(("differences from the recording", text))

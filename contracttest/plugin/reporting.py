@@ -14,6 +14,8 @@ from contracttest.plugin.contracts import ContractInUse
 if TYPE_CHECKING:
     from pathlib import Path
 
+    import pytest
+
     from contracttest.checker import Checker
     from contracttest.exchange import Exchange
     from contracttest.plugin.verifying import Verifier
@@ -204,3 +206,49 @@ def write_report(path: Path, totals: Totals) -> None:
         document["verified"] = totals.verified
         document["differences"] = totals.differences
     atomic_write(path, (json.dumps(document, indent=2) + "\n").encode())
+
+
+def shape_report(
+    record: TestRecord, report: pytest.TestReport, call: pytest.CallInfo[None]
+) -> None:
+    """What the plugin makes of a test's report: an explained error in its one line, the new
+    violations (failing the test at ``fail_on``), the differences ``--verify-against`` found
+    (a breaking one fails it), and at teardown the tallies the controller sums."""
+    from contracttest.errors import CassetteError
+    from contracttest.plugin.cleanup import CleanupError
+    from contracttest.recording import ReplayError
+
+    explained = (ReplayError, CleanupError, CassetteError)
+    if call.excinfo is not None and call.excinfo.errisinstance(explained):
+        report.longrepr = str(call.excinfo.value)
+    new = record.violations[record.reported :]
+    record.reported = len(record.violations)
+    if new:
+        threshold = 2 if record.fail_on == "error" else 1
+        failing = [v for v in new if v.severity.rank >= threshold]
+        _say(
+            report,
+            violations_text(new, record.cassette, record.fail_on),
+            bool(failing),
+            "contract violations",
+        )
+    if record.verifier is not None:
+        found = record.verifier.unreported()
+        if found:
+            from contracttest.compare import BREAKING
+            from contracttest.plugin.verifying import differences_text
+
+            breaking = any(one.kind == BREAKING for one in found)
+            text = differences_text(found, record.cassette)
+            _say(report, text, breaking, "differences from the recording")
+    if report.when == "teardown":
+        report.contracttest = record.tallies()  # type: ignore[attr-defined]  # travels to xdist
+
+
+def _say(report: pytest.TestReport, text: str, failing: bool, section: str) -> None:
+    """Fail a passing test with ``text``, or add it to the report as a section."""
+    if failing and report.passed:
+        report.outcome = "failed"
+        report.longrepr = text
+    else:
+        report.sections.append((section, text))
