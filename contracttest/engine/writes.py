@@ -260,7 +260,7 @@ class Writes:
         finder = self.ops.finder(call.principal)
         doc.resolve_references(root, step.kind.entity_type, self.model, finder)
         stored = parse(step.row.doc)
-        doc.merge(stored, root)
+        doc.merge(stored, root, step.kind.entity_type, self.model)
         name = doc.name_of(stored)
         if (
             step.kind.top_level
