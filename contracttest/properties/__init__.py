@@ -19,12 +19,14 @@ from __future__ import annotations
 
 from contracttest.properties.ledger import Ledger
 from contracttest.properties.lifecycle import LIFECYCLES, LifeCycle, Transition
-from contracttest.properties.machine import CrudMachine, Known, machine_for
+from contracttest.properties.machine import CrudMachine
+from contracttest.properties.model import Known
 from contracttest.properties.promises import FAILURES, PROMISES, BrokenPromise
 from contracttest.properties.runner import (
     FAST,
     CrudOutcome,
     crud_collections,
+    machine_for,
     replay_settings,
     run_collection,
     run_crud,

@@ -17,7 +17,7 @@ compared by the id of the entity it named. Subclass the machine to add rules of 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any, ClassVar, NoReturn
 
 from hypothesis import strategies as st
@@ -31,36 +31,21 @@ from hypothesis.stateful import (
 )
 
 from contracttest.client import Reply
-from contracttest.parameters import closest_gap
 from contracttest.properties.calls import CallLog
+from contracttest.properties.drawing import short_name
 from contracttest.properties.ledger import Ledger
+from contracttest.properties.model import Known, applied, check_expression, id_of, listed
 from contracttest.properties.promises import broken
+from contracttest.properties.refusals import REFUSALS
 from contracttest.properties.shapes import Collection
-from contracttest.properties.strategies import short_name
 from contracttest.properties.suite import CrudRun
 from contracttest.properties.values import (
-    Field,
+    Mismatch,
     Path,
     Representation,
-    base_of,
-    is_enumeration,
     mismatches,
-    split_step,
     status_of,
 )
-
-_NOT_A = {"boolean": "maybe", "dateTime": "yesterday", "date": "someday"}
-
-
-@dataclass
-class Known:
-    """The model of one entity: what should be true of it."""
-
-    id: str
-    path: str
-    name: str | None
-    fields: dict[Path, Field] = field(default_factory=dict)
-    status: str | None = None
 
 
 class CrudMachine(RuleBasedStateMachine):
@@ -114,6 +99,19 @@ class CrudMachine(RuleBasedStateMachine):
             f"  calls (the last one broke the promise):\n{lines}\n  reproduce with:\n{indented}"
         )
         raise broken(promise, detail, report)
+
+    def unshown(
+        self, promise: str, where: str, wrong: list[Mismatch], sent: set[Path] | None = None
+    ) -> None:
+        """Fail ``promise`` when a read-back did not show what was sent (an update's fields
+        told apart: ``sent`` now, or ``kept`` from before)."""
+        if not wrong:
+            return
+        if sent is None:
+            words = [m.describe() for m in wrong]
+        else:
+            words = [("sent " if m.field.slot in sent else "kept ") + m.describe() for m in wrong]
+        self.fail(promise, f"{where}: {'; '.join(words)}", check_expression(wrong[0]))
 
     def checked(self, promise: str) -> None:
         self.run.checked[promise] += 1
@@ -193,9 +191,7 @@ class CrudMachine(RuleBasedStateMachine):
         assert read.root is not None
         self.checked("crud.add-keeps-fields")
         wrong = mismatches(self.run.schema, body.fields, read.root)
-        if wrong:
-            self.fail("crud.add-keeps-fields", f"GET {path} after the add: "
-                      + "; ".join(m.describe() for m in wrong), _check(wrong[0]))  # fmt: skip
+        self.unshown("crud.add-keeps-fields", f"GET {path} after the add", wrong)
         kept = {f.slot: f for f in body.fields if f.checked}
         self.model[new_id] = Known(new_id, path, name, kept, status_of(read.root))
         return new_id
@@ -219,17 +215,17 @@ class CrudMachine(RuleBasedStateMachine):
         known = self.model[entity]
         self.checked("crud.listed")
         listing = self.call("GET", self.base, expected=(200,))
-        listed = _ids(listing)
-        if entity not in listed:
+        entities = listed(listing)
+        if entity not in entities:
             self.fail("crud.listed", f"GET {self.base} does not list {self.var(known)}")
         if self.collection.searchable and known.name:
             found = self.call("GET", self.base, query=(("search", f"name={known.name}"),))
-            if entity not in _ids(found):
+            if entity not in listed(found):
                 self.fail("crud.listed", f"GET {self.base}?search=name={known.name} does not "
                           f"find {self.var(known)}")  # fmt: skip
-        href = listed[entity].get("href")
+        href = entities[entity].get("href")
         followed = self.call("GET", self.run.relative(href)) if href else None
-        if followed is None or followed.status != 200 or _id(followed) != entity:
+        if followed is None or followed.status != 200 or id_of(followed) != entity:
             status = followed.status if followed is not None else "no href"
             self.fail("crud.listed", f"the href of {self.var(known)} in the listing answered "
                       f"{status}; expected 200 with the entity")  # fmt: skip
@@ -269,11 +265,8 @@ class CrudMachine(RuleBasedStateMachine):
             self.fail("crud.update-changes-only-sent", f"GET {known.path} after the update "
                       f"answered {read.status}")  # fmt: skip
         wrong = mismatches(self.run.schema, tuple(fields.values()), read.root)
-        if wrong:
-            sent = {f.slot for f in body.fields}
-            words = [("sent " if m.field.slot in sent else "kept ") + m.describe() for m in wrong]
-            self.fail("crud.update-changes-only-sent", f"GET {known.path} after the update: "
-                      + "; ".join(words), _check(wrong[0]))  # fmt: skip
+        where = f"GET {known.path} after the update"
+        self.unshown("crud.update-changes-only-sent", where, wrong, {f.slot for f in body.fields})
         known.fields = fields
         known.name = name or known.name
 
@@ -300,11 +293,11 @@ class CrudMachine(RuleBasedStateMachine):
         if gone.status != 404:
             self.fail("crud.delete-is-gone", f"GET {known.path} after DELETE answered "
                       f"{gone.status}; expected 404")  # fmt: skip
-        if entity in _ids(self.call("GET", self.base)):
+        if entity in listed(self.call("GET", self.base)):
             self.fail("crud.delete-is-gone", f"GET {self.base} still lists {self.var(known)}")
         if self.collection.searchable and known.name:
             found = self.call("GET", self.base, query=(("search", f"name={known.name}"),))
-            if entity in _ids(found):
+            if entity in listed(found):
                 self.fail("crud.delete-is-gone", f"search=name={known.name} still finds "
                           f"{self.var(known)}")  # fmt: skip
         if self.collection.subcollections:
@@ -371,9 +364,8 @@ class CrudMachine(RuleBasedStateMachine):
             return
         self.checked("crud.action-keeps-initialization")
         wrong = mismatches(self.run.schema, given, read.root)
-        if wrong:
-            self.fail("crud.action-keeps-initialization", f"GET {known.path} after the action: "
-                      + "; ".join(m.describe() for m in wrong), _check(wrong[0]))  # fmt: skip
+        where = f"GET {known.path} after the action"
+        self.unshown("crud.action-keeps-initialization", where, wrong)
         known.fields = applied(known.fields, given)
 
     # -- what must be refused ------------------------------------------------------------
@@ -383,166 +375,5 @@ class CrudMachine(RuleBasedStateMachine):
     def refuse(self, data: st.DataObject) -> None:
         """Send what the engine must refuse (one rule, so the negative tests take no more
         of an example than one CRUD rule does)."""
-        kinds = {
-            "required-parameter": self.leave_out_required,
-            "invalid-value": self.give_invalid_value,
-            "unknown-id": self.ask_unknown_id,
-            "no-credentials": self.ask_without_credentials,
-        }
-        kinds[data.draw(st.sampled_from(tuple(kinds)), label="refusal")](data)
-
-    def leave_out_required(self, data: st.DataObject) -> None:
-        body = data.draw(self.add_bodies, label="add")
-        add = self.collection.add
-        if body.parameter_set is None or not add.parameter_sets or self.taken(self.name_in(body)):
-            return  # (a duplicate name may be refused first)
-        sent = {f.parameter for f in body.fields}
-        required = [
-            p.name for p in add.parameter_sets[body.parameter_set].required if p.name in sent
-        ]
-        if not required:
-            return
-        left_out = data.draw(st.sampled_from(required), label="left out")
-        partial = body.without(left_out)
-        _, lacking = closest_gap(partial.element(), add.parameter_sets)
-        if not lacking:
-            return  # what is left satisfies another parameter set
-        self.checked("negative.required-parameter")
-        reply = self._refused(partial, "negative.required-parameter", f"without {left_out}")
-        detail = (reply.fault or ("", ""))[1]
-        names = {name.split(" ")[0].partition(".")[2] or name for name in lacking}
-        if not any(name in detail for name in names):
-            self.fail("negative.required-parameter", f"POST {self.base} without {left_out}: the "
-                      f"fault's detail {detail!r} names none of {sorted(names)}")  # fmt: skip
-
-    def give_invalid_value(self, data: st.DataObject) -> None:
-        body = data.draw(self.add_bodies, label="add")
-        if self.taken(self.name_in(body)):
-            return  # a duplicate name may be refused first
-        schema = self.run.schema
-        typed = [
-            f for f in body.fields
-            if f.checked and f.refers is None and schema.value_check(f.type) is not None
-        ]  # fmt: skip
-        if not typed:
-            return
-        chosen = data.draw(st.sampled_from(typed), label="made invalid")
-        kind = _base(schema, chosen.type)
-        bad = _NOT_A.get(kind, f"not-a-{kind}")
-        check = schema.value_check(chosen.type)
-        if check is None or check(bad) is None:
-            return
-        self.checked("negative.invalid-value")
-        self._refused(body.replaced(chosen, replace(chosen, value=bad)), "negative.invalid-value",
-                      f"with {chosen.shown()}={bad!r} ({chosen.type})")  # fmt: skip
-
-    def _refused(self, body: Representation, promise: str, what: str) -> Reply:
-        reply = self.call("POST", self.base, body.xml, expected=(400,), expect="201-created")
-        created = reply.root.get("id") if reply.root is not None else None
-        if reply.status in (200, 201, 202) and created:
-            self.ledger.created(f"{self.base}/{created}")
-        if reply.status != 400:
-            self.fail(promise, f"POST {self.base} {what} answered {reply.status}; expected 400")
-        return reply
-
-    def ask_unknown_id(self, data: st.DataObject) -> None:
-        missing = f"{self.base}/{data.draw(st.uuids(), label='id')}"
-        methods = ["GET", "DELETE"] + (["PUT"] if self.collection.update is not None else [])
-        method = data.draw(st.sampled_from(methods), label="method")
-        body = f"<{self.collection.element}/>".encode() if method == "PUT" else None
-        self.checked("negative.unknown-id")
-        reply = self.call(method, missing, body, expected=(404,))
-        if reply.status != 404:
-            self.fail("negative.unknown-id", f"{method} {missing} answered {reply.status}; "
-                      "expected 404")  # fmt: skip
-
-    def ask_without_credentials(self, data: st.DataObject) -> None:
-        self.checked("negative.no-credentials")
-        reply = self.call("GET", self.base, expected=(401,), credentials=False)
-        if reply.status != 401:
-            self.fail("negative.no-credentials", f"GET {self.base} without credentials "
-                      f"answered {reply.status}; expected 401")  # fmt: skip
-
-
-def applied(fields: dict[Path, Field], sent: tuple[Field, ...]) -> dict[Path, Field]:
-    """The model's fields after a write sent ``sent``: each sent field replaces its slot; a
-    list sent replaces the whole list, a reference everything under its element."""
-    new = dict(fields)
-    checked = [f for f in sent if f.checked]
-    replaced: set[Path] = set()
-    for leaf in checked:
-        for i, step in enumerate(leaf.slot):
-            if split_step(step)[1] > 1 or "[" in step:
-                replaced.add((*leaf.slot[:i], split_step(step)[0]))
-                break
-        if leaf.refers is not None:
-            replaced.add(leaf.slot)
-    for slot in list(new):
-        for root in replaced:
-            head = len(root) - 1
-            if (
-                len(slot) > head
-                and slot[:head] == root[:head]
-                and split_step(slot[head])[0] == root[head]
-            ):
-                del new[slot]
-                break
-    for leaf in checked:
-        new[leaf.slot] = leaf
-    return new
-
-
-def _ids(reply: Reply) -> dict[str, Any]:
-    if reply.root is None:
-        return {}
-    found: dict[str, Any] = {}
-    for child in reply.root:
-        entity_id = child.get("id") if isinstance(child.tag, str) else None
-        if entity_id:
-            found[entity_id] = child
-    return found
-
-
-def _id(reply: Reply) -> str | None:
-    return reply.root.get("id") if reply.root is not None else None
-
-
-def _base(schema: Any, type_name: str) -> str:
-    if is_enumeration(schema, type_name):
-        return "enumeration"
-    return base_of(schema, type_name).removeprefix("xs:")
-
-
-def _check(mismatch: Any) -> str:
-    """The assertion a reproduction ends with, for the first field found wrong."""
-    leaf: Field = mismatch.field
-    if leaf.refers is not None:
-        return f'reply.root.find({"/".join(leaf.slot)!r}).get("id") == {leaf.refers.id!r}'
-    *holder, last = leaf.path
-    if last.startswith("@"):
-        where = f"reply.root.find({'/'.join(holder)!r})" if holder else "reply.root"
-        return f"{where}.get({last[1:]!r}) == {leaf.value!r}"
-    return f"reply.root.findtext({'/'.join(leaf.path)!r}) == {leaf.value!r}"
-
-
-def machine_for(
-    run: CrudRun, collection: str, base: type[CrudMachine] = CrudMachine
-) -> type[CrudMachine]:
-    """The machine of ``collection`` (``"vms"``, ``"vms/nics"``) for ``run``; ``base`` is a
-    subclass of ``CrudMachine`` with rules of a suite's own."""
-    spec = run.surface.collections.get(collection)
-    if spec is None:
-        known = ", ".join(sorted(run.surface.collections))
-        from contracttest.errors import UsageError
-
-        raise UsageError(f"no collection {collection!r} to drive in this contract; known: {known}")
-    foreign = frozenset(e.name for e in run.provider._list(_listing_path(run, spec)) if e.name)
-    name = "Crud_" + collection.replace("/", "_")
-    return type(name, (base,), {"run": run, "collection": spec, "foreign_names": foreign})
-
-
-def _listing_path(run: CrudRun, spec: Collection) -> str:
-    if spec.owner is None:
-        return spec.name
-    owner = run.provider.owner(spec)
-    return f"{owner.path}/{spec.template[-1]}"
+        kind = data.draw(st.sampled_from(tuple(REFUSALS)), label="refusal")
+        REFUSALS[kind](self, data)

@@ -19,7 +19,9 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis.stateful import run_state_machine_as_test
 
 from contracttest.api import Engine
-from contracttest.properties.machine import CrudMachine, machine_for
+from contracttest.errors import UsageError
+from contracttest.properties.machine import CrudMachine
+from contracttest.properties.shapes import Collection
 from contracttest.properties.suite import CrudConfig, CrudRun
 from contracttest.rsdl import Contract
 from contracttest.schema import Schema
@@ -70,7 +72,7 @@ def crud_collections(
     contract: Contract, schema: Schema, config: CrudConfig | None = None
 ) -> list[str]:
     """The collections a CRUD machine can drive in this contract, less ``config.exclude``."""
-    from contracttest.properties.strategies import surface_of
+    from contracttest.properties.drawing import surface_of
 
     excluded = config.exclude if config is not None else frozenset()
     return [name for name in surface_of(contract, schema).collections if name not in excluded]
@@ -126,3 +128,24 @@ def _shown(profile: settings) -> dict[str, Any]:
         "stateful_step_count": profile.stateful_step_count,
         "derandomize": profile.derandomize,
     }
+
+
+def machine_for(
+    run: CrudRun, collection: str, base: type[CrudMachine] = CrudMachine
+) -> type[CrudMachine]:
+    """The machine of ``collection`` (``"vms"``, ``"vms/nics"``) for ``run``; ``base`` is a
+    subclass of ``CrudMachine`` with rules of a suite's own."""
+    spec = run.surface.collections.get(collection)
+    if spec is None:
+        known = ", ".join(sorted(run.surface.collections))
+        raise UsageError(f"no collection {collection!r} to drive in this contract; known: {known}")
+    foreign = frozenset(e.name for e in run.provider._list(_listing_path(run, spec)) if e.name)
+    name = "Crud_" + collection.replace("/", "_")
+    return type(name, (base,), {"run": run, "collection": spec, "foreign_names": foreign})
+
+
+def _listing_path(run: CrudRun, spec: Collection) -> str:
+    if spec.owner is None:
+        return spec.name
+    owner = run.provider.owner(spec)
+    return f"{owner.path}/{spec.template[-1]}"
