@@ -139,7 +139,7 @@ def machine_for(
     if spec is None:
         known = ", ".join(sorted(run.surface.collections))
         raise UsageError(f"no collection {collection!r} to drive in this contract; known: {known}")
-    foreign = frozenset(e.name for e in run.provider._list(_listing_path(run, spec)) if e.name)
+    foreign = frozenset(e.name for e in run.provider.listing(_listing_path(run, spec)) if e.name)
     name = "Crud_" + collection.replace("/", "_")
     return type(name, (base,), {"run": run, "collection": spec, "foreign_names": foreign})
 

@@ -216,7 +216,7 @@ class Provider:
     def __call__(self, collection: str, required: bool) -> Sequence[Entity]:
         found = self.known.get(collection)
         if found is None:
-            found = self.known[collection] = self._list(collection)
+            found = self.known[collection] = self.listing(collection)
         usable = [e for e in found if e.id not in self.run.example_ids]
         if not usable and required:
             made = self.make(collection)
@@ -235,7 +235,8 @@ class Provider:
             self.owners[collection.owner] = found
         return found
 
-    def _list(self, collection: str) -> list[Entity]:
+    def listing(self, collection: str) -> list[Entity]:
+        """The entities a collection lists now (id, name, path)."""
         reply = self.run.engine.client.request("GET", collection)
         if reply.status != 200 or reply.root is None:
             return []
