@@ -16,7 +16,11 @@ with status 2; a test fails with it and no traceback.
     ├── EngineError (api)           an error status from the engine, with its <fault>
     ├── ReplayError (recording)     a request a replay cannot answer
     ├── UnknownRule (checker)       a rule id that is not in the catalogue (also ValueError)
-    └── XMLProblem (xmlsafe)        a body that is not safe, well-formed XML (also ValueError)
+    ├── XMLProblem (xmlsafe)        a body that is not safe, well-formed XML (also ValueError)
+    ├── BrokenPromise (properties)  a promise an engine broke (also AssertionError), one
+    │                               subclass per promise name
+    ├── Unsatisfiable (properties)  a link none of whose parameter sets can be satisfied
+    └── SetupError (properties)     what a CRUD run needed to prepare could not be made
 
 The embedded engine's own control flow (a fault to answer, a refused login, a request the
 HTTP layer refuses) derives from the root too, and never leaves the engine.

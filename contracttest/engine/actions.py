@@ -80,7 +80,7 @@ class Actions:
         if initialization is not None:
             holder = etree.Element("holder")
             holder.append(copy.deepcopy(initialization))
-            doc.merge(stored, holder)
+            doc.merge(stored, holder, kind.entity_type, self.model)
             changed = True
         if changed:
             self.store.update(row.collection, row.id, doc.compact(stored), row.name)

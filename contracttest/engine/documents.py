@@ -102,9 +102,19 @@ def drop_unknown(element: Element, type_name: str, model: EngineModel, depth: in
 
 
 def check_values(element: Element, type_name: str, model: EngineModel, depth: int = 0) -> None:
-    """400 "Invalid value" for the first text outside its XSD type."""
+    """400 "Invalid value" for the first text (or attribute) outside its XSD type."""
     if depth > 40:
         return
+    complex_type = model.complex_type(type_name)
+    attributes = complex_type.attributes if complex_type is not None else {}
+    for key, raw in element.attrib.items():
+        name, value = str(key), str(raw)
+        attribute = attributes.get(name)
+        check = model.schema.value_check(attribute.type) if attribute is not None else None
+        if attribute is not None and check is not None and check(value) is not None:
+            tag = element.tag if isinstance(element.tag, str) else ""
+            detail = f"'{value.strip()}' is not a valid {attribute.type} for <{tag} {name}>"
+            raise Fault(400, "Invalid value", detail)
     for child, child_type in model.typed_children(element, type_name):
         if child_type in model.schema.complex_types:
             check_values(child, child_type, model, depth + 1)
@@ -125,15 +135,23 @@ def check_values(element: Element, type_name: str, model: EngineModel, depth: in
 
 
 def resolve_references(
-    element: Element, type_name: str, model: EngineModel, lookup: Lookup
+    element: Element, type_name: str, model: EngineModel, lookup: Lookup, depth: int = 0
 ) -> None:
-    """Turn ``<cluster><name>Default</name></cluster>`` into ``<cluster id=".."/>``.
+    """Turn ``<cluster><name>Default</name></cluster>`` into ``<cluster id=".."/>``, at any
+    depth (``<placement_policy><hosts><host><name>``).
 
     A reference is a child whose type is held by a top-level collection (or a list of
     them); one with neither id nor name is a value, not a reference, and is kept.
     """
-    for reference, kind in list(model.references(element, type_name)):
+    references = list(model.references(element, type_name))
+    for reference, kind in references:
         _resolve(reference, kind, lookup)
+    if depth > 40:
+        return
+    resolved = {id(reference) for reference, _ in references}
+    for child, child_type in model.typed_children(element, type_name):
+        if id(child) not in resolved and len(child) and child_type in model.schema.complex_types:
+            resolve_references(child, child_type, model, lookup, depth + 1)
 
 
 def _resolve(reference: Element, kind: Kind, lookup: Lookup) -> None:
@@ -167,17 +185,46 @@ def name_of(element: Element) -> str | None:
     return _text(element, "user_name") or _text(element, "name")
 
 
-def merge(stored: Element, update: Element) -> None:
+def merge(
+    stored: Element,
+    update: Element,
+    type_name: str | None = None,
+    model: EngineModel | None = None,
+    depth: int = 0,
+) -> None:
     """Set the fields the update carries, at any depth; keep every other one.
 
-    A structure (``<high_availability><priority>``) is merged field by field; a value, a
-    reference (it has an id) or a list (repeated children) replaces what was stored.
+    Where the schema types an element (``type_name`` in ``model``): a child that may repeat
+    is a list, and the items sent replace the stored ones; a reference (an entity type, with
+    an id) replaces; any other structure (``<high_availability><priority>``, v3's
+    ``<cpu id="..">`` or ``<os type=".."><boot dev=".."/>``) is merged field by field, its
+    attributes too. Where it does not, the shape decides: a structure (unique child tags) is
+    merged, a value, a reference (it has an id) or a list (repeated children) replaces.
     """
+    for key, value in update.attrib.items():  # v3 fields kept as attributes
+        stored.set(key, value)
+    declared = model.complex_type(type_name) if model is not None and type_name else None
+    lists: set[str] = set()
     for child in list(update):
         if not isinstance(child.tag, str):
             continue
         olds = stored.findall(child.tag)
-        if len(olds) == 1 and _is_structure(child) and _is_structure(olds[0]):
+        known = declared.children.get(child.tag) if declared is not None else None
+        if known is not None and model is not None and depth < 40:
+            if known.max_occurs != 1:
+                if child.tag not in lists:
+                    lists.add(child.tag)
+                    for old in olds:
+                        stored.remove(old)
+                stored.append(child)
+                continue
+            structure = known.type in model.schema.complex_types and not (
+                child.get("id") is not None and known.type in model.reference_kinds
+            )
+            if structure and len(olds) == 1:
+                merge(olds[0], child, known.type, model, depth + 1)
+                continue
+        elif len(olds) == 1 and _is_structure(child) and _is_structure(olds[0]):
             merge(olds[0], child)
             continue
         for old in olds:
@@ -186,8 +233,10 @@ def merge(stored: Element, update: Element) -> None:
 
 
 def _is_structure(element: Element) -> bool:
-    if not len(element) or element.get("id") is not None:
+    if element.get("id") is not None:
         return False
+    if not len(element):  # v3's <ip address=".." netmask=".."/>: fields as attributes
+        return bool(element.attrib) and not (element.text or "").strip()
     tags = [child.tag for child in element]
     return len(tags) == len(set(tags))
 

@@ -101,7 +101,7 @@ class EngineModel:
         if add is not None and add.rel != "add":
             add = None
         if get is not None and get.response_type:
-            found = self._list_of(get.response_type)
+            found = self._list_of(get.response_type, add.body_type if add is not None else None)
             if found is not None:
                 list_element, element, entity_type = found
                 return Kind(template, list_element, element, entity_type, add)
@@ -112,15 +112,20 @@ class EngineModel:
                 return Kind(template, plural, elements[0], add.body_type, add)
         return None
 
-    def _list_of(self, type_name: str) -> tuple[str, str, str] | None:
-        """``VMs`` -> ("vms", "vm", "VM") when the type is a list of one entity type."""
+    def _list_of(self, type_name: str, added: str | None = None) -> tuple[str, str, str] | None:
+        """``VMs`` -> ("vms", "vm", "VM") when the type is a list of one entity type; of a
+        list of several (v3 ``VirtualNumaNodes``), the one the collection's add takes."""
         elements = self.schema.element_names(type_name)
         complex_type = self.schema.complex_types.get(type_name)
         if not elements or complex_type is None:
             return None
-        for child in complex_type.children.values():
-            if child.max_occurs == UNBOUNDED and child.type in self.schema.complex_types:
-                return elements[0], child.name, child.type
+        items = [
+            child
+            for child in complex_type.children.values()
+            if child.max_occurs == UNBOUNDED and child.type in self.schema.complex_types
+        ]
+        for child in sorted(items, key=lambda child: child.type != added):
+            return elements[0], child.name, child.type
         return None
 
     # -- lookups -------------------------------------------------------------------------

@@ -66,9 +66,14 @@ class Renderer:
         element = parse(row.doc)
         path = path or self._path(kind, row)
         href = self.href(path)
+        declared = self.model.complex_type(kind.entity_type)
+        known = declared.attributes if declared is not None else {}
+        own = [(k, v) for k, v in element.attrib.items() if k in known and k not in ("href", "id")]
         element.attrib.clear()
         element.set("href", self._misplaced(path, kind) if self.defects.wrong_href else href)
         element.set("id", row.id)
+        for key, value in own:  # v3 keeps some fields as attributes (<qos type="storage">)
+            element.set(key, value)
         self.status(element, kind.entity_type)
         self.references(element, kind.entity_type)
         actions, links = self._decoration(kind)

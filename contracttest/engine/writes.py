@@ -276,7 +276,7 @@ class Writes:
         stored = parse(step.row.doc)
         if self.ops.defects.update_ignores_field:
             ignore_first_change(stored, root)
-        doc.merge(stored, root)
+        doc.merge(stored, root, step.kind.entity_type, self.model)
         name = doc.name_of(stored)
         if (
             step.kind.top_level
