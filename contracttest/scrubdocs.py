@@ -24,6 +24,7 @@ from lxml import etree
 from contracttest import xmlsafe
 from contracttest.scrubconfig import Plan, canonical_name, placeholder
 from contracttest.scrubtext import Scope, carries, scrub_text
+from contracttest.xmlsafe import new_parser
 
 _MAX_JSON_DEPTH = 256
 #: The most attributes one element may have to be read (lxml reads them in quadratic time;
@@ -34,15 +35,7 @@ MAX_ATTRIBUTES = 256
 def _parser() -> etree.XMLParser:
     """``xmlsafe``'s configuration, keeping comments and processing instructions: they are
     written back, so what they hold is scrubbed too."""
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=False,
-        remove_pis=False,
-    )
+    return new_parser(keep_comments=True)
 
 
 _local = threading.local()

@@ -18,16 +18,22 @@ from contracttest.errors import ContractTestError
 Element = etree._Element
 
 
-def _parser() -> etree.XMLParser:
+def new_parser(*, keep_comments: bool = False) -> etree.XMLParser:
+    """A parser of the one safe configuration; ``keep_comments`` keeps comments and
+    processing instructions (for whoever writes a document back, as the scrubber does)."""
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
         dtd_validation=False,
         huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
+        remove_comments=not keep_comments,
+        remove_pis=not keep_comments,
     )
+
+
+def _parser() -> etree.XMLParser:
+    return new_parser()
 
 
 PARSER = _parser()
