@@ -27,15 +27,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.cpu import least_cpu
 from conftest import corpus_path
 from contracttest import Cassette, Checker, load_cassette, load_contract, load_schema, router
 from contracttest.checker import compile_contract
@@ -45,21 +43,6 @@ from tests.corpus_contracts import RSDL, XSD, nearest, vcrpy_cassettes
 
 #: check / parse-only, median of the repetitions.
 BUDGET = 2.0
-
-
-def best(repeat: int, run: Callable[[], object]) -> float:
-    """The least CPU time of ``repeat`` runs, with the garbage collector paused (as timeit)."""
-    times = []
-    for _ in range(repeat):
-        gc.collect()
-        gc.disable()
-        try:
-            start = time.process_time()
-            run()
-            times.append(time.process_time() - start)
-        finally:
-            gc.enable()
-    return min(times)
 
 
 def check_all(plan: list[tuple[Checker, Cassette]]) -> int:
@@ -84,7 +67,9 @@ def main() -> int:
         return 2
     files = vcrpy_cassettes(corpus)
 
-    yaml_time = 0.0 if args.once else best(args.repeat, lambda: [load_cassette(f) for f in files])
+    yaml_time = (
+        0.0 if args.once else least_cpu(args.repeat, lambda: [load_cassette(f) for f in files])
+    )
     cassettes = [load_cassette(f) for f in files]
     exchanges = sum(len(c.exchanges) for c in cassettes)
     bodies = [
@@ -135,10 +120,10 @@ def main() -> int:
     for _ in range(args.repeat):
         parses, checks, colds = [], [], []
         for _ in range(args.pairs):
-            parses.append(best(1, parse_only))
+            parses.append(least_cpu(1, parse_only))
             warm, cold = fresh_plan(reuse=True), fresh_plan(reuse=False)
-            checks.append(best(1, lambda: check_all(warm)))  # noqa: B023 - used at once
-            colds.append(best(1, lambda: check_all(cold)))  # noqa: B023 - used at once
+            checks.append(least_cpu(1, lambda: check_all(warm)))  # noqa: B023 - used at once
+            colds.append(least_cpu(1, lambda: check_all(cold)))  # noqa: B023 - used at once
         parse_times.append(min(parses))
         check_times.append(min(checks))
         cold_times.append(min(colds))
@@ -152,7 +137,7 @@ def main() -> int:
         contract, schema = load_contract(corpus / RSDL["3.6"]), load_schema(corpus / XSD["3.6"])
         compile_contract(contract, schema)
 
-    load_time = best(args.repeat, load_and_compile)
+    load_time = least_cpu(args.repeat, load_and_compile)
 
     print(
         f"corpus: {len(files)} cassettes, {exchanges} exchanges, {len(bodies)} XML bodies, "

@@ -15,17 +15,16 @@ The budget: the diff itself under 250 ms of CPU, the whole command under 1 s of 
 from __future__ import annotations
 
 import argparse
-import gc
 import resource
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.cpu import least_cpu
 from conftest import corpus_path
 from contracttest.diff import Severity, as_json, as_junit, as_text, diff_contracts
 from contracttest.loading import load_contract, load_schema
@@ -34,20 +33,6 @@ from tests.corpus_contracts import RSDL, XSD
 OLD, NEW = "3.6", "v3-on-4.x"
 BUDGET_DIFF, BUDGET_COMMAND = 0.250, 1.0
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def least(repeat: int, run: Callable[[], object]) -> float:
-    times = []
-    for _ in range(repeat):
-        gc.collect()
-        gc.disable()
-        try:
-            start = time.process_time()
-            run()
-            times.append(time.process_time() - start)
-        finally:
-            gc.enable()
-    return min(times)
 
 
 def _children_cpu() -> float:
@@ -78,16 +63,16 @@ def main() -> int:
     changes = diff_contracts(old, new, old_xsd, new_xsd)
     print(f"{OLD} -> {NEW}: {len(old.links)} and {len(new.links)} links, {len(changes)} changes")
     rows = [
-        ("load both contracts (RSDL + XSD)", least(args.repeat, load)),
+        ("load both contracts (RSDL + XSD)", least_cpu(args.repeat, load)),
         (
             "diff_contracts",
-            least(args.repeat, lambda: diff_contracts(old, new, old_xsd, new_xsd)),
+            least_cpu(args.repeat, lambda: diff_contracts(old, new, old_xsd, new_xsd)),
         ),
-        ("render text", least(args.repeat, lambda: as_text(changes, OLD, NEW))),
-        ("render json", least(args.repeat, lambda: as_json(changes))),
+        ("render text", least_cpu(args.repeat, lambda: as_text(changes, OLD, NEW))),
+        ("render json", least_cpu(args.repeat, lambda: as_json(changes))),
         (
             "render junit",
-            least(args.repeat, lambda: as_junit(changes, OLD, NEW, Severity.BREAKING)),
+            least_cpu(args.repeat, lambda: as_junit(changes, OLD, NEW, Severity.BREAKING)),
         ),
     ]
     for label, seconds in rows:

@@ -3,6 +3,7 @@ it in a real pytest process (pytester, subprocess: the plugin loads from its ent
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -80,10 +81,24 @@ def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args, timeout=240)
 
 
-def contracttest(*args: str) -> subprocess.CompletedProcess[str]:
-    """The command line, as a user runs it."""
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def contracttest(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = ROOT
+) -> subprocess.CompletedProcess[str]:
+    """The command line, as a user runs it: no ``OVIRT_*`` from the caller's environment,
+    ``env`` added."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("OVIRT_")}
+    environment.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "contracttest", *args], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "contracttest", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+        env=environment,
+        check=False,
     )
 
 

@@ -10,9 +10,6 @@ recorded and replayed from its committed cassettes.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,7 +25,7 @@ from contracttest.errors import UsageError
 from contracttest.loading import load, locate
 from contracttest.plugin.contracts import ContractInUse
 from tests.corpus_contracts import RSDL, XSD
-from tests.plugin_suite import COUNT_CONNECTIONS, outcomes, run
+from tests.plugin_suite import COUNT_CONNECTIONS, contracttest, outcomes, run
 
 ROOT = Path(__file__).resolve().parent.parent
 V3_CASSETTES = ROOT / "cassettes" / "example-v3"
@@ -141,20 +138,6 @@ def provenance(folder: Path) -> dict[str, str]:
     path = next(p for p in sorted(folder.rglob("*.yaml")) if p.parent.name != "contract")
     found: dict[str, str] = yaml.safe_load(path.read_text())["contracttest"]
     return found
-
-
-def contracttest(*args: str) -> subprocess.CompletedProcess[str]:
-    """The command line, as a user runs it (no ``OVIRT_*`` from the caller's environment)."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("OVIRT_")}
-    return subprocess.run(
-        [sys.executable, "-m", "contracttest", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-        env=environment,
-        check=False,
-    )
 
 
 def error_lines(stderr: str) -> list[str]:

@@ -24,7 +24,7 @@ from contracttest.errors import ContractError
 from contracttest.loading import bundled_contract, locate
 from contracttest.plugin.settings import Settings
 from tests.loopback import engine_with_password, tls_engine
-from tests.plugin_suite import outcomes
+from tests.plugin_suite import contracttest, outcomes
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "cassettes" / "example"
@@ -36,20 +36,6 @@ def engine_url() -> Iterator[str]:
     """The embedded engine: its ``?rsdl`` and ``?schema`` need a login, as a real one's do."""
     with engine_with_password(PASSWORD) as url:
         yield url
-
-
-def contracttest(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("OVIRT_")}
-    environment.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "contracttest", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-        env=environment,
-        check=False,
-    )
 
 
 def contract_line(stdout: str) -> str:

@@ -25,6 +25,7 @@ from contracttest.engine import EngineServer, open_engine
 from contracttest.recording import RecordingCassette, network_blocked
 from contracttest.scan import scan_secrets_main, scrub_main
 from contracttest.scrub import ScrubConfig
+from tests import plugin_suite
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "Mv8-older-recording-pw"
@@ -70,11 +71,8 @@ def leaky(path: Path, url: str) -> Path:
 
 
 def contracttest(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "PYTHONPATH": str(ROOT), "OVIRT_PASSWORD": PASSWORD}
-    return subprocess.run(
-        [sys.executable, "-m", "contracttest", *args],
-        capture_output=True, text=True, env=environment, cwd=cwd, check=False,
-    )  # fmt: skip
+    environment = {"PYTHONPATH": str(ROOT), "OVIRT_PASSWORD": PASSWORD}
+    return plugin_suite.contracttest(*args, env=environment, cwd=cwd)
 
 
 def replay(path: Path, password: str) -> None:
