@@ -9,7 +9,10 @@ created is gone afterwards, failed or not.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -54,6 +57,24 @@ def test_v4_suite_passes_for_the_nine_collections_in_under_a_minute() -> None:
         "seed": V4_SEED,
         "settings": {"max_examples": 20, "stateful_step_count": 12, "derandomize": False},
     }
+
+
+def test_the_default_profile_does_not_depend_on_the_ambient_hypothesis_profile() -> None:
+    """``CI`` set makes Hypothesis load its ``ci`` profile (derandomized); a run's settings, and
+    so what its seed means and what its cassettes record, must be the same on a CI machine."""
+    show = "from contracttest.properties.runner import FAST, _shown; print(_shown(FAST))"
+    seen = {
+        ci: subprocess.run(
+            [sys.executable, "-c", show],
+            env={k: v for k, v in os.environ.items() if k != "CI"} | ({"CI": "true"} if ci else {}),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for ci in (False, True)
+    }
+    assert seen[True] == seen[False]
+    assert "'derandomize': False" in seen[True]
 
 
 V36 = (
