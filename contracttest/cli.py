@@ -1,5 +1,5 @@
 """The command line: ``check``, ``contract``, ``rules``, ``scan-secrets``, ``scrub``, ``serve``,
-``run``, ``diff``, ``verify``.
+``run``, ``diff``, ``verify``, ``proxy``.
 
 Each command parses its options, calls the functions that do the work, and renders their
 values. Exit status: 0 nothing at or above ``--fail-on``; 1 violations; 2 usage or input
@@ -90,6 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_verify_arguments(verify)
 
+    proxy = commands.add_parser(
+        "proxy", help="record, replay or check any client's traffic through a proxy"
+    )
+    from contracttest.proxy.command import add_arguments as add_proxy_arguments
+
+    add_proxy_arguments(proxy)
+
     scan = commands.add_parser(
         "scan-secrets", help="exit 1 when a cassette holds a credential (pre-commit, CI)"
     )
@@ -143,6 +150,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve(args)
         if args.command == "rules":
             return _rules(args)
+        if args.command == "proxy":
+            from contracttest.proxy.command import run as proxy
+
+            return proxy(args)
         if args.command == "verify":
             from contracttest.verify import verify_main
 

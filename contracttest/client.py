@@ -268,6 +268,11 @@ class Client:
         recorded ones), with this client's credentials added (its login: SSO or Basic)."""
         return self._send(method, target, data, {**headers, **self._credentials()})
 
+    def forward(self, method: str, target: str, data: bytes, headers: dict[str, str]) -> Reply:
+        """One request exactly as given, without this client's login, the answer's body left
+        unparsed (``root`` None): how a proxy relays its clients' requests."""
+        return self._send(method, target, data, headers, parse=False)
+
     def close(self) -> None:
         """Log out (revoking the SSO token) and close the connection."""
         if self._token is not None:
@@ -326,7 +331,9 @@ class Client:
             raise ClientError(f"{self._origin}: SSO login refused: {one_line(str(error))}")
         return str(answer["access_token"])
 
-    def _send(self, method: str, target: str, data: bytes, headers: dict[str, str]) -> Reply:
+    def _send(
+        self, method: str, target: str, data: bytes, headers: dict[str, str], parse: bool = True
+    ) -> Reply:
         for attempt in (1, 2):  # a kept-alive connection the server closed: once more
             connection = self._open()
             watchdog = self._watch(connection)
@@ -360,8 +367,9 @@ class Client:
         for name, value in response.getheaders():
             key = name.lower()
             reply_headers[key] = (*reply_headers.get(key, ()), value)
+        root = root_or_none(body) if parse else None
         if not self._keep:
-            return Reply(response.status, reply_headers, body, root_or_none(body))
+            return Reply(response.status, reply_headers, body, root)
         request_headers: Headers = {name.lower(): (value,) for name, value in headers.items()}
         self.exchanges.append(
             Exchange(
@@ -370,7 +378,7 @@ class Client:
                 index=len(self.exchanges),
             )
         )
-        return Reply(response.status, reply_headers, body, root_or_none(body))
+        return Reply(response.status, reply_headers, body, root)
 
     def _watch(self, connection: http.client.HTTPConnection) -> _Watchdog | None:
         """With a deadline, a timer that cuts the connection when an exchange outlasts it:

@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Callable
 from email.utils import formatdate
+from xml.sax.saxutils import escape
 
 import h11
 
@@ -43,6 +44,7 @@ _REASONS = {
     431: "Request Header Fields Too Large",
     500: "Internal Server Error",
     501: "Not Implemented",
+    502: "Bad Gateway",
     503: "Service Unavailable",
     505: "HTTP Version Not Supported",
 }
@@ -62,6 +64,7 @@ def reason(status: int) -> str:
 
 
 def fault(reason_text: str, detail: str) -> bytes:
+    reason_text, detail = escape(reason_text), escape(detail)
     return (
         DECLARATION
         + (
@@ -121,6 +124,8 @@ def read_head(event: h11.Request, head_bytes: int) -> HttpRequest:
     if event.http_version not in (b"1.0", b"1.1"):
         raise Refused(400, "Only HTTP/1.1 (and 1.0) is served.")  # a client's mistake: 4xx
     method = event.method.decode("ascii")
+    if method == "CONNECT":  # no tunnels: what goes through one could be neither read nor kept
+        raise Refused(501, "CONNECT (a tunnel) is not served here.", "Not Implemented")
     if method not in METHODS:
         raise Refused(400, "The method is not one HTTP defines (methods are case-sensitive).")
     if "transfer-encoding" in headers and "content-length" in headers:

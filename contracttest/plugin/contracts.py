@@ -9,7 +9,6 @@ recording; the cassette's provenance, else the contract in use, when replaying).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,7 @@ from contracttest.plugin.settings import Settings
 
 if TYPE_CHECKING:
     from contracttest.checker import Checker
-    from contracttest.client import Access, Reply
+    from contracttest.client import Access
     from contracttest.loading import LoadedContract
     from contracttest.rsdl import Contract
     from contracttest.schema import Schema
@@ -97,19 +96,14 @@ class Contracts:
     def pin(self, settings: Settings, access: Access) -> None:
         """Fetch the engine's ``?rsdl`` and ``?schema`` once per session and pin them beside the
         cassettes; an unchanged contract is not rewritten."""
-        from contracttest.pin import contract_hash, read_pin, write_pin
+        from contracttest.pinning import pin_engine
 
         if settings.cassette_dir in self.pinned:
             return
-        rsdl_reply, xsd_reply, root = _fetch(access, settings.api_version)
-        rsdl, xsd = rsdl_reply.body, xsd_reply.body
-        info = {**_product(root.root), **_api_version(rsdl), "engine_url": access.url}
-        new_hash = contract_hash(rsdl, xsd)
-        old = read_pin(settings.cassette_dir)
-        if old is None or old.hash != new_hash:
-            write_pin(settings.cassette_dir, rsdl, xsd, info)
+        info, written = pin_engine(settings.cassette_dir, access, settings.api_version)
+        if written:
             self.loaded = {k: v for k, v in self.loaded.items() if k[2] != settings.cassette_dir}
-        self.pinned[settings.cassette_dir] = {**info, "contract_hash": new_hash}
+        self.pinned[settings.cassette_dir] = info
 
     def api_version(
         self,
@@ -171,7 +165,9 @@ def contract_api_version(contract: Contract, schema: Schema | None) -> int:
 
 def declared_api_version(rsdl: bytes) -> int | None:
     """The API version a served RSDL declares (``<version major="3" ...>``), if any."""
-    return _major(_api_version(rsdl).get("api_version"))
+    from contracttest.pinning import rsdl_api_version
+
+    return _major(rsdl_api_version(rsdl).get("api_version"))
 
 
 def api_version_of_pin(info: Mapping[str, str]) -> int | None:
@@ -183,46 +179,3 @@ def _major(version: str | None) -> int | None:
     """``"3.6"`` -> 3; None for anything that is not a version this client speaks."""
     head = (version or "").partition(".")[0].strip()
     return int(head) if head in ("3", "4") else None
-
-
-def _fetch(access: Access, version: int | None) -> list[Reply]:
-    """The engine's ``?rsdl``, ``?schema`` and API root, in API ``version`` (None: no
-    ``Version`` header, the engine's own); a version the engine refuses is named."""
-    from contracttest.errors import ContractError
-    from contracttest.loading import fetch_documents
-
-    try:
-        return fetch_documents(access.url, ("rsdl", "schema", ""), access, version=version)
-    except ContractError as exc:
-        if version is None or not exc.problem.endswith("answered 400"):
-            raise
-        raise ContractError(
-            exc.source,
-            f"{exc.problem} to 'Version: {version}': the engine does not speak API v{version} "
-            "(--engine-api-version forced it; leave it out to speak the engine's own)",
-        ) from None
-
-
-def _api_version(rsdl: bytes) -> dict[str, str]:
-    """The API version the RSDL declares (``<version major="4" minor="5">``)."""
-    match = re.search(rb'<version\b[^>]*\bmajor="(\d+)"[^>]*\bminor="(\d+)"', rsdl[:4096])
-    return {"api_version": f"{int(match[1])}.{int(match[2])}"} if match else {}
-
-
-def _product(root: Any) -> dict[str, str]:
-    """Product name and version from the API root (v4 children, v3 attributes)."""
-    info: dict[str, str] = {}
-    if root is None:
-        return info
-    product = root.find("product_info")
-    if product is not None:
-        info["product_name"] = product.findtext("name") or ""
-        version = product.find("version")
-        if version is not None:
-            full = version.findtext("full_version")
-            parts = [
-                version.get(part) or version.findtext(part) or ""
-                for part in ("major", "minor", "build", "revision")
-            ]
-            info["product_version"] = full or ".".join(p for p in parts if p)
-    return info
