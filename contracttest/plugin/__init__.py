@@ -167,7 +167,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     settings = config.stash[_RUN].settings
     seen: dict[Path, str] = {}
     for item in items:
-        if "ovirt_engine" not in getattr(item, "fixturenames", ()):
+        if not {"ovirt_engine", "ovirt_proxy"} & set(getattr(item, "fixturenames", ())):
             continue
         from contracttest.plugin.naming import cassette_path, marker
 
@@ -294,6 +294,21 @@ def ovirt_engine(request: pytest.FixtureRequest, contracttest_config: Settings) 
             yield Engine(client, live=plan.live)
         finally:
             client.close()
+
+
+@pytest.fixture
+def ovirt_proxy(request: pytest.FixtureRequest, contracttest_config: Settings) -> Iterator[Any]:
+    """A recording proxy for a client of the test's own (ovirtsdk4, curl): ``.url`` is the
+    engine API through it (``.proxy_url`` for ``http_proxy``); its traffic is recorded into
+    the test's cassette, replayed from it with no engine, and checked, as ``ovirt_engine``'s."""
+    from contracttest.plugin.proxying import proxy_for_test
+
+    run = request.config.stash[_RUN]
+    with proxy_for_test(request, contracttest_config, run.contracts) as (access, tape, record):
+        request.node.stash[_RECORD], request.node.stash[_CASSETTE] = record, tape
+        if _BODY in request.node.stash:  # a rerun of the item starts afresh
+            del request.node.stash[_BODY]
+        yield access
 
 
 @pytest.fixture

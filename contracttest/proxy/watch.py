@@ -49,8 +49,8 @@ class Watch:
                 self.violations.extend(found)
             for line in (line for v in found for line in violation_lines(v)):
                 self._write(line)
-        for watcher in self._also:
-            watcher(exchange, recorded)
+            for watcher in self._also:
+                watcher(exchange, recorded)
 
     def trouble(self, line: str) -> None:
         with self._lock:
