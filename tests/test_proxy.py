@@ -127,3 +127,38 @@ def test_curl_through_the_forward_proxy_records_then_replays(tmp_path: Path) -> 
     # the engine is gone: curl names it still, and the proxy answers from the cassette
     with running(proxy_args("--mode", "replay", "--cassette", str(cassette))) as proxy:
         assert curl_session(proxy.url, api) == recorded
+
+
+FIXTURE_SUITE = """
+from sdk_session import sdk_session
+
+
+def test_sdk_through_the_proxy(ovirt_proxy):
+    seen = sdk_session(ovirt_proxy.url, ovirt_proxy.password)
+    assert seen[0] == 4 and ("fault", 409) in seen and ("not found", 404) in seen
+"""
+
+
+def test_the_fixture_records_an_sdk_test_then_replays_it_with_no_engine(
+    pytester: pytest.Pytester,
+) -> None:
+    from tests.plugin_suite import COUNT_CONNECTIONS, contracttest, outcomes, run
+
+    pytest.importorskip("ovirtsdk4")
+    pytester.makepyfile(
+        sdk_session=(Path(__file__).parent / "sdk_session.py").read_text(),
+        test_sdk=FIXTURE_SUITE,
+    )
+    pytester.makeconftest(COUNT_CONNECTIONS)
+    recorded = run(pytester, "--engine", "sandbox", "--record-mode", "all")
+    assert outcomes(recorded) == {"passed": 1}, recorded.stdout.str()
+    assert "network connections: 0" not in recorded.stdout.str()  # it reached the sandbox
+    cassette = pytester.path / "cassettes" / "test_sdk" / "test_sdk_through_the_proxy.yaml"
+    text = cassette.read_text()
+    assert "scrubbed-token" in text and "/diskattachments" in text and "/nics" in text
+    assert "0 error(s), 0 warning(s)" in contracttest("check", str(cassette.parent.parent)).stdout
+    # no engine now (no --engine), and the proxy reaches for none: no connection at all
+    replayed = run(pytester)
+    assert outcomes(replayed) == {"passed": 1}, replayed.stdout.str()
+    replayed.stdout.fnmatch_lines(["network connections: 0"])
+    assert cassette.read_text() == text  # a replay writes nothing
