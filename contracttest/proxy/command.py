@@ -88,6 +88,8 @@ def running(args: argparse.Namespace) -> Iterator[Proxy]:
     if args.mode != "replay" and not args.target:
         raise UsageError(f"--mode {args.mode} needs --target URL|sandbox (the engine to reach)")
     cassette = Path(args.cassette) if args.cassette else None
+    if args.mode == "replay" and cassette is not None and not cassette.is_file():
+        raise UsageError(f"{cassette}: no such cassette to replay (--mode record makes one)")
     with ExitStack() as stack:
         target = stack.enter_context(_target(args)) if args.target else None
         info = _pinned(cassette, target) if args.mode == "record" and cassette else {}
