@@ -127,6 +127,9 @@ class ProxyApp:
 
     def _observe(self, live: VcrRequest, response: dict[str, Any]) -> None:
         """Passthrough: the exchange checked as a cassette would hold it, and not kept."""
+        if not self.watch.reads:
+            self.watch.count()
+            return
         raw = {"request": request_dict(live), "response": response_dict(response)}
         index = self.watch.exchanges
         item = stored(raw, index, "<proxy>")

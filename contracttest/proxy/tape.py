@@ -1,7 +1,8 @@
 """The proxy's cassette: one ``RecordingCassette`` shared by every client of the proxy, used
 as the plugin uses it (scrubbing, matching, polling played in order, logins, provenance), one
 exchange at a time under a lock, so each is recorded whole, in the order the exchanges
-completed.
+completed. A write makes its document from a snapshot of the list of exchanges (each is never
+changed once recorded), outside the lock, so recording goes on while the file is written.
 
 When it is written: a proxy may be killed (SIGKILL) at any moment, so what it recorded
 reaches the disk as it goes, never only at the end. A writer thread writes the whole
@@ -15,6 +16,7 @@ caller commits (the pytest fixture writes a test's cassette only once the test c
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from pathlib import Path
@@ -89,11 +91,20 @@ class Tape:
     def flush(self) -> bool:
         """Write what was recorded and is not on disk yet; whether anything was written."""
         with self._write_lock:
-            with self._lock:
-                self.cassette._save()  # vcrpy's hook: the new document, held in ``pending``
-            if self.cassette.pending is None:
+            with self._lock:  # a snapshot: the recorded exchanges are never changed, only added
+                if not self.cassette.dirty:
+                    return False
+                snapshot = copy.copy(self.cassette)
+                snapshot.recorded = list(self.cassette.recorded)
+                self.cassette.dirty = False
+            snapshot._save()  # vcrpy's hook: the new document in ``pending``, made unlocked
+            if snapshot.pending is None:
                 return False
-            self.cassette.commit()
+            try:
+                snapshot.commit()
+            except OSError:
+                self.cassette.dirty = True  # tried again after the next exchange, or at close
+                raise
             self.writes += 1
             return True
 

@@ -39,6 +39,15 @@ class Watch:
         self._write = write or _stderr
         self._also = also
 
+    @property
+    def reads(self) -> bool:
+        """Whether exchanges are read (checked, or watched): else only counted."""
+        return self.checker is not None or bool(self._also)
+
+    def count(self) -> None:
+        with self._lock:
+            self.exchanges += 1
+
     def observe(self, exchange: Exchange, recorded: bool) -> None:
         """An exchange that went through (recorded, replayed or passed on)."""
         found: list[Violation] = []
