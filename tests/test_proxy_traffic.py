@@ -234,3 +234,12 @@ def test_a_killed_proxy_leaves_the_old_cassette_or_a_new_one(
         assert PASSWORD.encode() not in data
         found.append("new")
     assert "new" in found  # what was recorded reached the disk before the kill
+
+
+def test_a_target_that_cannot_be_relayed_is_a_400(engine_url: str, tmp_path: Path) -> None:
+    with recording(engine_url, tmp_path / "raw.yaml") as proxy:
+        host, port = proxy.server.address
+        with socket.create_connection((host, port)) as sock:
+            sock.sendall(f"GET {PREFIX}/vms/\xe9t\xe9 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            assert sock.recv(4096).startswith(b"HTTP/1.1 400")
+        assert ask(proxy, "GET", f"{PREFIX}/clusters", Version="4")[0] == 200

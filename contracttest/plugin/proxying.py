@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -79,7 +80,8 @@ def proxy_for_test(
     try:
         assert proxy.tape is not None
         password = plan.access.password or "replayed"
-        access = ProxyAccess(proxy.api_url, proxy.url, plan.access.user, password, plan.live)
+        api = proxy.url + urlsplit(plan.access.url).path.rstrip("/")  # as it was recorded
+        access = ProxyAccess(api, proxy.url, plan.access.user, password, plan.live)
         yield access, proxy.tape.cassette, record
     finally:
         opened.__exit__(None, None, None)

@@ -115,6 +115,8 @@ class ProxyApp:
                 f"is down or failed: {exc} (answered 502)"
             )
             return own_fault(502, "Bad Gateway", f"the target {self.target.origin}: {exc}")
+        except ValueError as exc:  # what http.client will not send (a raw non-ASCII target)
+            return own_fault(400, "Bad Request", f"the request cannot be relayed: {exc}")
         response = vcr_response(reply.status, reason(reply.status), reply.headers, reply.body)
         if self.tape is not None:
             self.tape.record(live, response)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from contracttest.client import Access
@@ -25,7 +25,7 @@ from contracttest.proxy.watch import Watch
 from contracttest.scrub import ScrubConfig
 
 #: The proxy's server: the engine's bounds, with room for the bodies API clients send.
-LIMITS = Limits(body_bytes=16 << 20, keep_seconds=0.05)
+LIMITS = Limits(body_bytes=16 << 20)
 
 
 @dataclass
@@ -38,7 +38,6 @@ class Proxy:
     prefix: str = "/ovirt-engine/api"
     tape: Tape | None = None
     upstream: Upstream | None = None
-    closed: bool = field(default=False, repr=False)
 
     @property
     def url(self) -> str:
