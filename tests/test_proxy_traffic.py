@@ -243,3 +243,18 @@ def test_a_target_that_cannot_be_relayed_is_a_400(engine_url: str, tmp_path: Pat
             sock.sendall(f"GET {PREFIX}/vms/\xe9t\xe9 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
             assert sock.recv(4096).startswith(b"HTTP/1.1 400")
         assert ask(proxy, "GET", f"{PREFIX}/clusters", Version="4")[0] == 200
+
+
+def test_an_https_target_is_trusted_as_the_plugin_trusts_it(tmp_path: Path) -> None:
+    from tests.loopback import tls_engine
+
+    with tls_engine(tmp_path, PASSWORD) as (url, cert):
+        for trust, status in (({}, 502), ({"ca_file": str(cert)}, 200), ({"insecure": True}, 200)):
+            lines: list[str] = []
+            target = Access(url, password=PASSWORD, **trust)  # type: ignore[arg-type]
+            watch = Watch(None, write=lines.append)
+            cassette = tmp_path / "tls.yaml"
+            with open_proxy("record", watch=watch, cassette=cassette, target=target) as proxy:
+                assert ask(proxy, "GET", f"{PREFIX}/clusters", Version="4")[0] == status, trust
+            assert bool(lines) == (status == 502), lines
+    assert "https://127.0.0.1:" in load_cassette(cassette).exchanges[0].request.uri

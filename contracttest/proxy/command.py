@@ -62,6 +62,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     options.add_to(parser, ("--contract-schema", *options.ENGINE_LOGIN))
     options.add_to(parser, ("--scrub-field", "--scrub-header", "--scrub-value"))
+    parser.epilog = (
+        "A client's engine URL is the proxy's (reverse), or http_proxy names the proxy and the "
+        "client the engine (forward: only --target is relayed to, 403 for any other host). "
+        "CONNECT tunnels (https:// through a forward proxy) are refused with 501: give the "
+        "client the proxy's http:// URL, and the proxy reaches an https:// target over TLS."
+    )
 
 
 def run(args: argparse.Namespace) -> int:
