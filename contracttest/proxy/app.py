@@ -23,6 +23,7 @@ from contracttest.engine.http import HttpRequest, HttpResponse
 from contracttest.engine.wire import reason
 from contracttest.exchange import request_target
 from contracttest.interactions import Budget, exchange_of, request_dict, response_dict, stored
+from contracttest.proxy import MODES
 from contracttest.proxy.relay import (
     Refusal,
     Target,
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
     from contracttest.proxy.upstream import Upstream
     from contracttest.proxy.watch import Watch
 
-MODES = ("record", "replay", "passthrough")
 #: Where a replay without a target says its requests went (matching reads the path only).
 REPLAYED_ORIGIN = "http://engine.invalid"
 

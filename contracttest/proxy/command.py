@@ -30,7 +30,7 @@ PROVENANCE_KEYS = ("product_name", "product_version", "api_version", "engine_url
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from contracttest.proxy.app import MODES
+    from contracttest.proxy import MODES
     from contracttest.serve import _host, _port
 
     parser.add_argument(
