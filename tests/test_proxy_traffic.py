@@ -258,3 +258,22 @@ def test_an_https_target_is_trusted_as_the_plugin_trusts_it(tmp_path: Path) -> N
                 assert ask(proxy, "GET", f"{PREFIX}/clusters", Version="4")[0] == status, trust
             assert bool(lines) == (status == 502), lines
     assert "https://127.0.0.1:" in load_cassette(cassette).exchanges[0].request.uri
+
+
+def test_a_cassette_that_cannot_be_written_is_said_and_the_file_kept(
+    engine_url: str, tmp_path: Path
+) -> None:
+    from contracttest.errors import CassetteError
+
+    cassette = tmp_path / "kept.yaml"
+    cassette.write_bytes(b"version: 1\ninteractions: []\n")
+    cassette.chmod(0o444)
+    lines: list[str] = []
+    refused = pytest.raises(CassetteError, match=r"kept\.yaml: not written: the file is read")
+    with refused, recording(engine_url, cassette, lines) as proxy:
+        assert ask(proxy, "GET", f"{PREFIX}/clusters", Version="4")[0] == 200
+        deadline = time.monotonic() + 10
+        while not lines and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert lines and "kept.yaml: not written" in lines[0]
+    assert cassette.read_bytes() == b"version: 1\ninteractions: []\n"

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from contracttest.errors import CassetteError
 from contracttest.recording import Observer, RecordingCassette
 from contracttest.scrub import ScrubConfig
 
@@ -119,7 +120,10 @@ class Tape:
             with self._lock:
                 self.cassette._save()
         elif self.record_mode:
-            self.flush()
+            try:
+                self.flush()
+            except OSError as exc:
+                raise CassetteError(str(self.path), f"not written: {exc.strerror or exc}") from None
 
     def _write_loop(self) -> None:
         while not self._stopping.is_set():
