@@ -277,3 +277,31 @@ def test_a_cassette_that_cannot_be_written_is_said_and_the_file_kept(
             time.sleep(0.01)
     assert lines and "kept.yaml: not written" in lines[0]
     assert cassette.read_bytes() == b"version: 1\ninteractions: []\n"
+
+
+def test_a_request_recorded_several_times_replays_its_answers_in_order(
+    engine_url: str, tmp_path: Path
+) -> None:
+    cassette = tmp_path / "polled.yaml"
+    xml = {"Version": "4", "Content-Type": "application/xml"}
+    with recording(engine_url, cassette) as proxy:
+        status, body = ask(
+            proxy, "POST", f"{PREFIX}/tags", b"<tag><name>polled</name></tag>", **xml
+        )
+        assert status == 201
+        href = body.split('href="', 1)[1].split('"', 1)[0]
+        seen = []
+        for step in ("one", "two"):
+            seen.append(ask(proxy, "GET", href, **xml))
+            update = f"<tag><description>{step}</description></tag>".encode()
+            assert ask(proxy, "PUT", href, update, **xml)[0] == 200
+        seen.append(ask(proxy, "GET", href, **xml))
+    with open_proxy("replay", watch=Watch(None), cassette=cassette) as proxy:
+        played = [ask(proxy, "GET", href, **xml)]
+        for step in ("one", "two"):
+            update = f"<tag><description>{step}</description></tag>".encode()
+            assert ask(proxy, "PUT", href, update, **xml)[0] == 200
+            played.append(ask(proxy, "GET", href, **xml))
+        played.append(ask(proxy, "GET", href, **xml))  # past the recording: the last again
+    assert played[:3] == seen and played[3] == seen[2]
+    assert "<description>two</description>" in seen[2][1]
