@@ -4,7 +4,9 @@ embedded engine, in the same run.
     python3 benchmarks/bench_proxy.py [--seconds 3] [--rounds 3] [--clients 4] [--quick]
 
 The engine (``contracttest serve``) and the proxy (``contracttest proxy``, in passthrough
-and in record mode) each run in their own process, as a user runs them. ``--clients``
+and in record mode) each run in their own process, as a user runs them; the recording proxy
+is a new one each round, stopped (its cassette written) before the next phase starts, so its
+writes never overlap another phase. ``--clients``
 threads of this process, each with its own keep-alive connection and the same SSO bearer
 token, send the same mix (a host by id, the clusters searched by name, the API root) for
 ``--seconds``, alternately direct and through each proxy, ``--rounds`` times (the order
@@ -140,16 +142,18 @@ def measure(seconds: float, rounds: int, clients: int) -> dict[str, Tally]:
         engine = f"{urlsplit(api).scheme}://{urlsplit(api).netloc}"
         bearer = token(api)
         paths = targets(api, bearer)
-        cassette = str(Path(folder) / "bench.yaml")
-        with (
-            process("proxy", "--target", api, "--mode", "passthrough") as passing,
-            process("proxy", "--target", api, "--mode", "record", "--cassette", cassette) as rec,
-        ):
-            bases = {"direct": engine, "passthrough": passing, "record": rec}
-            order = list(bases)
+        with process("proxy", "--target", api, "--mode", "passthrough") as passing:
+            order = list(tallies)
             for round_ in range(rounds):
                 for name in order if round_ % 2 == 0 else order[::-1]:
-                    got = load(bases[name], paths, bearer, clients, seconds)
+                    if name == "record":  # a proxy of its own, stopped (and written) after
+                        cassette = str(Path(folder) / f"bench-{round_}.yaml")
+                        words = ("--target", api, "--mode", "record", "--cassette", cassette)
+                        with process("proxy", *words) as recording:
+                            got = load(recording, paths, bearer, clients, seconds)
+                    else:
+                        base = engine if name == "direct" else passing
+                        got = load(base, paths, bearer, clients, seconds)
                     tally = tallies[name]
                     tally.requests += got.requests
                     tally.seconds += got.seconds
