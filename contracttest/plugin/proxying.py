@@ -50,6 +50,8 @@ def proxy_for_test(
     from contracttest.errors import ContractTestError
     from contracttest.proxy import Watch, open_proxy
 
+    if settings.verify_against:  # it compares ovirt_engine's exchanges; never rewrites
+        pytest.skip("contracttest: --verify-against does not verify ovirt_proxy tests yet")
     prepared = prepare(request, settings, contracts)
     if isinstance(prepared, str):
         pytest.fail(prepared, pytrace=False)
