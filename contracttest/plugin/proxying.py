@@ -50,6 +50,12 @@ def proxy_for_test(
     from contracttest.errors import ContractTestError
     from contracttest.proxy import Watch, open_proxy
 
+    if "ovirt_engine" in request.fixturenames:
+        pytest.fail(
+            "contracttest: a test uses ovirt_engine or ovirt_proxy, not both: they would record "
+            "into one cassette",
+            pytrace=False,
+        )
     if settings.verify_against:  # it compares ovirt_engine's exchanges; never rewrites
         pytest.skip("contracttest: --verify-against does not verify ovirt_proxy tests yet")
     prepared = prepare(request, settings, contracts)
