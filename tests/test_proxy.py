@@ -162,3 +162,12 @@ def test_the_fixture_records_an_sdk_test_then_replays_it_with_no_engine(
     assert outcomes(replayed) == {"passed": 1}, replayed.stdout.str()
     replayed.stdout.fnmatch_lines(["network connections: 0"])
     assert cassette.read_text() == text  # a replay writes nothing
+
+
+def test_a_test_uses_ovirt_proxy_or_ovirt_engine_not_both(pytester: pytest.Pytester) -> None:
+    from tests.plugin_suite import run
+
+    pytester.makepyfile(test_both="def test_both(ovirt_engine, ovirt_proxy):\n    pass\n")
+    result = run(pytester)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*ovirt_engine or ovirt_proxy, not both*"])
