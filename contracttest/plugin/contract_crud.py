@@ -29,10 +29,13 @@ import pytest
 from contracttest.plugin.settings import Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from hypothesis import settings as HypothesisSettings
 
     from contracttest.api import Engine
     from contracttest.plugin.contracts import Contracts
+    from contracttest.scrubconfig import ScrubConfig
 
 SEED_KEY = "contracttest_crud_seed"
 #: The request rules the machine's ``refuse`` rule breaks on purpose (a body without a
@@ -182,7 +185,13 @@ def run_item(request: pytest.FixtureRequest, engine: Engine) -> str | None:
 
     from contracttest.errors import ContractTestError
     from contracttest.plugin import _CASSETTE, _RECORD
-    from contracttest.properties import FAST, BrokenPromise, replay_settings, run_crud
+    from contracttest.properties import (
+        FAST,
+        BrokenPromise,
+        CrudConfig,
+        replay_settings,
+        run_crud,
+    )
 
     node = request.node
     collection = node.stash[_COLLECTION]
@@ -205,10 +214,37 @@ def run_item(request: pytest.FixtureRequest, engine: Engine) -> str | None:
         kept = json.loads(recorded.get("crud_settings") or "{}")
         profile = replay_settings(settings(FAST, **kept))
     assert in_use.schema is not None  # crud_names refused a contract without one
+    config = CrudConfig(kept=recorded_as(crud.settings.scrub_config()))
     try:
-        run_crud(engine, in_use.contract, in_use.schema, [collection], seed=seed, profile=profile)
+        run_crud(
+            engine,
+            in_use.contract,
+            in_use.schema,
+            [collection],
+            seed=seed,
+            profile=profile,
+            config=config,
+        )
     except BrokenPromise as exc:
         return str(exc)
     except ContractTestError as exc:  # SetupError, UsageError: said in one line
         return f"contracttest: {collection}: {exc}"
     return None
+
+
+def recorded_as(config: ScrubConfig) -> Callable[[str, str], str | None]:
+    """The value a recording keeps in a field this scrubbing hides by name (its placeholder),
+    or None for a field it keeps as it is: a generated secret is sent as the placeholder, so
+    the recorded bodies and the replayed ones are the same."""
+    from contracttest.scrubconfig import canonical_name, placeholder, plan
+
+    scrubbing = plan(config)
+
+    def kept(name: str, parent: str) -> str | None:
+        if not config.enabled:
+            return None
+        if scrubbing.secret_field(canonical_name(name), canonical_name(parent) if parent else ""):
+            return placeholder(name)
+        return None
+
+    return kept

@@ -23,6 +23,7 @@ from contracttest.api import Engine
 from contracttest.client import Client, Reply
 from contracttest.errors import ContractTestError
 from contracttest.properties.calls import Call, CallLog
+from contracttest.properties.drawing import Kept
 from contracttest.properties.ledger import Ledger
 from contracttest.properties.lifecycle import LIFECYCLES, LifeCycle
 from contracttest.properties.shapes import Collection, Slot, Surface
@@ -58,6 +59,9 @@ class CrudConfig:
     negative: bool = True
     names: st.SearchStrategy[str] = NAMES
     wait: float = 60.0
+    #: the value to send in a field a recording replaces (``drawing.Kept``): the plugin gives
+    #: its scrubber's placeholders, so a replay sends what was recorded
+    kept: Kept | None = None
 
 
 class SetupError(ContractTestError):
@@ -169,6 +173,7 @@ class CrudRun:
                 schema=self.schema,
                 references=self.provider,
                 enumerations=self.enumerations,
+                kept=self.config.kept,
                 **options,
             )
         return found
