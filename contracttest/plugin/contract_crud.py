@@ -29,13 +29,10 @@ import pytest
 from contracttest.plugin.settings import Settings
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from hypothesis import settings as HypothesisSettings
 
     from contracttest.api import Engine
     from contracttest.plugin.contracts import Contracts
-    from contracttest.scrubconfig import ScrubConfig
 
 SEED_KEY = "contracttest_crud_seed"
 #: The request rules the machine's ``refuse`` rule breaks on purpose (a body without a
@@ -181,70 +178,89 @@ def test_crud(request: pytest.FixtureRequest, ovirt_engine: Engine) -> None:
 def run_item(request: pytest.FixtureRequest, engine: Engine) -> str | None:
     """Run the item's machine: a recording with the run's seed and settings (kept in its
     cassette), a replay with its cassette's. The failure text, or None."""
-    from hypothesis import settings
+    import hypothesis
+    from hypothesis.errors import HypothesisException
 
     from contracttest.errors import ContractTestError
     from contracttest.plugin import _CASSETTE, _RECORD
-    from contracttest.properties import (
-        FAST,
-        BrokenPromise,
-        CrudConfig,
-        replay_settings,
-        run_crud,
-    )
+    from contracttest.properties import BrokenPromise, run_crud
+    from contracttest.recording import ReplayError
 
     node = request.node
     collection = node.stash[_COLLECTION]
     crud: CrudItems = request.config.pluginmanager.getplugin("contracttest-crud")
     cassette = node.stash[_CASSETTE]
+    where = node.stash[_RECORD].cassette
     in_use = node.stash[_RECORD].contract
-    if engine.live and not crud.settings.verify_against:
+    replaying = not engine.live or bool(crud.settings.verify_against)
+    if not replaying:
         seed = crud.seed
         profile = profile_for(crud.settings.crud_examples)
         cassette.provenance["crud_seed"] = str(seed)
         cassette.provenance["crud_settings"] = json.dumps(shown(profile), sort_keys=True)
+        cassette.provenance["crud_hypothesis"] = hypothesis.__version__
     else:
-        recorded = cassette.loaded_provenance
-        if "crud_seed" not in recorded:
-            return (
-                f"contracttest: {node.stash[_RECORD].cassette}: no crud_seed in the cassette's "
-                "provenance: record it again (--record-mode rewrite)"
-            )
-        seed = int(recorded["crud_seed"])
-        kept = json.loads(recorded.get("crud_settings") or "{}")
-        profile = replay_settings(settings(FAST, **kept))
+        cassette.in_order = True  # the same seed makes the same calls, in the same order
+        try:
+            seed, profile = recorded_run(cassette.loaded_provenance, str(where))
+        except ContractTestError as exc:
+            return f"contracttest: {exc}: record it again (--record-mode=rewrite)"
     assert in_use.schema is not None  # crud_names refused a contract without one
-    config = CrudConfig(kept=recorded_as(crud.settings.scrub_config()))
     try:
-        run_crud(
-            engine,
-            in_use.contract,
-            in_use.schema,
-            [collection],
-            seed=seed,
-            profile=profile,
-            config=config,
-        )
-    except BrokenPromise as exc:
-        return str(exc)
+        run_crud(engine, in_use.contract, in_use.schema, [collection], seed=seed, profile=profile)
+    except (BrokenPromise, ReplayError, HypothesisException) as exc:
+        if not replaying:
+            if isinstance(exc, BrokenPromise):
+                return str(exc)
+            raise
+        if cassette.diverged is not None:  # whatever Hypothesis made of it after
+            return (
+                f"contracttest: the replay no longer makes the calls it recorded: "
+                f"{cassette.diverged}{diverged_hint(cassette.loaded_provenance)}"
+            )
+        if isinstance(exc, BrokenPromise):  # a recording of a failure, failing alike
+            return str(exc)
+        raise
     except ContractTestError as exc:  # SetupError, UsageError: said in one line
         return f"contracttest: {collection}: {exc}"
     return None
 
 
-def recorded_as(config: ScrubConfig) -> Callable[[str, str], str | None]:
-    """The value a recording keeps in a field this scrubbing hides by name (its placeholder),
-    or None for a field it keeps as it is: a generated secret is sent as the placeholder, so
-    the recorded bodies and the replayed ones are the same."""
-    from contracttest.scrubconfig import canonical_name, placeholder, plan
+def recorded_run(provenance: dict[str, str], where: str) -> tuple[int, HypothesisSettings]:
+    """The seed and settings a recording kept, for its replay (``CassetteError`` naming
+    what is missing or wrong: the provenance is read from a file)."""
+    from hypothesis import settings
 
-    scrubbing = plan(config)
+    from contracttest.cassette import CassetteError
+    from contracttest.properties import FAST, replay_settings
 
-    def kept(name: str, parent: str) -> str | None:
-        if not config.enabled:
-            return None
-        if scrubbing.secret_field(canonical_name(name), canonical_name(parent) if parent else ""):
-            return placeholder(name)
-        return None
+    text = provenance.get("crud_seed", "")
+    if not text.isdigit():
+        raise CassetteError(where, "no crud_seed (a number) in the cassette's provenance")
+    try:
+        kept = json.loads(provenance.get("crud_settings") or "{}")
+        wanted = {name: kept[name] for name in ("max_examples", "stateful_step_count")}
+        if not all(type(value) is int and 0 < value <= 10_000 for value in wanted.values()):
+            raise ValueError
+    except (ValueError, KeyError, TypeError):
+        raise CassetteError(
+            where,
+            "crud_settings in the cassette's provenance is not "
+            '{"max_examples": N, "stateful_step_count": N}',
+        ) from None
+    return int(text), replay_settings(settings(FAST, **wanted))
 
-    return kept
+
+def diverged_hint(provenance: dict[str, str]) -> str:
+    """What to do when a replay goes another way than its recording: record it again; and,
+    when the Hypothesis that generated it is not this one, that is why."""
+    import hypothesis
+
+    then = provenance.get("crud_hypothesis")
+    why = (
+        f"; it was generated by Hypothesis {then}, this run has {hypothesis.__version__}, "
+        "whose generation may differ"
+        if then and then != hypothesis.__version__
+        else ""
+    )
+    return f"{why}\n(record it again with --record-mode=rewrite against an engine)"

@@ -54,11 +54,6 @@ def preferred_sets(usable: list[int], sets: Sequence[ParameterSet], choose: Choi
     return holding or usable
 
 
-#: ``(field, its parent)`` -> the text a recording replaces the field's value with (a secret
-#: the scrubber hides by name), or None: a field it keeps as it is.
-Kept = Callable[[str, str], "str | None"]
-
-
 class Choice:
     def __init__(self, include: set[str], exclude: tuple[str, ...], only: tuple[str, ...]):
         self.include, self.exclude, self.only = include, exclude, only
@@ -81,9 +76,7 @@ class Drawer:
         enumerations: Enumerations,
         overrides: Mapping[str, st.SearchStrategy[str]],
         max_optional: int | None = None,
-        kept: Kept | None = None,
     ) -> None:
-        self.kept = kept
         self.max_optional = max_optional
         self.surface = surface
         self.schema = surface.schema
@@ -171,13 +164,6 @@ class Drawer:
         if slot.kind == "value":
             leaf = (slot.steps[-1] if slot.steps else prefix[-1]).lstrip("@").partition("[")[0]
             values = self.overrides.get(name)
-            fixed = (
-                self.kept(leaf, path[-2].lstrip("@") if len(path) > 1 else "")
-                if self.kept
-                else None
-            )
-            if fixed is not None:  # what a recording would replace: sent as it will be kept
-                values = st.just(fixed)
             if values is None:
                 allowed = self.enumerations.get((slot.owner, leaf))
                 values = from_simple_type(self.schema, slot.type, enumeration=allowed, field=leaf)

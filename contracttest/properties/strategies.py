@@ -30,7 +30,6 @@ from contracttest.properties.drawing import (
     Choice,
     Drawer,
     Enumerations,
-    Kept,
     References,
     ReferenceSource,
     preferred_sets,
@@ -138,7 +137,6 @@ def from_link(
     exclude: Collection[str] = (),
     only: Collection[str] = (),
     max_optional: int | None = None,
-    kept: Kept | None = None,
 ) -> st.SearchStrategy[Representation]:
     """A body for ``link`` that satisfies one of its parameter sets.
 
@@ -150,15 +148,13 @@ def from_link(
     (a mapping or a callable, see ``ReferenceSource``), by id or by name; what the XSD cannot
     type is left out unless required (then sent, never compared). A link without parameter
     sets gets its body type with no field; a set that cannot be satisfied is never drawn, and
-    when none can be, drawing raises ``Unsatisfiable`` naming what is missing. ``kept``
-    gives the value of a field a recording would replace (see ``drawing.Kept``): sending
-    that, a recorded run and its replay send the same bodies.
+    when none can be, drawing raises ``Unsatisfiable`` naming what is missing.
     """
     surface = surface_of(contract, schema)
     root_type = link.body_type or "Action"
     tag = (schema.element_names(root_type) or (root_type.lower(),))[0]
     drawer = Drawer(
-        surface, root_type, references, enumerations or {}, overrides or {}, max_optional, kept
+        surface, root_type, references, enumerations or {}, overrides or {}, max_optional
     )
     choose = Choice(set(include), tuple(exclude), tuple(only))
     sets = link.parameter_sets or (ParameterSet(()),)
