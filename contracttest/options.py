@@ -105,6 +105,18 @@ OPTIONS = (
         "recorded one at the same place in the test's cassette; cassettes are never rewritten",
         metavar="URL|sandbox",
     ),
+    Option(
+        "--contract-crud",
+        "add generated CRUD round trips (tests test_crud[COLLECTION]) for these collections, "
+        "comma-separated, or 'all' the contract can drive; recorded and replayed like any test",
+        metavar="COLLECTIONS|all",
+    ),
+    Option(
+        "--contract-crud-examples",
+        "examples per --contract-crud collection: a number, or a Hypothesis settings profile "
+        "name (default: fast, 20)",
+        metavar="N|PROFILE",
+    ),
     Option("--contract-fail-on", "fail tests at: error (default) or warning", None, FAIL_ON),
     Option(
         "--contract-report", "write the violations and tallies as JSON", kind="path", metavar="PATH"

@@ -7,7 +7,8 @@ or hand it a new exchange to record. What it changes:
 * matching by ``matching.request_key`` (method, path with matrix parameters, query in any
   order, body by meaning), with an index, so a lookup is one dictionary access;
 * a request recorded several times (polling) replays its answers in order, then keeps
-  answering with the last;
+  answering with the last; ``in_order`` holds a replay to the recorded order instead
+  (generated calls: the first request out of order is ``diverged``);
 * secrets are scrubbed (``scrub``) before anything is kept, and requests are scrubbed the
   same way before matching, so a scrubbed recording still matches;
 * every exchange, recorded or replayed, goes to an observer (the contract checks) as an
@@ -26,9 +27,7 @@ or hand it a new exchange to record. What it changes:
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -72,13 +71,14 @@ class UnmatchedRequest(ReplayError):
     pass
 
 
+class ReplayDiverged(ReplayError):
+    """A replay held to the recorded order (``in_order``) made another request than the
+    recording's next one: what it replays made other calls this time."""
+
+
 class ReplayedCredential(ReplayError):
     """A request about to reach the engine with a credential the cassette played (a
     scrubbed placeholder): the engine would refuse it, and a 401 would be recorded."""
-
-
-class NetworkBlocked(ContractTestError, ConnectionRefusedError):
-    """A connection attempted while a cassette replays."""
 
 
 #: ``_save``'s answer when the recording leaves no exchange and the cassette is to go.
@@ -139,6 +139,11 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
         self.loaded_metadata: dict[str, Any] = {}
         self.index: dict[Key, list[int]] = {}
         self.plays: dict[Key, int] = {}
+        #: replaying, whether each request must be the recording's next one (generated
+        #: calls: a request that matches an exchange out of order means the run diverged)
+        self.in_order = False
+        self.next_play = 0
+        self.diverged: ReplayDiverged | None = None  # the first request out of order
 
     @classmethod
     def use(cls, **kwargs: Any) -> Any:
@@ -181,6 +186,14 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
         self.plays[key] = count + 1
         # In order, then the last one again and again (polling until a state is reached).
         position = positions[min(count, len(positions) - 1)]
+        if self.in_order:
+            if self.next_play not in positions:
+                # said once; what follows (cleaning up, logging out) replays by key
+                self.in_order = False
+                self.diverged = self._diverged(request)
+                raise self.diverged
+            position = self.next_play
+            self.next_play += 1
         item = self.recorded[position]
         self.play_counts[position] += 1  # vcrpy's tally (``all_played``)
         if self.observer is not None:
@@ -321,6 +334,17 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
         request._contracttest_key = (self.scrub, key)
         return key
 
+    def _diverged(self, request: Any) -> ReplayDiverged:
+        asked = f"{request.method} {request_target(scrub_uri(request.uri, self.scrub))}"
+        n, then = self.next_play, "nothing more"
+        if n < len(self.recorded):
+            item = self.recorded[n]
+            then = f"{item.exchange.request.method} {request_target(item.uri)}"
+            then += " with another body" if then == asked else ""
+        return ReplayDiverged(
+            f"{self.display}: request {n + 1} is {asked}; the recording made {then}"
+        )
+
     def _miss(self, request: Any, key: Key) -> ReplayError:
         target = request_target(scrub_uri(request.uri, self.scrub))  # shown as recorded
         asked = f"{key.method} {target}"
@@ -372,29 +396,3 @@ def _key_of(request: Request) -> Key:
 
 
 # -- replay blocks the network ---------------------------------------------------------------
-
-
-@contextmanager
-def network_blocked(reason: str) -> Iterator[None]:
-    """No TCP or UDP connection may be opened inside: replay needs no engine, and a test
-    that reaches for one is told so instead of hanging or touching a real host."""
-    original_connect = socket.socket.connect
-    original_connect_ex = socket.socket.connect_ex
-
-    def refuse(sock: socket.socket, address: Any) -> None:
-        if sock.family in (socket.AF_INET, socket.AF_INET6):
-            raise NetworkBlocked(f"contracttest: network access is blocked ({reason}): {address}")
-        original_connect(sock, address)
-
-    def refuse_ex(sock: socket.socket, address: Any) -> int:
-        if sock.family in (socket.AF_INET, socket.AF_INET6):
-            refuse(sock, address)
-        return original_connect_ex(sock, address)
-
-    socket.socket.connect = refuse  # type: ignore[method-assign,assignment]
-    socket.socket.connect_ex = refuse_ex  # type: ignore[method-assign,assignment]
-    try:
-        yield
-    finally:
-        socket.socket.connect = original_connect  # type: ignore[method-assign]
-        socket.socket.connect_ex = original_connect_ex  # type: ignore[method-assign]

@@ -109,6 +109,26 @@ class Schema:
             self.__dict__["_by_type_cache"] = cache
         return cache
 
+    def holder_of(self, owner_type: str, rel: str, list_element: str) -> str | None:
+        """The child of ``owner_type`` that ``follow=rel`` fills with the collection listed
+        as ``list_element``: the child named ``rel`` or ``list_element`` (``nics``), else the
+        one whose name without underscores is ``rel`` (``enabled_features`` for the rel
+        ``enabledfeatures``: the engine names a link after its property), else the one of
+        the list's type. None when the owner's type has no place for it (nothing to inline)."""
+        owner = self.complex_types.get(owner_type)
+        if owner is None:
+            return None
+        children = owner.children
+        for name in (rel, list_element):
+            if name in children:
+                return name
+        for name in children:
+            if name.replace("_", "") == rel:
+                return name
+        list_type = self.elements.get(list_element)
+        typed = [name for name, child in children.items() if child.type == list_type]
+        return typed[0] if list_type is not None and len(typed) == 1 else None
+
     def value_check(self, type_name: str) -> ValueCheck | None:
         """A check for text of ``type_name``, or None when any text is valid."""
         cache: dict[str, ValueCheck | None] = self.__dict__.setdefault("_checks", {})

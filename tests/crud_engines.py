@@ -41,8 +41,9 @@ def serving(
     *,
     version: int = 4,
     defect: Defect | None = None,
+    defects: tuple[str, ...] = (),
 ) -> Iterator[tuple[Engine, EmbeddedEngine]]:
-    engine = open_engine(contract, schema, password=PASSWORD)
+    engine = open_engine(contract, schema, password=PASSWORD, defects=list(defects))
     handler: Handler = engine.handle if defect is None else defect(engine.handle)
     try:
         with EngineServer(handler, admit=engine.admit if defect is None else None) as server:

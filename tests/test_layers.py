@@ -49,6 +49,7 @@ FORBIDDEN = (
     "contracttest.loading",
     "contracttest.report",
     "contracttest.recording",
+    "contracttest.offline",
     "contracttest.plugin",
 )
 

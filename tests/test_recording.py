@@ -16,13 +16,8 @@ from contracttest.client import Client
 from contracttest.engine import EngineServer, open_engine
 from contracttest.exchange import Exchange
 from contracttest.matching import canonical_body, request_key
-from contracttest.recording import (
-    MissingCassette,
-    NetworkBlocked,
-    RecordingCassette,
-    UnmatchedRequest,
-    network_blocked,
-)
+from contracttest.offline import NetworkBlocked, network_blocked
+from contracttest.recording import MissingCassette, RecordingCassette, UnmatchedRequest
 
 GOLDEN = Path(__file__).parent / "golden"
 REPLAY_URL = "https://engine.invalid/ovirt-engine/api"

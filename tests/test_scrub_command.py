@@ -22,7 +22,8 @@ import yaml
 from contracttest import pin
 from contracttest.client import Client
 from contracttest.engine import EngineServer, open_engine
-from contracttest.recording import RecordingCassette, network_blocked
+from contracttest.offline import network_blocked
+from contracttest.recording import RecordingCassette
 from contracttest.scan import scan_secrets_main, scrub_main
 from contracttest.scrub import ScrubConfig
 from tests import plugin_suite

@@ -124,8 +124,13 @@ class Listing:
         for head, rests in heads.items():
             rests = [rest for rest in rests if rest]
             sub_kind = self._subcollection(kind, head)
-            if sub_kind is not None and sub_kind.list_element in children:
-                self._inline_list(call, element, sub_kind, row, rests)
+            holder = (
+                self.model.schema.holder_of(kind.entity_type, sub_kind.name, sub_kind.list_element)
+                if sub_kind is not None
+                else None
+            )
+            if sub_kind is not None and holder is not None:
+                self._inline_list(call, element, sub_kind, row, rests, holder)
                 continue
             reference = element.find(head)
             target = (
@@ -150,11 +155,17 @@ class Listing:
         return None
 
     def _inline_list(
-        self, call: Call, element: Element, sub_kind: Kind, row: Row, rests: list[list[str]]
+        self,
+        call: Call,
+        element: Element,
+        sub_kind: Kind,
+        row: Row,
+        rests: list[list[str]],
+        tag: str,
     ) -> None:
-        for old in element.findall(sub_kind.list_element):
+        for old in element.findall(tag):
             element.remove(old)
-        holder = etree.SubElement(element, sub_kind.list_element)
+        holder = etree.SubElement(element, tag)
         view = self.model.view(sub_kind)
         here = f"{row.collection}/{row.id}/{sub_kind.name}"
         if view is not None:  # entities of their own: only those the caller sees

@@ -43,6 +43,12 @@ class Kind:
         return (*self.template, "{id}")
 
     @property
+    def unique_names(self) -> bool:
+        """Whether a name in use is refused: top-level names are unique engine-wide, and a
+        NIC's within its VM or template."""
+        return self.top_level or self.name == "nics"
+
+    @property
     def generated(self) -> bool:
         """Statistics are computed on every read, never stored."""
         return self.name == "statistics"

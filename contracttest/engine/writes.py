@@ -230,7 +230,7 @@ class Writes:
             allowed = self.model.status_values(kind.entity_type)
             sub(root, "status", initial_status(kind.element, allowed))
         name = doc.name_of(root)
-        if kind.top_level and name and self._clash(principal, collection, name, None):
+        if kind.unique_names and name and self._clash(principal, collection, name, None):
             raise Fault(
                 409,
                 "Operation Failed",
@@ -279,7 +279,7 @@ class Writes:
         doc.merge(stored, root, step.kind.entity_type, self.model)
         name = doc.name_of(stored)
         if (
-            step.kind.top_level
+            step.kind.unique_names
             and name
             and name != step.row.name
             and self._clash(call.principal, step.row.collection, name, step.row.id)

@@ -142,6 +142,11 @@ def pytest_configure(config: pytest.Config) -> None:
     run = config.stash[_RUN] = _Run(read_settings(config))
     if not hasattr(config, "workerinput"):  # a pytest-xdist worker reports to its controller
         config.pluginmanager.register(_Reporter(run), "contracttest-reporter")
+    if run.settings.crud:  # --contract-crud: its items, seed and header
+        from contracttest.plugin.contract_crud import CrudItems
+
+        crud = CrudItems(config, run.settings, run.contracts)
+        config.pluginmanager.register(crud, "contracttest-crud")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -159,6 +164,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         problem = check_settings(run.settings, run.contracts)
         if problem:
             raise pytest.UsageError(problem)
+    crud = config.pluginmanager.get_plugin("contracttest-crud")
+    problem = crud.check() if crud is not None else None
+    if problem:
+        raise pytest.UsageError(problem)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -95,7 +95,8 @@ def open_cassette(
     """Enter the test's cassette (and, when it replays, block the network). What it records
     is held until ``finish`` says whether the test completed."""
     from contracttest.errors import ContractTestError
-    from contracttest.recording import RecordingCassette, network_blocked
+    from contracttest.offline import network_blocked
+    from contracttest.recording import RecordingCassette
 
     # Verifying records into memory only: ``finish`` drops what it holds.
     mode = "all" if settings.verify_against else settings.record_mode

@@ -93,6 +93,10 @@ class Settings:
     api_version: int | None = None  # --engine-api-version; None: the contract's
     #: --verify-against: the engine (URL, or ``sandbox``) a run verifies its cassettes on.
     verify_against: str | None = field(default=None, repr=False)  # its userinfo may be a login
+    #: --contract-crud: the collections (or ``all``) the generated CRUD items drive.
+    crud: tuple[str, ...] = ()
+    #: --contract-crud-examples: a number of examples or a Hypothesis profile name.
+    crud_examples: str | None = None
 
     @property
     def records_remotely(self) -> bool:
@@ -188,6 +192,8 @@ def read_settings(config: pytest.Config) -> Settings:
         scrub_values=tuple(_lines(values.get("scrub_values"))),
         given=frozenset(given),
         verify_against=values.get("verify_against"),
+        crud=tuple(n.strip() for n in (values.get("contract_crud") or "").split(",") if n.strip()),
+        crud_examples=values.get("contract_crud_examples"),
     )
     if values.get("engine_api_version") is not None:  # 3 or 4, else one line before any test
         from contracttest.client import api_version

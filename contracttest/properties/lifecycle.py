@@ -1,5 +1,5 @@
 """What an oVirt engine promises about life cycles: which action leads from which states to
-which, and in which states an entity may not be removed.
+which, and in which states an entity may not be removed; and where it refuses a duplicate name.
 
 The contract lists actions but not their states, so this is the one table the promises need
 beyond the contract: data, not code per resource, and a suite passes its own
@@ -53,4 +53,17 @@ LIFECYCLES: Mapping[str, LifeCycle] = {
         removal_refused=frozenset({"up", "non_responsive"}),
         calm=("deactivate",),
     ),
+}
+
+
+#: Collections whose names the engine keeps unique (its add and update commands refuse a name
+#: in use with 409): VMs, clusters, data centers and tags engine-wide, NICs within their VM.
+#: A collection not named here is learned from the engine's first answer to a duplicate
+#: (disks take any alias; networks are unique per data center, templates per version).
+UNIQUE_NAMES: Mapping[str, bool] = {
+    "vms": True,
+    "clusters": True,
+    "datacenters": True,
+    "tags": True,
+    "vms/nics": True,
 }

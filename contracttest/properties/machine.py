@@ -5,14 +5,14 @@ collection through the run's ``api.Engine`` and keeps a plain model of what shou
 each entity's path, name, status, and the fields the engine was sent (``Field``s by slot).
 Its rules add, find, update, delete and act on entities, and (``CrudConfig.negative``) send
 what the engine must refuse. Each promise it checks has a name (``promises.PROMISES``); a
-broken one raises ``BrokenPromise`` with the example's calls and a pytest reproduction.
-Whatever an example created is removed when it ends (its own ``Ledger``), failed or not.
+broken one raises ``BrokenPromise`` with the example's calls and a pytest reproduction. What
+an example created is removed when it ends (its own ``Ledger``), failed or not.
 
 What is compared after a write is derived from the contract, never listed per resource: the
 fields a body carried for the link's parameters, as the XSD types them (``values.mismatches``);
-what the server fills in (status, ids, hrefs, defaults) was never sent, what the XSD cannot
-type (which the engine's binding drops) is sent but not compared, and a reference is
-compared by the id of the entity it named. Subclass the machine to add rules of your own.
+what the server fills in was never sent, what the XSD cannot type (which the engine's binding
+drops) is sent but not compared, and a reference is compared by the id of the entity it
+named. Subclass the machine to add rules of your own.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from hypothesis.stateful import (
 )
 
 from contracttest.client import Reply
+from contracttest.properties.below import hang_below
 from contracttest.properties.calls import CallLog
 from contracttest.properties.drawing import short_name
 from contracttest.properties.ledger import Ledger
@@ -43,7 +44,6 @@ from contracttest.properties.values import (
     Mismatch,
     Path,
     Representation,
-    mismatches,
     status_of,
 )
 
@@ -61,6 +61,7 @@ class CrudMachine(RuleBasedStateMachine):
         super().__init__()
         run, collection = self.run, self.collection
         run.examples += 1
+        self.example = run.examples
         self.log = CallLog(run.preface)
         self.ledger = Ledger(run.engine, run.calm)
         self.model: dict[str, Known] = {}
@@ -98,7 +99,9 @@ class CrudMachine(RuleBasedStateMachine):
         report = (
             f"  calls (the last one broke the promise):\n{lines}\n  reproduce with:\n{indented}"
         )
-        raise broken(promise, detail, report)
+        failure = broken(promise, detail, report)
+        self.run.broken.append((len(self.log.lines()), failure))
+        raise failure
 
     def unshown(
         self, promise: str, where: str, wrong: list[Mismatch], sent: set[Path] | None = None
@@ -117,10 +120,8 @@ class CrudMachine(RuleBasedStateMachine):
         self.run.checked[promise] += 1
 
     def taken(self, name: str | None, own: str | None = None) -> bool:
-        if name is None:
-            return False
         mine = any(k.name == name and k.id != own for k in self.model.values())
-        return mine or name in self.foreign_names
+        return name is not None and (mine or name in self.foreign_names)
 
     def expected_for(self, clash: bool, success: tuple[int, ...]) -> tuple[int, ...]:
         if not clash or self.refuses_duplicates is False:
@@ -145,6 +146,15 @@ class CrudMachine(RuleBasedStateMachine):
             self.refuses_duplicates = False
         return False
 
+    def drawn(self, data: st.DataObject, bodies: Any, label: str) -> Representation:
+        """A body, its generated name this example's own (``ct-x-e7``): never a clash with
+        what an earlier example could not remove."""
+        body: Representation = data.draw(bodies, label=label)
+        name = next((f for f in body.fields if f.path == ("name",)), None)
+        if name is None or not name.value.startswith("ct-"):
+            return body
+        return body.replaced(name, replace(name, value=f"{name.value}-e{self.example}"))
+
     @staticmethod
     def name_in(body: Representation) -> str | None:
         return next((f.value for f in body.fields if f.path == ("name",)), None)
@@ -160,7 +170,7 @@ class CrudMachine(RuleBasedStateMachine):
 
     @rule(target=entities, data=st.data())
     def add(self, data: st.DataObject) -> Any:
-        body = data.draw(self.add_bodies, label="add")
+        body = self.drawn(data, self.add_bodies, "add")
         name = self.name_in(body)
         clash = self.taken(name)
         success = (201, 202)
@@ -184,13 +194,15 @@ class CrudMachine(RuleBasedStateMachine):
         if reply.status == 201:
             read = self._located(reply, path, new_id)
         else:
-            read = self.run.wait_until(self.log, path, lambda r: r.status == 200)
+            read = self.run.wait_until(
+                self.log, path, lambda r: r.status == 200, f"{self.collection.name} appears"
+            )
             if read.status != 200:
                 self.fail("crud.add-created", f"202 from POST {self.base}, but {path} answered "
                           f"{read.status} (the entity never appeared)")  # fmt: skip
         assert read.root is not None
         self.checked("crud.add-keeps-fields")
-        wrong = mismatches(self.run.schema, body.fields, read.root)
+        wrong = self.run.mismatches(body.fields, read.root)
         self.unshown("crud.add-keeps-fields", f"GET {path} after the add", wrong)
         kept = {f.slot: f for f in body.fields if f.checked}
         self.model[new_id] = Known(new_id, path, name, kept, status_of(read.root))
@@ -249,7 +261,7 @@ class CrudMachine(RuleBasedStateMachine):
     def update(self, entity: str, data: st.DataObject) -> None:
         assert self.update_bodies is not None
         known = self.model[entity]
-        body = data.draw(self.update_bodies, label="update")
+        body = self.drawn(data, self.update_bodies, "update")
         name = self.name_in(body)
         clash = name is not None and name != known.name and self.taken(name, own=entity)
         reply = self.call("PUT", known.path, body.xml, expected=self.expected_for(clash, (200,)))
@@ -264,7 +276,7 @@ class CrudMachine(RuleBasedStateMachine):
         if read.status != 200 or read.root is None:
             self.fail("crud.update-changes-only-sent", f"GET {known.path} after the update "
                       f"answered {read.status}")  # fmt: skip
-        wrong = mismatches(self.run.schema, tuple(fields.values()), read.root)
+        wrong = self.run.mismatches(tuple(fields.values()), read.root)
         where = f"GET {known.path} after the update"
         self.unshown("crud.update-changes-only-sent", where, wrong, {f.slot for f in body.fields})
         known.fields = fields
@@ -283,6 +295,9 @@ class CrudMachine(RuleBasedStateMachine):
                           f"answered {reply.status}; expected 409")  # fmt: skip
             return entity
         self.checked("crud.delete-is-gone")
+        below = hang_below(self.run, self.log, known.path, self.collection, data)
+        if below is not None:
+            self.ledger.created(below)
         reply = self.call("DELETE", known.path, expected=(200,))
         if reply.status != 200:
             self.fail("crud.delete-is-gone", f"DELETE {known.path} answered {reply.status}"
@@ -306,6 +321,10 @@ class CrudMachine(RuleBasedStateMachine):
             if under.status != 404:
                 self.fail("crud.delete-is-gone", f"GET {known.path}/{segment} after DELETE "
                           f"answered {under.status}; expected 404")  # fmt: skip
+        after = self.call("GET", below, expected=(404,)) if below is not None else None
+        if after is not None and after.status != 404:
+            self.fail("crud.delete-is-gone", f"GET {below} (added below it) after DELETE "
+                      f"{known.path} answered {after.status}; expected 404")  # fmt: skip
         return multiple()
 
     # -- actions -------------------------------------------------------------------------
@@ -337,6 +356,7 @@ class CrudMachine(RuleBasedStateMachine):
             self.log,
             known.path,
             lambda r: r.root is not None and status_of(r.root) == transition.target,
+            f"{self.collection.name} {transition.target}",
         )
         reached = status_of(read.root) if read.root is not None else None
         if reached != transition.target:
@@ -363,7 +383,7 @@ class CrudMachine(RuleBasedStateMachine):
         if not given or read.root is None:
             return
         self.checked("crud.action-keeps-initialization")
-        wrong = mismatches(self.run.schema, given, read.root)
+        wrong = self.run.mismatches(given, read.root)
         where = f"GET {known.path} after the action"
         self.unshown("crud.action-keeps-initialization", where, wrong)
         known.fields = applied(known.fields, given)

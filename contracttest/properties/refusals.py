@@ -3,8 +3,9 @@
 Each function sends one request the contract says is wrong and checks the refusal: a body
 without a required parameter (400, a fault whose detail names what is missing, as
 ``parameters.closest_gap`` reads the sets), a value outside its XSD type or enumeration (400),
-an id that names nothing (404), no credentials (401). The duplicate name (409) is checked
-where adds and updates meet one (``CrudMachine.duplicate``).
+an id that names nothing (404), no credentials (401), the name of an entity that exists (409
+where the engine keeps names unique; checked, and learned where it is not known, by
+``CrudMachine.duplicate``, as where adds and updates meet a name in use by chance).
 """
 
 from __future__ import annotations
@@ -101,6 +102,28 @@ def ask_without_credentials(machine: CrudMachine, data: st.DataObject) -> None:
                   f"answered {reply.status}; expected 401")  # fmt: skip
 
 
+def add_a_taken_name(machine: CrudMachine, data: st.DataObject) -> None:
+    names = sorted({known.name for known in machine.model.values() if known.name})
+    if not names or machine.refuses_duplicates is False:
+        return
+    body = data.draw(machine.add_bodies, label="add")
+    field = next((f for f in body.fields if f.path == ("name",)), None)
+    if field is None:
+        return
+    name = data.draw(st.sampled_from(names), label="taken name")
+    body = body.replaced(field, replace(field, value=name))
+    success = (201, 202)
+    reply = machine.call(
+        "POST", machine.base, body.xml, expected=machine.expected_for(True, success),
+        expect="201-created",
+    )  # fmt: skip
+    created = reply.root.get("id") if reply.root is not None else None
+    if reply.status in success and created:
+        machine.ledger.created(f"{machine.base}/{created}")
+        machine.run.example_ids.add(created)
+    machine.duplicate(True, reply.status, success, f"POST {machine.base} with the name {name!r}")
+
+
 def _kind(schema: Schema, type_name: str) -> str:
     if is_enumeration(schema, type_name):
         return "enumeration"
@@ -112,4 +135,5 @@ REFUSALS = {
     "invalid-value": give_invalid_value,
     "unknown-id": ask_unknown_id,
     "no-credentials": ask_without_credentials,
+    "duplicate-name": add_a_taken_name,
 }

@@ -179,7 +179,16 @@ class Surface:
             owner=owner,
             searchable=any(p.name == "search" for p in listing.url_parameters),
             followable=owner_get is not None
-            and any(p.name == "follow" for p in owner_get.url_parameters),
+            and any(p.name == "follow" for p in owner_get.url_parameters)
+            and self._inlined(owner_get, template[-1], listing),
+        )
+
+    def _inlined(self, owner_get: Link, rel: str, listing: Link) -> bool:
+        """Whether the owner's representation has a place for the collection ``follow``
+        inlines (a VM's ``nics``; a VM's NUMA nodes have none in the v4 XSD)."""
+        lists = self.schema.element_names(listing.response_type or "")
+        return bool(lists) and (
+            self.schema.holder_of(owner_get.response_type or "", rel, lists[0]) is not None
         )
 
     @staticmethod

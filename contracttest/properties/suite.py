@@ -24,7 +24,8 @@ from contracttest.client import Client, Reply
 from contracttest.errors import ContractTestError
 from contracttest.properties.calls import Call, CallLog
 from contracttest.properties.ledger import Ledger
-from contracttest.properties.lifecycle import LIFECYCLES, LifeCycle
+from contracttest.properties.lifecycle import LIFECYCLES, UNIQUE_NAMES, LifeCycle
+from contracttest.properties.promises import BrokenPromise
 from contracttest.properties.shapes import Collection, Slot, Surface
 from contracttest.properties.strategies import (
     NAMES,
@@ -34,9 +35,18 @@ from contracttest.properties.strategies import (
     short_name,
     surface_of,
 )
-from contracttest.properties.values import Entity, Field, Representation, base_of
+from contracttest.properties.values import (
+    Entity,
+    Field,
+    Mismatch,
+    Representation,
+    base_of,
+    mismatches,
+)
 from contracttest.rsdl import Contract, Link, ParameterSet
 from contracttest.schema import Schema
+from contracttest.scrubconfig import is_placeholder
+from contracttest.xmlsafe import Element
 
 
 @dataclass(frozen=True)
@@ -45,14 +55,15 @@ class CrudConfig:
 
     ``overrides``: values for parameters, by collection and parameter name below the root
     (``{"vms": {"memory": st.sampled_from(["1073741824"])}}``); ``unique_names``: whether the
-    engine refuses a duplicate name in a collection (absent: learned from its first answer);
+    engine refuses a duplicate name in a collection (``lifecycle.UNIQUE_NAMES``; absent:
+    learned from its first answer);
     ``lifecycles``: see ``lifecycle.py``; ``exclude``: collections ``crud_collections`` leaves
     out; ``negative``: run the negative rules; ``names``: the names new entities get;
     ``wait``: seconds a live engine is given to reach a state.
     """
 
     overrides: Mapping[str, Mapping[str, st.SearchStrategy[str]]] = field(default_factory=dict)
-    unique_names: Mapping[str, bool] = field(default_factory=dict)
+    unique_names: Mapping[str, bool] = field(default_factory=lambda: dict(UNIQUE_NAMES))
     lifecycles: Mapping[str, LifeCycle] = field(default_factory=lambda: dict(LIFECYCLES))
     exclude: frozenset[str] = frozenset()
     negative: bool = True
@@ -84,6 +95,10 @@ class CrudRun:
         self.preface = CallLog()
         self.ledger = Ledger(engine, self.calm)
         self.provider = Provider(self)
+        #: every promise seen broken (with its number of calls), the fewest calls first
+        #: when Hypothesis cannot make a broken example fail alike twice (``runner``)
+        self.broken: list[tuple[int, BrokenPromise]] = []
+        self.gave_up: set[str] = set()  # what ``wait_until`` waited for in vain
         self.example_ids: set[str] = set()  # created by examples: never handed out to refer to
         self.checked: Counter[str] = Counter()  # promise -> times it was checked
         self.examples = 0
@@ -92,6 +107,12 @@ class CrudRun:
         self._anonymous: Client | None = None
         self._bodies: dict[tuple[object, ...], st.SearchStrategy[Representation]] = {}
         self.enumerations = enumerations if enumerations is not None else self._capabilities()
+
+    def mismatches(self, fields: tuple[Field, ...], element: Element) -> list[Mismatch]:
+        """``values.mismatches`` for this run: replaying, a value the recording's scrubber
+        replaced (a placeholder) is not compared, since the live run compared it."""
+        hidden = None if self.engine.live else is_placeholder
+        return mismatches(self.schema, fields, element, hidden)
 
     # -- calls -------------------------------------------------------------------------
 
@@ -142,20 +163,22 @@ class CrudRun:
         prefix = self.engine.client.prefix.rstrip("/") + "/"
         return path[len(prefix) :] if path.startswith(prefix) else path.lstrip("/")
 
-    def wait_until(self, log: CallLog, path: str, done: Any) -> Reply:
-        """GET ``path`` until ``done(reply)``: a live engine is polled every half second
-        for ``config.wait`` seconds; a replay asks again at once (the cassette answers as the
-        engine did), at most a hundred times."""
-        deadline = time.monotonic() + self.config.wait
-        for _ in range(100 if not self.engine.live else 1_000_000):
-            reply = self.call(log, "GET", path, expected=(200,))
-            if done(reply) or time.monotonic() > deadline:
-                return reply
-            if self.engine.live:
+    def wait_until(self, log: CallLog, path: str, done: Any, what: str = "") -> Reply:
+        """GET ``path`` until ``done(reply)``: a live engine is asked every half second, as
+        many times as ``config.wait`` seconds allow, a replay at once (the cassette answers
+        as the engine did); counted, never timed, so both make the same calls. Once a wait
+        for ``what`` (a state of a collection) has run out, later ones ask once: an engine
+        stuck there must not make every example, and each shrinking step, wait again."""
+        polls = 1 if what and what in self.gave_up else max(1, int(self.config.wait * 2))
+        for n in range(polls):
+            if n and self.engine.live:
                 time.sleep(0.5)
+            reply = self.call(log, "GET", path, expected=(200,))
+            if done(reply):
+                return reply
+        if what:
+            self.gave_up.add(what)
         return reply
-
-    # -- what the machines share -------------------------------------------------------
 
     def bodies(self, link: Link, **options: Any) -> st.SearchStrategy[Representation]:
         """``from_link`` for ``link`` with this run's references and enumerations (made once
