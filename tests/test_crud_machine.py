@@ -43,13 +43,13 @@ QUICK = settings(FAST, max_examples=4, stateful_step_count=8)
 V4_SEED = 4
 
 
-def test_v4_suite_passes_for_the_nine_collections_in_under_a_minute() -> None:
+def test_v4_suite_passes_for_the_nine_collections() -> None:
+    """How long it takes is measured by ``benchmarks/bench_crud.py``, never asserted here."""
     with serving() as (api, engine):
         before = rows(engine)
         outcome = run_crud(api, engine.model.contract, engine.model.schema, NINE, seed=V4_SEED)
         after = rows(engine)
 
-    assert outcome.seconds < 60, outcome
     assert set(outcome.checked) == set(PROMISES), sorted(set(PROMISES) - set(outcome.checked))
     assert outcome.left_behind == []
     assert after == before  # everything the run made is gone, its fixtures too
