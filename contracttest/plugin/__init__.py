@@ -371,15 +371,6 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             session.config.stash[_RUN].totals.notes.append(note)
 
 
-def _body_outcome(call: pytest.CallInfo[None]) -> str:
-    """How a test's body ended, whatever a plugin then makes of its report (xfail, ...)."""
-    if call.excinfo is None:
-        return "passed"
-    if call.excinfo.errisinstance(KeyboardInterrupt):  # with --pdb, pytest reports it
-        return "interrupted"
-    return "skipped" if call.excinfo.errisinstance(pytest.skip.Exception) else "failed"
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
@@ -392,7 +383,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
         explain_pycurl(report, str(call.excinfo.value))
     if call.when == "call" and _CASSETTE in item.stash:
-        item.stash[_BODY] = _body_outcome(call)
+        from contracttest.plugin.session import body_outcome
+
+        item.stash[_BODY] = body_outcome(call)
     record = item.stash.get(_RECORD, None)
     if record is None:
         return report

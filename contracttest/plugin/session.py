@@ -267,3 +267,12 @@ def verifier_for(plan: Plan, in_use: ContractInUse) -> tuple[Verifier, dict[str,
     ours = data.get(METADATA_KEY) if isinstance(data, dict) else None
     provenance = {str(k): str(v) for k, v in ours.items()} if isinstance(ours, dict) else {}
     return Verifier.of(plan.display, recorded.exchanges, in_use.schema), provenance
+
+
+def body_outcome(call: pytest.CallInfo[None]) -> str:
+    """How a test's body ended, whatever a plugin then makes of its report (xfail, ...)."""
+    if call.excinfo is None:
+        return "passed"
+    if call.excinfo.errisinstance(KeyboardInterrupt):  # with --pdb, pytest reports it
+        return "interrupted"
+    return "skipped" if call.excinfo.errisinstance(pytest.skip.Exception) else "failed"
