@@ -40,6 +40,7 @@ FORBIDDEN = (
     "pathlib",
     "contracttest.cli",
     "contracttest.client",
+    "contracttest.reach",
     "contracttest.files",
     "contracttest.yamlfile",
     "contracttest.interactions",
