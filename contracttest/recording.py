@@ -6,23 +6,19 @@ or hand it a new exchange to record. What it changes:
 
 * matching by ``matching.request_key`` (method, path with matrix parameters, query in any
   order, body by meaning), with an index, so a lookup is one dictionary access;
-* a request recorded several times (polling) replays its answers in order, then keeps
-  answering with the last; ``in_order`` holds a replay to the recorded order instead
-  (generated calls: the first request out of order is ``diverged``);
-* secrets are scrubbed (``scrub``) before anything is kept, and requests are scrubbed the
-  same way before matching, so a scrubbed recording still matches;
-* every exchange, recorded or replayed, goes to an observer (the contract checks) as an
-  ``Exchange`` value;
+* a request recorded several times (polling) replays its answers in order, then the last
+  again; ``in_order`` holds a replay to the recorded order (``diverged``: the first request
+  out of it), and ``afresh`` records anew whatever the mode (generated calls);
+* secrets are scrubbed (``scrub``) before anything is kept, and requests alike to match;
+* every exchange, recorded or replayed, goes to an observer (the checks) as an ``Exchange``;
 * a missing cassette and a request that matches nothing raise different, explained errors;
 * a login is never replayed while recording (``logins``), and a request carrying a
   credential played from the file never reaches the engine (``ReplayedCredential``);
 * ``hold=True`` keeps the new recording (``pending``) until ``commit()``; without it, a
   ``with`` block that raises (an interrupt too) leaves the file as it was;
 * the file is written atomically, with the recording's provenance under a top-level
-  ``contracttest`` key: every vcrpy version (and pytest-recording) loads the cassette and
-  ignores it. (vcrpy's newer ``metadata`` key is not used for it: tools built on the
-  two-value loader of earlier versions, pytest-recording among them, fail on a cassette
-  that has one.)
+  ``contracttest`` key, which every vcrpy version (and pytest-recording) loads and ignores
+  (not vcrpy's newer ``metadata``: older two-value loaders fail on a cassette with one).
 """
 
 from __future__ import annotations
@@ -221,6 +217,12 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
 
     def filter_request(self, request: Any) -> Any:
         return request
+
+    def afresh(self) -> None:
+        """Recording, make this cassette anew whatever the mode (``new_episodes`` too):
+        nothing of the file plays, and what is recorded replaces it."""
+        if not self.write_protected:
+            self.recorded, self.index, self.plays, self.loaded = [], {}, {}, 0
 
     # -- loading and saving -------------------------------------------------------------
 

@@ -104,3 +104,17 @@ def test_a_replay_that_goes_another_way_says_so_in_a_few_lines(pytester: pytest.
         assert said in text, text
         assert "Traceback" not in text and "FlakyStrategyDefinition" not in text, text
         assert "record it again" in text
+
+
+def test_new_episodes_records_a_property_item_anew(pytester: pytest.Pytester) -> None:
+    """Generated calls never meet another run's answers: the item records whole."""
+    crud = ("--contract-crud=tags", "--contract-crud-examples=5")
+    for seed in (3, 5):
+        mode = "once" if seed == 3 else "new_episodes"
+        result = run(pytester, "--engine=sandbox", f"--record-mode={mode}", *crud,
+                     f"--hypothesis-seed={seed}")  # fmt: skip
+        assert outcomes(result) == {"passed": 1}, result.stdout.str()
+    cassette = pytester.path / "cassettes/contract_crud/test_crud[tags].yaml"
+    assert yaml.safe_load(cassette.read_text())["contracttest"]["crud_seed"] == "5"
+    replayed = run(pytester, *crud)
+    assert outcomes(replayed) == {"passed": 1}, replayed.stdout.str()

@@ -194,6 +194,7 @@ def run_item(request: pytest.FixtureRequest, engine: Engine) -> str | None:
     in_use = node.stash[_RECORD].contract
     replaying = not engine.live or bool(crud.settings.verify_against)
     if not replaying:
+        cassette.afresh()  # generated calls never meet another run's answers (new_episodes)
         seed = crud.seed
         profile = profile_for(crud.settings.crud_examples)
         cassette.provenance["crud_seed"] = str(seed)
