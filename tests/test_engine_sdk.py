@@ -6,7 +6,6 @@ exchange, and the whole session is then checked against the contract the engine 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +16,7 @@ from contracttest.engine import EngineServer, bundled_contract, open_engine
 from contracttest.engine.tap import Tap
 from contracttest.loading import load_contract, load_schema
 from contracttest.rules import Severity
+from tests.sdk_session import wait_for
 
 sdk = pytest.importorskip("ovirtsdk4", reason="the ovirtsdk4 SDK (a test dependency) is absent")
 types = pytest.importorskip("ovirtsdk4.types")
@@ -38,15 +38,6 @@ def connect(url: str, **options: Any) -> Any:
     return sdk.Connection(
         url=url, username="admin@internal", password=PASSWORD, timeout=30, **options
     )
-
-
-def wait_for(fetch: Any, status: Any, seconds: float = 60.0) -> Any:
-    deadline = time.monotonic() + seconds
-    while True:
-        current = fetch()
-        if current.status == status or time.monotonic() > deadline:
-            return current
-        time.sleep(0.05)
 
 
 def test_sdk_session_against_the_embedded_engine(served: tuple[str, Tap]) -> None:

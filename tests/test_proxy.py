@@ -7,8 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -17,22 +16,15 @@ from contracttest.cli import build_parser, main
 from contracttest.proxy.command import running
 from contracttest.scan import scan_cassette_file
 from contracttest.scrub import ScrubConfig
+from tests.loopback import engine_with_password
 from tests.sdk_session import sdk_session
 
 PASSWORD = "px-Secret-42"
 
 
-@contextmanager
-def engine() -> Iterator[str]:
+def engine() -> AbstractContextManager[str]:
     """The embedded engine on loopback, with a password of its own: its API URL."""
-    from contracttest.engine import EngineServer, open_engine
-
-    served = open_engine(password=PASSWORD)
-    try:
-        with EngineServer(served.handle) as server:
-            yield f"{server.base_url}{served.prefix}"
-    finally:
-        served.close()
+    return engine_with_password(PASSWORD)
 
 
 def proxy_args(*words: str) -> object:

@@ -22,6 +22,7 @@ import pytest
 from contracttest.cassette import load_cassette
 from contracttest.client import Access
 from contracttest.proxy import Proxy, Watch, open_proxy
+from tests.loopback import engine_with_password
 from tests.plugin_suite import ROOT
 
 PASSWORD = "traffic-pw"
@@ -31,14 +32,8 @@ PREFIX = "/ovirt-engine/api"
 
 @pytest.fixture(scope="module")
 def engine_url() -> Iterator[str]:
-    from contracttest.engine import EngineServer, open_engine
-
-    served = open_engine(password=PASSWORD)
-    try:
-        with EngineServer(served.handle) as server:
-            yield f"{server.base_url}{served.prefix}"
-    finally:
-        served.close()
+    with engine_with_password(PASSWORD) as url:
+        yield url
 
 
 @contextmanager
