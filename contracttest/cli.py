@@ -1,5 +1,5 @@
 """The command line: ``check``, ``contract``, ``rules``, ``scan-secrets``, ``scrub``, ``serve``,
-``run``, ``diff``, ``verify``.
+``run``, ``diff``, ``verify``, ``report``.
 
 Each command parses its options, calls the functions that do the work, and renders their
 values. Exit status: 0 nothing at or above ``--fail-on``; 1 violations; 2 usage or input
@@ -90,6 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_verify_arguments(verify)
 
+    report = commands.add_parser(
+        "report", help="contract coverage of cassettes: text, JSON, and an HTML page"
+    )
+    from contracttest.coverage.command import add_arguments as add_report_arguments
+
+    add_report_arguments(report, CONTRACT_OPTIONS)
+
     scan = commands.add_parser(
         "scan-secrets", help="exit 1 when a cassette holds a credential (pre-commit, CI)"
     )
@@ -133,6 +140,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return work(args.paths, config_from(args.field, args.header))
         if args.command == "check":
             return _check(args)
+        if args.command == "report":
+            from contracttest.coverage.command import cassette_folders, report
+
+            return report(args, _load_contract(args, near=cassette_folders(args.paths)))
         if args.command == "diff":
             from contracttest.diff.command import run as diff
 

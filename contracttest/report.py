@@ -9,6 +9,7 @@ import functools
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from contracttest.rsdl import Contract
 from contracttest.rules import RULES, Violation
@@ -221,3 +222,52 @@ def contract_text(summary: dict[str, object]) -> str:
         lines.append(f"  read leniently ({len(warnings)} defect(s) in the document):")
         lines.extend(f"    {w}" for w in warnings)
     return "\n".join(lines)
+
+
+def coverage_text(document: dict[str, Any], *, least: int | None = None) -> str:
+    """Contract coverage (its one JSON shape, ``coverage.Coverage.as_json``) as text: the
+    overall figures, the collections a run touched, least covered first (``least``: only
+    that many, for the end of a pytest run), and those it never touched."""
+    return "\n".join(coverage_lines(document, least=least))
+
+
+def coverage_lines(document: dict[str, Any], *, least: int | None = None) -> list[str]:
+    lines = []
+    if document.get("contract"):
+        lines.append(f"contract: {document['contract']}")
+    lines.append(
+        f"coverage: {document['exercised']} of {document['links']} links exercised "
+        f"({document['percent']}%), {document['parameter_sets_exercised']} of "
+        f"{document['parameter_sets']} parameter sets ({document['parameter_sets_percent']}%)"
+    )
+    outside = document["unmatched_exchanges"]
+    lines.append(
+        f"  {document['exchanges']} exchange(s) in {document['cassettes']} cassette(s), "
+        f"{document['violations']} violation(s)"
+        + (f"; {outside} reached no RSDL link" if outside else "")
+    )
+    collections = document["collections"]
+    touched = sorted(
+        (c for c in collections if c["exercised"]), key=lambda c: (c["percent"], c["name"])
+    )
+    untouched = [c["name"] for c in collections if not c["exercised"]]
+    if touched:
+        shown_ = touched if least is None else touched[:least]
+        heading = "least covered collections" if least is not None else "collections"
+        lines.append(f"  {heading} (exercised/links):")
+        width = max(len(c["name"]) for c in shown_)
+        for c in shown_:
+            ratio = f"{c['exercised']}/{c['links']}"
+            problems = f"  {c['violations']} violation(s)" if c["violations"] else ""
+            lines.append(
+                f"    {c['name'].ljust(width)}  {ratio:>7}  {c['percent']:5.1f}%{problems}"
+            )
+        if len(shown_) < len(touched):
+            lines.append(f"    ... and {len(touched) - len(shown_)} more")
+    if untouched:
+        names = ", ".join(untouched[:8]) + (", ..." if len(untouched) > 8 else "")
+        lines.append(f"  {len(untouched)} collection(s) not exercised at all: {names}")
+    if least is None:
+        for u in document["unmatched"][:10]:
+            lines.append(f"  no RSDL link: {u['method']} {u['path']} ({u['count']})")
+    return lines
