@@ -186,7 +186,7 @@ def _detail(link: LinkCoverage) -> str:
 
 
 def _statuses(pairs: tuple[tuple[str, int], ...]) -> str:
-    """``200×3 404×1``: each status seen and how often."""
+    """Each status seen and how often: 200 times 3, 404 once."""
     return " ".join(f"{status}\N{MULTIPLICATION SIGN}{n}" for status, n in pairs)
 
 
