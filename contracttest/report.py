@@ -224,16 +224,19 @@ def contract_text(summary: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
-def coverage_text(document: dict[str, Any], *, least: int | None = None) -> str:
+def coverage_text(document: dict[str, Any]) -> str:
     """Contract coverage (its one JSON shape, ``coverage.Coverage.as_json``) as text: the
-    overall figures, the collections a run touched, least covered first (``least``: only
-    that many, for the end of a pytest run), and those it never touched."""
-    return "\n".join(coverage_lines(document, least=least))
+    overall figures, the collections exercised, least covered first, and those never
+    exercised; then the requests that reached no RSDL link."""
+    return "\n".join(coverage_lines(document))
 
 
 def coverage_lines(document: dict[str, Any], *, least: int | None = None) -> list[str]:
+    """``coverage_text``'s lines; with ``least``, the compact table that ends a pytest run:
+    the overall figures and that many collections, least covered first (the run's summary
+    says the rest)."""
     lines = []
-    if document.get("contract"):
+    if document.get("contract") and least is None:
         lines.append(f"contract: {document['contract']}")
     lines.append(
         f"coverage: {document['exercised']} of {document['links']} links exercised "
@@ -241,33 +244,36 @@ def coverage_lines(document: dict[str, Any], *, least: int | None = None) -> lis
         f"{document['parameter_sets']} parameter sets ({document['parameter_sets_percent']}%)"
     )
     outside = document["unmatched_exchanges"]
-    lines.append(
-        f"  {document['exchanges']} exchange(s) in {document['cassettes']} cassette(s), "
-        f"{document['violations']} violation(s)"
-        + (f"; {outside} reached no RSDL link" if outside else "")
-    )
+    away = document.get("outside_api_exchanges", 0)
+    if least is None:
+        lines.append(
+            f"  {document['exchanges']} exchange(s) in {document['cassettes']} cassette(s), "
+            f"{document['violations']} violation(s)"
+            + (f"; {outside} reached no RSDL link" if outside else "")
+            + (f"; {away} outside the API (logins)" if away else "")
+        )
     collections = document["collections"]
     touched = sorted(
         (c for c in collections if c["exercised"]), key=lambda c: (c["percent"], c["name"])
     )
     untouched = [c["name"] for c in collections if not c["exercised"]]
     if touched:
-        shown_ = touched if least is None else touched[:least]
+        listed = touched if least is None else touched[:least]
         heading = "least covered collections" if least is not None else "collections"
         lines.append(f"  {heading} (exercised/links):")
-        width = max(len(c["name"]) for c in shown_)
-        for c in shown_:
-            ratio = f"{c['exercised']}/{c['links']}"
+        width = max(len(c["name"]) for c in listed)
+        for c in listed:
+            figure = f"{c['exercised']}/{c['links']}".rjust(7) + f"  {c['percent']:5.1f}%"
             problems = f"  {c['violations']} violation(s)" if c["violations"] else ""
-            lines.append(
-                f"    {c['name'].ljust(width)}  {ratio:>7}  {c['percent']:5.1f}%{problems}"
-            )
-        if len(shown_) < len(touched):
-            lines.append(f"    ... and {len(touched) - len(shown_)} more")
+            lines.append(f"    {c['name'].ljust(width)}  {figure}{problems}")
+        if len(listed) < len(touched):
+            lines.append(f"    ... and {len(touched) - len(listed)} more")
     if untouched:
         names = ", ".join(untouched[:8]) + (", ..." if len(untouched) > 8 else "")
         lines.append(f"  {len(untouched)} collection(s) not exercised at all: {names}")
     if least is None:
         for u in document["unmatched"][:10]:
             lines.append(f"  no RSDL link: {u['method']} {u['path']} ({u['count']})")
+    elif outside:
+        lines.append(f"  {outside} exchange(s) reached no RSDL link")
     return lines

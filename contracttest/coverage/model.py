@@ -188,6 +188,7 @@ class Coverage:
     unmatched: tuple[Unmatched, ...] = ()
     exchanges: int = 0
     cassettes: int = 0
+    outside: int = 0  # exchanges not under the API prefix (SSO logins, logouts)
 
     @property
     def exercised(self) -> int:
@@ -224,6 +225,7 @@ class Coverage:
             "cassettes": self.cassettes,
             "violations": self.violations,
             "unmatched_exchanges": sum(u.count for u in self.unmatched),
+            "outside_api_exchanges": self.outside,
             "collections": [c.as_json() for c in self.collections],
             "per_link": [link.as_json() for link in self.links],
             "unmatched": [u.as_json() for u in self.unmatched],
@@ -249,10 +251,13 @@ def build(catalogue: Iterable[LinkInfo], tally: Tally, contract: str = "") -> Co
         for name, members in sorted(groups.items())
     )
     unmatched = tuple(
-        Unmatched(method, path, t.count, _statuses(t), tuple(t.sources), t.violations)
+        Unmatched(method, path, t.count, _statuses(t), tuple(sorted(t.sources)), t.violations)
         for (method, path), t in sorted(tally.unmatched.items(), key=lambda i: -i[1].count)
     )
-    return Coverage(contract, links, collections, unmatched, tally.exchanges, len(tally.sources))
+    cassettes = len(tally.sources)
+    return Coverage(
+        contract, links, collections, unmatched, tally.exchanges, cassettes, tally.outside
+    )
 
 
 def _link(info: LinkInfo, tally: LinkTally | None) -> LinkCoverage:
@@ -264,8 +269,8 @@ def _link(info: LinkInfo, tally: LinkTally | None) -> LinkCoverage:
         tally.count,
         _statuses(tally),
         tally.violations,
-        tuple(tally.sources),
-        tuple(tally.tests),
+        tuple(sorted(tally.sources)),
+        tuple(sorted(tally.tests)),
         tuple(SetCoverage(i + 1, label, tally.sets[i]) for i, label in enumerate(info.sets)),
         tuple(tally.exchanges),
         tuple(tally.findings),

@@ -46,6 +46,7 @@ class Resolved:
 
     link: Link | None
     path: str  # the request's path without its parameters: ``/ovirt-engine/api/vms/123``
+    in_api: bool = True  # False: not under the API prefix (SSO, logout, web pages)
 
 
 class Resolver:
@@ -74,7 +75,7 @@ class Resolver:
         target = split_uri(uri, self.contract.prefix)
         path = "/" + "/".join((target.base.strip("/"), *target.segments)).strip("/")
         if not target.base:
-            return Resolved(None, path)
+            return Resolved(None, path, in_api=False)
         method = method.upper()
         link = self.contract.router.route(method, target.segments)
         if self._with_query and target.query:

@@ -38,6 +38,7 @@ class Hit:
     path: str  # the request's path, without its parameters
     sets: tuple[int, ...] = ()  # the parameter sets its body satisfied, by index
     violations: tuple[Violation, ...] = ()
+    in_api: bool = True  # False: not under the API prefix (SSO logins, logouts, pages)
 
 
 def hit_of(
@@ -61,6 +62,7 @@ def hit_of(
         resolved.path,
         sets,
         violations,
+        resolved.in_api,
     )
 
 
@@ -86,11 +88,15 @@ class Tally:
     links: dict[LinkKey, LinkTally] = field(default_factory=dict)
     unmatched: dict[tuple[str, str], LinkTally] = field(default_factory=dict)
     exchanges: int = 0
+    outside: int = 0  # exchanges not under the API prefix: counted, never mapped
     sources: dict[str, None] = field(default_factory=dict)
 
     def add(self, hit: Hit) -> None:
         self.exchanges += 1
         self.sources[hit.source] = None
+        if not hit.in_api:
+            self.outside += 1
+            return
         tally = self._tally_of(hit.key, hit.method, hit.path)
         tally.count += 1
         tally.statuses[str(hit.status)] += 1
@@ -137,6 +143,7 @@ class Tally:
         report carries to the controller."""
         return {
             "exchanges": self.exchanges,
+            "outside": self.outside,
             "links": [_row(key, t) for key, t in self.links.items()],
             "unmatched": [_row(where, t) for where, t in self.unmatched.items()],
         }
@@ -144,6 +151,7 @@ class Tally:
     def merge(self, data: dict[str, Any], source: str, test: str = "") -> None:
         """Add a ``compact`` form, made by the test ``test`` from its cassette ``source``."""
         self.exchanges += int(data.get("exchanges", 0))
+        self.outside += int(data.get("outside", 0))
         self.sources[source] = None
         for row in data.get("links", ()):
             key = (str(row[0]), str(row[1]), str(row[2]))
