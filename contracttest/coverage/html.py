@@ -264,6 +264,7 @@ gap:.5rem;padding:.6rem 0;background:#fafbfc;border-bottom:1px solid var(--line)
 .detail table,#unmatched table{border-collapse:collapse;width:100%;font-size:.85rem}
 td,th{border-bottom:1px solid var(--line);padding:.2rem .4rem;text-align:left;
 vertical-align:top;overflow-wrap:anywhere}
+th{white-space:nowrap}
 .sets .miss{color:var(--soft)}.findings .error b{color:var(--bad)}
 .findings .warning b{color:#a15c00}.where,.more{color:var(--soft);font-size:.85rem}
 #unmatched{margin-top:2rem}

@@ -252,7 +252,7 @@ def build(catalogue: Iterable[LinkInfo], tally: Tally, contract: str = "") -> Co
     )
     unmatched = tuple(
         Unmatched(method, path, t.count, _statuses(t), tuple(sorted(t.sources)), t.violations)
-        for (method, path), t in sorted(tally.unmatched.items(), key=lambda i: -i[1].count)
+        for (method, path), t in sorted(tally.unmatched.items(), key=lambda i: (-i[1].count, i[0]))
     )
     cassettes = len(tally.sources)
     return Coverage(

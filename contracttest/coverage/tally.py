@@ -152,7 +152,8 @@ class Tally:
         """Add a ``compact`` form, made by the test ``test`` from its cassette ``source``."""
         self.exchanges += int(data.get("exchanges", 0))
         self.outside += int(data.get("outside", 0))
-        self.sources[source] = None
+        if data.get("exchanges"):
+            self.sources[source] = None
         for row in data.get("links", ()):
             key = (str(row[0]), str(row[1]), str(row[2]))
             _add_row(self.links.setdefault(key, LinkTally()), row, source, test)
