@@ -19,7 +19,11 @@ from contracttest import options
 from contracttest.errors import ContractTestError, UsageError
 
 if TYPE_CHECKING:
+    from contracttest.checker import Checker
     from contracttest.coverage.model import Coverage
+    from contracttest.coverage.resolve import Resolver
+    from contracttest.coverage.tally import Tally
+    from contracttest.exchange import Cassette
     from contracttest.loading import LoadedContract
     from contracttest.rules import Violation
 
@@ -76,14 +80,12 @@ def report(args: argparse.Namespace, loaded: LoadedContract) -> int:
 
 def measure(files: list[str], loaded: LoadedContract) -> tuple[Coverage, int]:
     """The coverage of the cassette files (and how many could not be read: each said on
-    stderr in one line). Each exchange's violations are the checker's, less the rules its
-    recording's tests skip (as ``check`` counts them)."""
+    stderr in one line)."""
     from contracttest.cassette import load_cassette
     from contracttest.checker import Checker
     from contracttest.coverage.model import build, catalogue_of
     from contracttest.coverage.resolve import Resolver
-    from contracttest.coverage.tally import Tally, hit_of
-    from contracttest.report import shown, shown_uri
+    from contracttest.coverage.tally import Tally
 
     checker = Checker(loaded.contract, loaded.schema)
     resolver = Resolver(loaded.contract, loaded.schema)
@@ -91,28 +93,32 @@ def measure(files: list[str], loaded: LoadedContract) -> tuple[Coverage, int]:
     failed = 0
     for path in files:
         try:
-            cassette = load_cassette(path)
-            found = checker.check_cassette(cassette)
+            count(tally, checker, resolver, load_cassette(path))
         except ContractTestError as exc:
             print(f"contracttest: error: {exc}", file=sys.stderr)
             failed += 1
-            continue
         except (RecursionError, MemoryError, OverflowError) as exc:  # bounded, never fatal
-            print(
-                f"contracttest: error: {path}: cannot be read: {type(exc).__name__}",
-                file=sys.stderr,
-            )
+            problem = f"{path}: cannot be read: {type(exc).__name__}"
+            print(f"contracttest: error: {problem}", file=sys.stderr)
             failed += 1
-            continue
-        by_index: dict[int, list[Violation]] = {}
-        for v in found:
-            if v.rule not in cassette.skipped_rules:
-                by_index.setdefault(v.index, []).append(shown(v))
-        for exchange in cassette.exchanges:
-            violations = tuple(by_index.get(exchange.index, ()))
-            uri = shown_uri(exchange.request.uri)
-            tally.add(hit_of(resolver, exchange, violations, uri=uri))
     return build(catalogue_of(loaded.contract), tally, loaded.source), failed
+
+
+def count(tally: Tally, checker: Checker, resolver: Resolver, cassette: Cassette) -> None:
+    """Check a cassette and count each exchange with its violations: the checker's, less the
+    rules its recording's tests skip (as ``check`` counts them), shown as output shows them
+    (no secret from a foreign cassette's URI or message)."""
+    from contracttest.coverage.tally import hit_of
+    from contracttest.report import shown, shown_uri
+
+    by_index: dict[int, list[Violation]] = {}
+    for v in checker.check_cassette(cassette):
+        if v.rule not in cassette.skipped_rules:
+            by_index.setdefault(v.index, []).append(shown(v))
+    for exchange in cassette.exchanges:
+        violations = tuple(by_index.get(exchange.index, ()))
+        uri = shown_uri(exchange.request.uri)
+        tally.add(hit_of(resolver, exchange, violations, uri=uri))
 
 
 def _write(path: str, data: bytes) -> None:
