@@ -49,7 +49,9 @@ def _e(text: object) -> str:
 
 
 def _anchor(name: str) -> str:
-    return "c-" + "".join(ch if ch.isalnum() else "-" for ch in name)
+    """A section's id: ``c-vms``; a name of other characters by its bytes (unique either way)."""
+    plain = name.isascii() and name.replace("_", "").isalnum() and name.islower()
+    return f"c-{name}" if plain else f"x-{name.encode().hex()}"
 
 
 def _header(cov: Coverage) -> str:
