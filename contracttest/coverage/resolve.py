@@ -11,7 +11,7 @@ plain ``vms`` link otherwise).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl
 
 from contracttest.checks.context import element_matches_type
@@ -123,8 +123,6 @@ class Resolver:
 
 
 def _with_href(link: Link, href: str) -> Link:
-    from dataclasses import replace
-
     return replace(link, href=href)
 
 
