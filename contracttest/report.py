@@ -16,6 +16,8 @@ from contracttest.rules import RULES, Violation
 from contracttest.schema import Schema
 
 EXAMPLES_PER_RULE = 3
+#: The paths without an RSDL link that coverage's text shows.
+UNMATCHED_SHOWN = 10
 
 
 @dataclass
@@ -272,8 +274,11 @@ def coverage_lines(document: dict[str, Any], *, least: int | None = None) -> lis
         names = ", ".join(untouched[:8]) + (", ..." if len(untouched) > 8 else "")
         lines.append(f"  {len(untouched)} collection(s) not exercised at all: {names}")
     if least is None:
-        for u in document["unmatched"][:10]:
+        unmatched = document["unmatched"]
+        for u in unmatched[:UNMATCHED_SHOWN]:
             lines.append(f"  no RSDL link: {u['method']} {u['path']} ({u['count']})")
+        if len(unmatched) > UNMATCHED_SHOWN:
+            lines.append(f"  ... and {len(unmatched) - UNMATCHED_SHOWN} more paths (see --json)")
     elif outside:
         lines.append(f"  {outside} exchange(s) reached no RSDL link")
     return lines
