@@ -40,13 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="check cassettes against an RSDL contract")
     check.add_argument("paths", nargs="+", metavar="PATH", help="cassette file or folder")
-    check.add_argument(
-        "--contract",
-        metavar="PATH",
-        help="RSDL file (api.xsd beside it used), contract folder, or engine URL "
-        "(<api>?rsdl) (default: the contract pinned in PATH/contract/, else the bundled v4 one)",
-    )
-    options.add_to(check, CONTRACT_OPTIONS)
+    _add_contract_arguments(check)
     check.add_argument("--format", choices=("text", "json"), default="text")
     check.add_argument("--fail-on", choices=("error", "warning"), default="error")
     check.add_argument("--select", action="append", default=[], metavar="RULE")
@@ -93,9 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser(
         "report", help="contract coverage of cassettes: text, JSON, and an HTML page"
     )
+    report.add_argument("paths", nargs="+", metavar="PATH", help="cassette file or folder")
+    _add_contract_arguments(report)
     from contracttest.coverage.command import add_arguments as add_report_arguments
 
-    add_report_arguments(report, CONTRACT_OPTIONS)
+    add_report_arguments(report)
 
     scan = commands.add_parser(
         "scan-secrets", help="exit 1 when a cassette holds a credential (pre-commit, CI)"
@@ -118,6 +114,17 @@ def build_parser() -> argparse.ArgumentParser:
             "CONTRACTTEST_SCRUB_VALUES (one a line), and OVIRT_USERNAME in error answers."
         )
     return parser
+
+
+def _add_contract_arguments(parser: argparse.ArgumentParser) -> None:
+    """How ``check`` and ``report`` name the contract of their cassettes."""
+    parser.add_argument(
+        "--contract",
+        metavar="PATH",
+        help="RSDL file (api.xsd beside it used), contract folder, or engine URL "
+        "(<api>?rsdl) (default: the contract pinned in PATH/contract/, else the bundled v4 one)",
+    )
+    options.add_to(parser, CONTRACT_OPTIONS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from contracttest import options
 from contracttest.errors import ContractTestError, UsageError
 
 if TYPE_CHECKING:
@@ -28,15 +27,8 @@ if TYPE_CHECKING:
     from contracttest.rules import Violation
 
 
-def add_arguments(parser: argparse.ArgumentParser, contract_options: tuple[str, ...]) -> None:
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="cassette file or folder")
-    parser.add_argument(
-        "--contract",
-        metavar="PATH",
-        help="RSDL file (api.xsd beside it used), contract folder, or engine URL "
-        "(<api>?rsdl) (default: the contract pinned in PATH/contract/, else the bundled v4 one)",
-    )
-    options.add_to(parser, contract_options)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """What ``report`` adds to the cassettes and the contract ``check`` names alike."""
     parser.add_argument("--html", metavar="FILE", help="write the coverage as an HTML page")
     parser.add_argument("--json", metavar="FILE", help="write the coverage as JSON")
     parser.add_argument(
