@@ -43,15 +43,17 @@ def _recordings(corpus: Path) -> list[Path]:
 # -- an independent count: stdlib XML, plain YAML, regular expressions --------------------------
 
 
-def _templates(rsdl: Path) -> dict[tuple[str, str, str], re.Pattern[str]]:
-    """Every (method, href, rel) of the RSDL, each with a regex of its href."""
-    found: dict[tuple[str, str, str], re.Pattern[str]] = {}
+def _templates(rsdl: Path) -> dict[tuple[str, str, str], tuple[re.Pattern[str], int]]:
+    """Every (method, href, rel) of the RSDL, each with a regex of its href and the number of
+    parameter sets of its body."""
+    found: dict[tuple[str, str, str], tuple[re.Pattern[str], int]] = {}
     for link in ET.parse(rsdl).getroot().iter("link"):
         method = (link.findtext("request/http_method") or "GET").strip().upper()
         href = link.get("href", "").strip("/")
         key = (method, href, link.get("rel", ""))
         pattern = "/".join("[^/]+" if s.startswith("{") else re.escape(s) for s in href.split("/"))
-        found.setdefault(key, re.compile(f"^{pattern}$"))
+        sets = len(link.findall("request/body/parameters_set"))
+        found.setdefault(key, (re.compile(f"^{pattern}$"), sets))
     return found
 
 
@@ -59,10 +61,11 @@ def _independent(rsdl: Path, files: list[Path]) -> dict[str, object]:
     templates = _templates(rsdl)
     counts: Counter[tuple[str, str, str]] = Counter()
     statuses: dict[tuple[str, str, str], Counter[str]] = {}
-    unmatched = outside = exchanges = 0
+    unmatched = outside = exchanges = bodies = 0
     for file in files:
         for interaction in yaml.safe_load(file.read_text())["interactions"]:
             exchanges += 1
+            bodies += bool(interaction["request"].get("body"))
             method = interaction["request"]["method"].upper()
             path = urlsplit(interaction["request"]["uri"]).path
             prefix = next((p for p in PREFIXES if path == p or path.startswith(p + "/")), None)
@@ -70,7 +73,7 @@ def _independent(rsdl: Path, files: list[Path]) -> dict[str, object]:
                 outside += 1
                 continue
             rest = "/".join(unquote(s.split(";")[0]) for s in path[len(prefix) :].split("/") if s)
-            matching = [key for key, regex in templates.items() if regex.match(rest)]
+            matching = [key for key, (regex, _) in templates.items() if regex.match(rest)]
             # the most specific href (a literal segment before a variable, from the left),
             # then the request's method at that href
             best = min(
@@ -95,6 +98,7 @@ def _independent(rsdl: Path, files: list[Path]) -> dict[str, object]:
         "unmatched": unmatched,
         "outside": outside,
         "exchanges": exchanges,
+        "bodies": bodies,
     }
 
 
@@ -117,12 +121,16 @@ def test_the_3_6_figures_equal_an_independent_count(corpus: Path, tmp_path: Path
     assert document["exercised"] == len(counts) == 20
     assert document["percent"] == round(100 * len(counts) / len(templates), 1) == 2.6
     assert document["unmatched_exchanges"] == expected["unmatched"]
+    # parameter sets: every one of the RSDL's, none satisfied (these clients only read)
+    assert document["parameter_sets"] == sum(sets for _, sets in templates.values()) > 200
+    assert expected["bodies"] == 0 and document["parameter_sets_exercised"] == 0
     assert document["outside_api_exchanges"] == expected["outside"]
     per_link = {(e["method"], e["href"], e["rel"]): e for e in document["per_link"]}
     assert per_link.keys() == templates.keys()
     for key, entry in per_link.items():
         assert entry["count"] == counts[key], key
         assert entry["exercised"] is (counts[key] > 0), key
+        assert len(entry["parameter_sets"]) == templates[key][1], key
         assert entry["statuses"] == dict(expected["statuses"].get(key, {})), key  # type: ignore[attr-defined]
         assert set(entry["cassettes"]) <= {str(f) for f in files}
         assert entry["violations"] == 0 or entry["exercised"]
