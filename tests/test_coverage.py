@@ -4,18 +4,21 @@ carrying hrefs, parameter sets), tallies summed across workers, and the command'
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import yaml
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from contracttest import load_contract
 from contracttest.coverage import Resolver, Tally, build, catalogue_of, hit_of
+from contracttest.coverage.resolve import key_of
 from contracttest.exchange import Exchange, Request, Response
 from contracttest.rsdl import contract_from_bytes
 from tests.corpus_contracts import RSDL, XSD
@@ -43,6 +46,7 @@ def _recordings(corpus: Path) -> list[Path]:
 # -- an independent count: stdlib XML, plain YAML, regular expressions --------------------------
 
 
+@functools.lru_cache(maxsize=2)
 def _templates(rsdl: Path) -> dict[tuple[str, str, str], tuple[re.Pattern[str], int]]:
     """Every (method, href, rel) of the RSDL, each with a regex of its href and the number of
     parameter sets of its body."""
@@ -55,6 +59,22 @@ def _templates(rsdl: Path) -> dict[tuple[str, str, str], tuple[re.Pattern[str], 
         sets = len(link.findall("request/body/parameters_set"))
         found.setdefault(key, (re.compile(f"^{pattern}$"), sets))
     return found
+
+
+Templates = dict[tuple[str, str, str], tuple[re.Pattern[str], int]]
+
+
+def _choose(templates: Templates, method: str, rest: str) -> tuple[str, str, str] | None:
+    """The most specific href matching ``rest`` (a literal segment before a variable, from
+    the left), then the request's method at that href."""
+    matching = [key for key, (regex, _) in templates.items() if regex.match(rest)]
+    best = min((_shape(key[1]) for key in matching), default=None)
+    chosen = [key for key in matching if key[0] == method and _shape(key[1]) == best]
+    return chosen[0] if chosen else None
+
+
+def _shape(href: str) -> tuple[bool, ...]:
+    return tuple(s.startswith("{") for s in href.split("/"))
 
 
 def _independent(rsdl: Path, files: list[Path]) -> dict[str, object]:
@@ -73,22 +93,10 @@ def _independent(rsdl: Path, files: list[Path]) -> dict[str, object]:
                 outside += 1
                 continue
             rest = "/".join(unquote(s.split(";")[0]) for s in path[len(prefix) :].split("/") if s)
-            matching = [key for key, (regex, _) in templates.items() if regex.match(rest)]
-            # the most specific href (a literal segment before a variable, from the left),
-            # then the request's method at that href
-            best = min(
-                (tuple(s.startswith("{") for s in key[1].split("/")) for key in matching),
-                default=None,
-            )
-            chosen = [
-                key
-                for key in matching
-                if key[0] == method and tuple(s.startswith("{") for s in key[1].split("/")) == best
-            ]
-            if not chosen:
+            key = _choose(templates, method, rest)
+            if key is None:
                 unmatched += 1
                 continue
-            key = chosen[0]
             counts[key] += 1
             statuses.setdefault(key, Counter())[str(interaction["response"]["status"]["code"])] += 1
     return {
@@ -145,6 +153,31 @@ def test_the_3_6_figures_equal_an_independent_count(corpus: Path, tmp_path: Path
     assert document["violations"] == total > 0
     text = contracttest("report", *map(str, files), "--contract", str(rsdl), "--schema", str(xsd))
     assert "coverage: 20 of 772 links exercised (2.6%)" in text.stdout
+
+
+@functools.lru_cache(maxsize=2)
+def _resolver(rsdl: Path) -> Resolver:
+    return Resolver(load_contract(rsdl))
+
+
+#: What a variable segment is filled with: ids, and names that are literal segments elsewhere.
+_FILLERS = st.sampled_from(["1", "nics", "disks", "start", "a b", "00000002-0002-0002"])
+
+
+@settings(max_examples=300)
+@given(data=st.data())
+def test_any_path_of_the_3_6_contract_resolves_as_the_regexes_say(
+    corpus: Path, data: st.DataObject
+) -> None:
+    rsdl = corpus / RSDL["3.6"]
+    templates = _templates(rsdl)
+    key = data.draw(st.sampled_from(sorted(templates)))
+    segments = [data.draw(_FILLERS) if s.startswith("{") else s for s in key[1].split("/")]
+    method = data.draw(st.sampled_from(["GET", "POST", "PUT", "DELETE"]))
+    uri = f"{API}/{'/'.join(quote(s) for s in segments)}"
+    link = _resolver(rsdl).resolve(method, uri).link
+    expected = _choose(templates, method, "/".join(segments))
+    assert (None if link is None else key_of(link)) == expected
 
 
 # -- resolving requests: query-carrying hrefs, parameter sets, the root, outside the API -----
