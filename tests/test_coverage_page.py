@@ -112,6 +112,18 @@ def test_the_page_shows_the_figures_filters_and_works_with_the_keyboard(
     page.select_option("#filter-state", "violations")
     flagged = [e for e in per_link if e["violations"]]
     assert shown() == f"{len(flagged)} of {links} links shown" and flagged
+    page.select_option("#filter-state", "clean")
+    assert shown() == f"{exercised - len(flagged)} of {links} links shown"
+    page.select_option("#filter-state", "exercised")
+    assert shown() == f"{exercised} of {links} links shown"
+    page.fill("#filter-text", "vms")
+    in_vms = [e for e in per_link if e["exercised"] and "vms" in _words(e)]
+    assert shown() == f"{len(in_vms)} of {links} links shown"
+    sections = page.locator("section.collection:not([hidden])").evaluate_all(
+        "sections => sections.map(s => s.dataset.collection)"
+    )
+    assert sorted(sections) == sorted({e["collection"] for e in in_vms})
+    page.select_option("#filter-state", "violations")
     page.fill("#filter-text", "zzz-nothing")
     assert shown() == f"0 of {links} links shown" and page.is_visible("#nothing")
     page.fill("#filter-text", "")
