@@ -1,5 +1,5 @@
 """The command line: ``check``, ``contract``, ``rules``, ``scan-secrets``, ``scrub``, ``serve``,
-``run``, ``diff``, ``verify``, ``proxy``.
+``run``, ``diff``, ``verify``, ``proxy``, ``report``.
 
 Each command parses its options, calls the functions that do the work, and renders their
 values. Exit status: 0 nothing at or above ``--fail-on``; 1 violations; 2 usage or input
@@ -40,13 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="check cassettes against an RSDL contract")
     check.add_argument("paths", nargs="+", metavar="PATH", help="cassette file or folder")
-    check.add_argument(
-        "--contract",
-        metavar="PATH",
-        help="RSDL file (api.xsd beside it used), contract folder, or engine URL "
-        "(<api>?rsdl) (default: the contract pinned in PATH/contract/, else the bundled v4 one)",
-    )
-    options.add_to(check, CONTRACT_OPTIONS)
+    _add_contract_arguments(check)
     check.add_argument("--format", choices=("text", "json"), default="text")
     check.add_argument("--fail-on", choices=("error", "warning"), default="error")
     check.add_argument("--select", action="append", default=[], metavar="RULE")
@@ -97,6 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_proxy_arguments(proxy)
 
+    report = commands.add_parser(
+        "report", help="contract coverage of cassettes: text, JSON, and an HTML page"
+    )
+    report.add_argument("paths", nargs="+", metavar="PATH", help="cassette file or folder")
+    _add_contract_arguments(report)
+    from contracttest.coverage.command import add_arguments as add_report_arguments
+
+    add_report_arguments(report)
+
     scan = commands.add_parser(
         "scan-secrets", help="exit 1 when a cassette holds a credential (pre-commit, CI)"
     )
@@ -120,6 +123,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_contract_arguments(parser: argparse.ArgumentParser) -> None:
+    """How ``check`` and ``report`` name the contract of their cassettes."""
+    parser.add_argument(
+        "--contract",
+        metavar="PATH",
+        help="RSDL file (api.xsd beside it used), contract folder, or engine URL "
+        "(<api>?rsdl) (default: the contract pinned in PATH/contract/, else the bundled v4 one)",
+    )
+    options.add_to(parser, CONTRACT_OPTIONS)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         words = list(sys.argv[1:] if argv is None else argv)
@@ -140,6 +154,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return work(args.paths, config_from(args.field, args.header))
         if args.command == "check":
             return _check(args)
+        if args.command == "report":
+            from contracttest.coverage.command import cassette_folders, report
+
+            return report(args, _load_contract(args, near=cassette_folders(args.paths)))
         if args.command == "diff":
             from contracttest.diff.command import run as diff
 

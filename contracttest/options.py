@@ -119,7 +119,10 @@ OPTIONS = (
     ),
     Option("--contract-fail-on", "fail tests at: error (default) or warning", None, FAIL_ON),
     Option(
-        "--contract-report", "write the violations and tallies as JSON", kind="path", metavar="PATH"
+        "--contract-report",
+        "write the violations, tallies and contract coverage as JSON",
+        kind="path",
+        metavar="PATH",
     ),
     Option(
         "--scrub-field",

@@ -9,12 +9,15 @@ import functools
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from contracttest.rsdl import Contract
 from contracttest.rules import RULES, Violation
 from contracttest.schema import Schema
 
 EXAMPLES_PER_RULE = 3
+#: The paths without an RSDL link that coverage's text shows.
+UNMATCHED_SHOWN = 10
 
 
 @dataclass
@@ -221,3 +224,61 @@ def contract_text(summary: dict[str, object]) -> str:
         lines.append(f"  read leniently ({len(warnings)} defect(s) in the document):")
         lines.extend(f"    {w}" for w in warnings)
     return "\n".join(lines)
+
+
+def coverage_text(document: dict[str, Any]) -> str:
+    """Contract coverage (its one JSON shape, ``coverage.Coverage.as_json``) as text: the
+    overall figures, the collections exercised, least covered first, and those never
+    exercised; then the requests that reached no RSDL link."""
+    return "\n".join(coverage_lines(document))
+
+
+def coverage_lines(document: dict[str, Any], *, least: int | None = None) -> list[str]:
+    """``coverage_text``'s lines; with ``least``, the compact table that ends a pytest run:
+    the overall figures and that many collections, least covered first (the run's summary
+    says the rest)."""
+    lines = []
+    if document.get("contract") and least is None:
+        lines.append(f"contract: {document['contract']}")
+    lines.append(
+        f"coverage: {document['exercised']} of {document['links']} links exercised "
+        f"({document['percent']}%), {document['parameter_sets_exercised']} of "
+        f"{document['parameter_sets']} parameter sets ({document['parameter_sets_percent']}%)"
+    )
+    outside = document["unmatched_exchanges"]
+    away = document.get("outside_api_exchanges", 0)
+    if least is None:
+        lines.append(
+            f"  {document['exchanges']} exchange(s) in {document['cassettes']} cassette(s), "
+            f"{document['violations']} violation(s)"
+            + (f"; {outside} reached no RSDL link" if outside else "")
+            + (f"; {away} outside the API (logins)" if away else "")
+        )
+    collections = document["collections"]
+    touched = sorted(
+        (c for c in collections if c["exercised"]), key=lambda c: (c["percent"], c["name"])
+    )
+    untouched = [c["name"] for c in collections if not c["exercised"]]
+    if touched:
+        listed = touched if least is None else touched[:least]
+        heading = "least covered collections" if least is not None else "collections"
+        lines.append(f"  {heading} (exercised/links):")
+        width = max(len(c["name"]) for c in listed)
+        for c in listed:
+            figure = f"{c['exercised']}/{c['links']}".rjust(7) + f"  {c['percent']:5.1f}%"
+            problems = f"  {c['violations']} violation(s)" if c["violations"] else ""
+            lines.append(f"    {c['name'].ljust(width)}  {figure}{problems}")
+        if len(listed) < len(touched):
+            lines.append(f"    ... and {len(touched) - len(listed)} more")
+    if untouched:
+        names = ", ".join(untouched[:8]) + (", ..." if len(untouched) > 8 else "")
+        lines.append(f"  {len(untouched)} collection(s) not exercised at all: {names}")
+    if least is None:
+        unmatched = document["unmatched"]
+        for u in unmatched[:UNMATCHED_SHOWN]:
+            lines.append(f"  no RSDL link: {u['method']} {u['path']} ({u['count']})")
+        if len(unmatched) > UNMATCHED_SHOWN:
+            lines.append(f"  ... and {len(unmatched) - UNMATCHED_SHOWN} more paths (see --json)")
+    elif outside:
+        lines.append(f"  {outside} exchange(s) reached no RSDL link")
+    return lines

@@ -31,6 +31,8 @@ class ContractInUse:
 
     loaded: LoadedContract
     checkers: dict[frozenset[str], Checker] = field(default_factory=dict)
+    #: What coverage keeps of the contract in this process (``covering.ContractCoverage``).
+    coverage: Any = None
 
     @property
     def contract(self) -> Contract:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from contracttest.checker import Checker
     from contracttest.exchange import Exchange
+    from contracttest.plugin.covering import RunCoverage, TestCoverage
     from contracttest.plugin.verifying import Verifier
     from contracttest.rules import Violation
 
@@ -40,6 +41,7 @@ class TestRecord:
     notes: list[str] = field(default_factory=list)
     direct: bool = False  # the sandbox's traffic with a client of the test's own
     verifier: Verifier | None = None  # --verify-against: the recording compared with
+    covering: TestCoverage | None = None  # the links its exchanges exercised
 
     NO_SCHEMA = " (no schema: response.schema did not run; --contract-schema names one)"
 
@@ -51,7 +53,13 @@ class TestRecord:
             self.recorded = True
         else:
             self.replayed = True
-        self.violations.extend(self.checker.check_exchange(exchange, self.state))
+        found = self.checker.check_exchange(exchange, self.state)
+        self.violations.extend(found)
+        if self.covering is None:
+            from contracttest.plugin.covering import TestCoverage
+
+            self.covering = TestCoverage(self.contract)
+        self.covering.observe(exchange, found)
 
     def tallies(self) -> dict[str, Any]:
         from contracttest.report import shown
@@ -67,6 +75,7 @@ class TestRecord:
             "violations": [shown(v).as_json() for v in self.violations],
             "notes": self.notes,
             **self._verification(),
+            **({"coverage": self.covering.tallies()} if self.covering is not None else {}),
         }
 
     def _verification(self) -> dict[str, Any]:
@@ -93,6 +102,7 @@ class Totals:
     served: int = 0  # of ``exchanges``: the sandbox's, with the tests' own clients
     verified: int = 0  # cassettes verified live (--verify-against)
     differences: list[dict[str, Any]] = field(default_factory=list)  # each with its test
+    coverage: RunCoverage | None = None  # made by the first test that reports some
 
     def add(self, nodeid: str, data: dict[str, Any]) -> None:
         self.tests += 1
@@ -111,6 +121,12 @@ class Totals:
         self.verified += bool(data.get("verified"))
         for difference in data.get("differences", []):
             self.differences.append({"test": nodeid, **difference})
+        if isinstance(data.get("coverage"), dict):
+            if self.coverage is None:
+                from contracttest.plugin.covering import RunCoverage
+
+                self.coverage = RunCoverage()
+            self.coverage.add(nodeid, str(data.get("cassette", "")), data["coverage"])
 
 
 def violations_text(violations: list[Violation], cassette: str, fail_on: str) -> str:
@@ -156,6 +172,8 @@ def summary_lines(totals: Totals) -> list[str]:
             lines.append(f"  {rule.ljust(width)}  {n}")
     if totals.verified:
         lines.extend(difference_lines(totals))
+    if totals.coverage is not None:
+        lines.extend(totals.coverage.summary_lines())
     lines.extend(f"note: {note}" for note in dict.fromkeys(totals.notes))
     return lines
 
@@ -205,6 +223,8 @@ def write_report(path: Path, totals: Totals) -> None:
     if totals.verified:
         document["verified"] = totals.verified
         document["differences"] = totals.differences
+    if totals.coverage is not None:
+        document.update(totals.coverage.as_json())
     atomic_write(path, (json.dumps(document, indent=2) + "\n").encode())
 
 
