@@ -136,6 +136,17 @@ def _add_contract_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
+        status = _dispatch(argv)
+        sys.stdout.flush()  # here, where a reader gone away is seen (``| head``)
+        return status
+    except BrokenPipeError:  # the reader went away: nothing more to say, to anyone
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # as a shell reports a command ended by SIGPIPE
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
+    try:
         words = list(sys.argv[1:] if argv is None else argv)
         # ``contracttest run ... -- -n 2 -k vm``: what follows ``--`` goes to pytest.
         passthrough: list[str] = []
@@ -182,6 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        raise  # ``main`` ends quietly
     except Exception as exc:  # a bug of ours: still one line, unless debugging
         if os.environ.get("CONTRACTTEST_DEBUG"):
             raise

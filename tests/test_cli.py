@@ -453,3 +453,19 @@ def test_check_without_contract_uses_the_bundled_v4_contract(
     result = invoke(capsys, ["check", str(cassette), "--format", "json"])
     assert result.code == 0, result.err
     assert json.loads(result.out)["violations"] == []
+
+
+def test_a_reader_that_goes_away_ends_a_command_quietly() -> None:
+    """``contracttest report ... | head``: the reader closes the pipe early; the command ends
+    with SIGPIPE's status and says nothing (no internal error, no traceback)."""
+    command = [sys.executable, "-m", "contracttest", "report", "cassettes/example"]
+    with subprocess.Popen(
+        [*command, "--format", "json"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.readline()
+        process.stdout.close()
+        said = process.stderr.read()
+        status = process.wait(timeout=120)
+    assert said == b"", said
+    assert status == 141
