@@ -1,0 +1,383 @@
+"""A JSON body read back into the XML document it stands for, with its departures noted.
+
+The engine's JSON has no root wrapper, so the root element comes from where the body was
+(the RSDL link's body or response type, a ``<fault>`` after an error: ``root_of``). Every
+key becomes what it is in the XSD: an attribute (``id``, ``href``, ``rel``), a child, or a
+repeated child (an array); every scalar becomes the text the engine would write in XML
+(``jsonmodel``: dates from milliseconds, numbers as decimals). The document then goes
+through the very walk and checks an XML body does, so every rule applies to JSON alike.
+
+What the engine would not have written is noted as a ``Finding`` of its own rule:
+``json.root-wrapper`` (``{"vm": {...}}``), ``json.scalar`` (a boolean literal or a number
+where the engine writes a string, a string where it writes a number; the 64-bit integers of
+engines before 4.2.3, and literals in requests, which the engine accepts, as warnings),
+``json.null`` and ``json.shape`` (an array where the XSD has one element, a nested list
+without its wrapper, an object where a value belongs). Notes are folded: one per rule,
+place in the schema and kind of value, with a count. Nesting is bounded by the JSON parser
+(``MAX_DEPTH``), like XML's.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from lxml import etree
+
+from contracttest.jsonmodel import Kind, date_text, kinds_of, number_text
+from contracttest.rules import Finding, Severity
+from contracttest.schema import Child, ComplexType, Schema
+from contracttest.xmlsafe import Element
+
+#: How deep a JSON body may nest (XML's parser refuses beyond 256 levels as well).
+MAX_DEPTH = 200
+#: A key that can be an element name.
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+#: The root tag of a body whose type is not known (only its hrefs are checked).
+UNTYPED = "json"
+
+
+class JSONProblem(ValueError):
+    """A body that is not a JSON object (malformed, too deep, an array or a scalar)."""
+
+
+def looks_like_json(data: bytes) -> bool:
+    head = data[:64].lstrip()[:1]
+    return head in (b"{", b"[")
+
+
+def parse_json(data: bytes) -> dict[str, object]:
+    """A JSON body's top-level object; ``JSONProblem`` says in one line why there is none."""
+    try:
+        value = json.loads(data)
+    except RecursionError:
+        raise JSONProblem(f"is nested deeper than {MAX_DEPTH} levels") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise JSONProblem(f"is not valid JSON: {str(exc).splitlines()[0][:120]}") from None
+    if not isinstance(value, dict):
+        raise JSONProblem(f"is a JSON {type(value).__name__}, not an object: no engine sends one")
+    if _depth(value) > MAX_DEPTH:
+        raise JSONProblem(f"is nested deeper than {MAX_DEPTH} levels")
+    return value
+
+
+def _depth(value: object) -> int:
+    deepest, level = 0, [value]
+    while level and deepest <= MAX_DEPTH:
+        deepest += 1
+        following: list[object] = []
+        for item in level:
+            if isinstance(item, dict):
+                following.extend(item.values())
+            elif isinstance(item, list):
+                following.extend(item)
+        level = following
+    return deepest
+
+
+def root_of(schema: Schema | None, type_name: str | None) -> str:
+    """The root tag for a body of ``type_name`` (``VM`` -> ``vm``), else ``UNTYPED``."""
+    if type_name is None:
+        return UNTYPED
+    names = schema.element_names(type_name) if schema is not None else ()
+    return names[0] if names else type_name.lower()
+
+
+class Reader:
+    """Reads one JSON object into a document of root ``root``, noting departures."""
+
+    def __init__(self, schema: Schema | None, *, request: bool) -> None:
+        self.schema = schema
+        self.request = request
+        self._notes: dict[tuple[str, str, str], list[object]] = {}
+
+    def read(self, value: dict[str, object], root: str) -> tuple[Element, tuple[Finding, ...]]:
+        schema = self.schema
+        type_name = schema.elements.get(root) if schema is not None else None
+        ctype = schema.complex_types.get(type_name) if schema is not None and type_name else None
+        if len(value) == 1 and root != UNTYPED:
+            ((key, inner),) = value.items()
+            if (
+                key == root
+                and isinstance(inner, dict)
+                and (ctype is None or key not in ctype.children)
+            ):
+                self.note(
+                    "json.root-wrapper",
+                    f"/{root}",
+                    "wrapper",
+                    f'the body wraps its {root} in {{"{root}": ...}}; the engine writes '
+                    "and reads it bare",
+                    expected=f"the {root}'s keys at the top level",
+                    received=f'{{"{root}": {{...}}}}',
+                    hint="send and expect the object itself, without a root key",
+                )
+                value = inner
+        element = etree.Element(root)
+        self._fill(element, value, ctype, f"/{root}", 1)
+        return element, self.findings()
+
+    def note(
+        self,
+        rule: str,
+        where: str,
+        what: str,
+        message: str,
+        *,
+        expected: str = "",
+        received: str = "",
+        hint: str = "",
+        severity: Severity | None = None,
+    ) -> None:
+        key = (rule, re.sub(r"\[\d+\]", "", where), what)
+        found = self._notes.get(key)
+        if found is None:
+            self._notes[key] = [
+                Finding(rule, message, where, expected, received, hint, severity),
+                1,
+            ]
+        else:
+            found[1] = int(found[1]) + 1  # type: ignore[call-overload]
+
+    def findings(self) -> tuple[Finding, ...]:
+        out = []
+        for finding, count in self._notes.values():
+            assert isinstance(finding, Finding)
+            if count != 1:
+                finding = finding._replace(message=f"{finding.message} ({count} times)")
+            out.append(finding)
+        return tuple(out)
+
+    def _fill(
+        self,
+        element: Element,
+        value: dict[str, object],
+        ctype: ComplexType | None,
+        where: str,
+        depth: int,
+    ) -> None:
+        schema = self.schema
+        kinds = kinds_of(schema, ctype) if schema is not None and ctype is not None else {}
+        for key, item in value.items():
+            here = f"{where}/{key}"
+            if item is None:
+                self.note(
+                    "json.null",
+                    here,
+                    "null",
+                    f"{key} is null; engines leave an unset value out",
+                    expected="the key absent",
+                    received="null",
+                    hint="omit the key instead of sending null",
+                    severity=Severity.WARNING if self.request else None,
+                )
+                continue
+            if not _NAME.fullmatch(key):
+                self.note(
+                    "json.shape",
+                    here,
+                    "name",
+                    f"key {key[:60]!r} is no element or attribute name of the XSD",
+                    expected="a name of the XSD",
+                    received=repr(key[:60]),
+                )
+                continue
+            attributes = ctype.attributes if ctype is not None else _REFERENCE_KEYS
+            if key in attributes and not isinstance(item, dict | list):
+                element.set(key, self._scalar(item, Kind.STRING, here))
+                continue
+            spec = ctype.children.get(key) if ctype is not None else None
+            kind = kinds.get(key, Kind.STRING)
+            if isinstance(item, list):
+                self._list(element, key, item, spec, kind, here, depth)
+            else:
+                self._child(element, key, item, spec, kind, here, depth)
+
+    def _list(
+        self,
+        element: Element,
+        key: str,
+        items: list[object],
+        spec: Child | None,
+        kind: Kind,
+        where: str,
+        depth: int,
+    ) -> None:
+        wrapper = self._wrapped_item(spec)
+        if wrapper is not None:
+            self.note(
+                "json.shape",
+                where,
+                "bare-list",
+                f"{key} is a bare array; the engine keeps a nested list's wrapper",
+                expected=f'{{"{key}": {{"{wrapper.name}": [...]}}}}',
+                received=f'{{"{key}": [...]}}',
+                hint=f'write {{"{key}": {{"{wrapper.name}": [...]}}}}',
+            )
+            holder = etree.SubElement(element, key)
+            inner = self.schema.complex_types.get(spec.type) if self.schema and spec else None
+            inner_kind = (
+                kinds_of(self.schema, inner).get(wrapper.name, Kind.STRING)
+                if self.schema and inner
+                else Kind.STRING
+            )
+            for index, item in enumerate(items, 1):
+                self._child(
+                    holder,
+                    wrapper.name,
+                    item,
+                    wrapper,
+                    inner_kind,
+                    f"{where}/{wrapper.name}[{index}]",
+                    depth + 1,
+                )
+            return
+        if spec is not None and spec.max_occurs == 1:
+            self.note(
+                "json.shape",
+                where,
+                "array",
+                f"{key} is an array; the XSD has one <{key}> here",
+                expected="one value or object",
+                received=f"an array of {len(items)}",
+            )
+        for index, item in enumerate(items, 1):
+            if isinstance(item, list):
+                self.note(
+                    "json.shape",
+                    where,
+                    "nested-array",
+                    f"{key} holds an array in an array; the engine never writes one",
+                    expected="objects or values",
+                    received="an array",
+                )
+                continue
+            if item is None:
+                self.note(
+                    "json.null",
+                    where,
+                    "null",
+                    f"{key} holds null; engines write no nulls",
+                    received="null",
+                    severity=Severity.WARNING if self.request else None,
+                )
+                continue
+            self._child(element, key, item, spec, kind, f"{where}[{index}]", depth)
+
+    def _wrapped_item(self, spec: Child | None) -> Child | None:
+        """The repeated element of a nested list's wrapper type (``Disks``: ``disk``)."""
+        if spec is None or spec.max_occurs != 1 or self.schema is None:
+            return None
+        wrapper = self.schema.complex_types.get(spec.type)
+        if wrapper is None or len(wrapper.children) != 1:
+            return None
+        (only,) = wrapper.children.values()
+        return only if only.max_occurs != 1 else None
+
+    def _child(
+        self,
+        element: Element,
+        key: str,
+        item: object,
+        spec: Child | None,
+        kind: Kind,
+        where: str,
+        depth: int,
+    ) -> None:
+        child = etree.SubElement(element, key)
+        schema = self.schema
+        sub = (
+            schema.complex_types.get(spec.type) if schema is not None and spec is not None else None
+        )
+        if isinstance(item, dict):
+            if spec is not None and sub is None:
+                self.note(
+                    "json.shape",
+                    where,
+                    "object",
+                    f"{key} is an object; the XSD has a value ({spec.type}) here",
+                    expected=f"a {kind} value",
+                    received="an object",
+                )
+            self._fill(child, item, sub, where, depth + 1)
+            return
+        if sub is not None and not sub.text_type:
+            self.note(
+                "json.shape",
+                where,
+                "value",
+                f"{key} is a value; the XSD has a structure ({spec.type if spec else ''}) here",
+                expected="an object",
+                received=type(item).__name__,
+            )
+        child.text = self._scalar(item, kind, where)
+
+    def _scalar(self, item: object, kind: Kind, where: str) -> str:
+        """The XML text of a scalar, noting a JSON kind the engine would not write."""
+        request = self.request
+        if isinstance(item, bool):
+            text = "true" if item else "false"
+            if kind is Kind.BOOLEAN:
+                self._literal(where, kind, "a boolean literal", f'"{text}"', text)
+            else:
+                self._literal(where, kind, "a boolean literal", f"a {kind} value", text)
+            return text
+        if isinstance(item, int | float):
+            text = number_text(item)
+            if kind is Kind.DATE:
+                return date_text(item) or text
+            if kind is Kind.NUMBER:
+                return text
+            if kind is Kind.LONG:
+                self.note(
+                    "json.scalar",
+                    where,
+                    "long",
+                    "a 64-bit integer written as a JSON number, as engines before 4.2.3 did; "
+                    "4.2.3 and later write a string",
+                    expected=f'"{text}"',
+                    received=text,
+                    hint=f'write "{text}" (a string), as current engines do',
+                    severity=Severity.WARNING,
+                )
+                return text
+            self._literal(where, kind, "a JSON number", f'"{text}"', text)
+            return text
+        text = str(item)
+        if kind in (Kind.NUMBER, Kind.DATE):
+            shown = "milliseconds since 1970" if kind is Kind.DATE else "a JSON number"
+            self.note(
+                "json.scalar",
+                where,
+                str(kind),
+                f"a {kind} written as a string; the engine writes {shown}",
+                expected=shown,
+                received=f'"{text[:60]}"',
+                hint=f"write {shown}",
+                severity=Severity.WARNING if request else None,
+            )
+        return text
+
+    def _literal(self, where: str, kind: Kind, what: str, expected: str, text: str) -> None:
+        self.note(
+            "json.scalar",
+            where,
+            f"{what}:{kind}",
+            f"{what} where the engine writes a string ({kind})",
+            expected=expected,
+            received=text,
+            hint=f"write {expected}: the engine's JSON has strings for {kind} values"
+            + ("; it accepts the literal in a request" if self.request else ""),
+            severity=Severity.WARNING if self.request else None,
+        )
+
+
+#: The keys of a reference an untyped body may hold, read as attributes as in XML.
+_REFERENCE_KEYS = {"href": None, "id": None, "rel": None}
+
+
+def read_json(
+    data: bytes, root: str, schema: Schema | None, *, request: bool = False
+) -> tuple[Element, tuple[Finding, ...]]:
+    """A JSON body as the document of root ``root``; ``JSONProblem`` when it has none."""
+    return Reader(schema, request=request).read(parse_json(data), root)
