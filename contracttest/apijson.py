@@ -20,7 +20,7 @@ from contracttest.jsontree import JSONProblem, Reader, looks_like_json, parse_js
 from contracttest.router import split_uri
 from contracttest.rsdl import Contract
 from contracttest.schema import Schema
-from contracttest.xmlsafe import Element, parse
+from contracttest.xmlsafe import Element, XMLProblem, parse
 
 if TYPE_CHECKING:
     from contracttest.api import Engine
@@ -46,7 +46,10 @@ class Codec:
         if isinstance(body, bytes):
             if not body.strip() or looks_like_json(body):
                 return body
-            body = parse(body)
+            try:
+                body = parse(body)
+            except XMLProblem:
+                return body  # sent as given: the engine says what is wrong with it
         return json.dumps(to_json(body, self.schema)).encode()
 
     def _root(self, method: str, target: str, status: int, value: JsonBody) -> str:
