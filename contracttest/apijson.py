@@ -47,7 +47,7 @@ class Codec:
             if not body.strip() or looks_like_json(body):
                 return body
             try:
-                body = parse(body)
+                return json.dumps(to_json(parse(body), self.schema)).encode()
             except XMLProblem:
                 return body  # sent as given: the engine says what is wrong with it
         return json.dumps(to_json(body, self.schema)).encode()
