@@ -46,6 +46,26 @@ def looks_like_json(data: bytes) -> bool:
     return head in (b"{", b"[")
 
 
+def is_json(data: bytes, media: str) -> bool:
+    """A JSON body: declared so (and not XML after all), or not XML and shaped like JSON."""
+    from contracttest.xmlsafe import looks_like_xml
+
+    if not data.strip():
+        return False
+    if "json" in media:
+        return not looks_like_xml(data)
+    return looks_like_json(data) and not looks_like_xml(data)
+
+
+def representation(data: bytes, media: str) -> str:
+    """``json``, ``xml``, or ``""`` (no body, or one in another format) for a body."""
+    from contracttest.xmlsafe import looks_like_xml
+
+    if is_json(data, media):
+        return "json"
+    return "xml" if looks_like_xml(data) else ""
+
+
 def parse_json(data: bytes) -> dict[str, object]:
     """A JSON body's top-level object; ``JSONProblem`` says in one line why there is none."""
     try:

@@ -8,13 +8,27 @@ from __future__ import annotations
 import functools
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from contracttest.exchange import Exchange
 from contracttest.rsdl import Contract
 from contracttest.rules import RULES, Violation
 from contracttest.schema import Schema
 
 EXAMPLES_PER_RULE = 3
+_TALLIES = ("exchanges", "errors", "warnings")
+
+
+def spoken_in(exchange: Exchange) -> str:
+    """``xml``, ``json`` or ``other``: the representation an exchange speaks."""
+    from contracttest.jsontree import representation
+
+    response, request = exchange.response, exchange.request
+    found = representation(response.body, response.content_type)
+    if not found:
+        found = representation(request.body, (request.header("content-type") or "").lower())
+    return found or "other"
 
 
 @dataclass
@@ -27,6 +41,21 @@ class Result:
     contract: str = ""  # where the contract came from
     schema: str | None = None  # the XSD's source; None: there was none
     schema_checks: bool = False  # whether response.schema ran
+    #: Per representation ("xml", "json", "other"): exchanges, errors, warnings.
+    representations: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def tally(self, exchanges: Iterable[Exchange], violations: Iterable[Violation]) -> None:
+        """Count one cassette's exchanges and violations by the representation each
+        exchange speaks (its response body's, else its request body's)."""
+        spoken: dict[int, str] = {}
+        for exchange in exchanges:
+            spoken[exchange.index] = found = spoken_in(exchange)
+            counts = self.representations.setdefault(found, dict.fromkeys(_TALLIES, 0))
+            counts["exchanges"] += 1
+        for violation in violations:
+            found = spoken.get(violation.index, "other")
+            counts = self.representations.setdefault(found, dict.fromkeys(_TALLIES, 0))
+            counts["errors" if violation.severity == "error" else "warnings"] += 1
 
     @property
     def counts(self) -> dict[str, int]:
@@ -40,6 +69,7 @@ def as_json(result: Result) -> str:
     costs more than checking a corpus)."""
     head = {"exchanges": result.exchanges, "cassettes": result.cassettes}
     tail = {
+        "representations": result.representations,
         "counts": result.counts,
         "contract": {
             "source": result.contract,
@@ -98,6 +128,14 @@ def as_text(result: Result) -> str:
         else:
             schema = f"schema {result.schema}"
         lines.append(f"contract: {result.contract}; {schema}")
+    spoken = [
+        f"{name.upper() if name != 'other' else 'other'} {counts['exchanges']} exchange(s), "
+        f"{counts['errors']} error(s), {counts['warnings']} warning(s)"
+        for name in ("xml", "json", "other")
+        if (counts := result.representations.get(name))
+    ]
+    if spoken:
+        lines.append("by representation: " + "; ".join(spoken))
     lines.append(
         f"checked {result.exchanges} exchange(s) in {result.cassettes} cassette(s): "
         f"{errors} error(s), {warnings} warning(s)"

@@ -23,6 +23,7 @@ from tests import json_bodies as jb
 JSON = {"content-type": ("application/json",)}
 BASE = "https://engine.example.com/ovirt-engine/api/"
 VM = f"vms/{jb.VM}"
+DATUM = "statistic[1]/values/value[1]/datum"
 
 
 @cache
@@ -97,7 +98,7 @@ _ACTIONS_SCHEMA_CASES = [
      ("json.null", "error", "/vm/description")),
     ("decimal as string", "GET", f"{VM}/statistics", 200,
      jb.seeded(jb.statistics(), _set("statistic/0/values/value/0/datum", "4.3")), None,
-     "application/json", ("json.scalar", "error", "/statistics/statistic[1]/values/value[1]/datum")),
+     "application/json", ("json.scalar", "error", f"/statistics/{DATUM}")),
     ("date as text", "GET", VM, 200, _vm("start_time", "2026-09-15T10:30:00Z"), None,
      "application/json", ("json.scalar", "error", "/vm/start_time")),
     ("nested list without wrapper", "GET", VM, 200, _vm("os/boot/devices", ["hd"]), None,

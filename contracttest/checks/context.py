@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from contracttest.checks.fallback import V4Model
 from contracttest.exchange import Exchange
-from contracttest.jsontree import JSONProblem, Reader, looks_like_json, parse_json, root_of
+from contracttest.jsontree import JSONProblem, Reader, is_json, parse_json, root_of
 from contracttest.router import Target, split_uri
 from contracttest.rsdl import Contract, Link
 from contracttest.rules import Finding
@@ -213,7 +213,7 @@ class Context:
         if self._request_body is None:
             request = self.exchange.request
             body = request.body
-            if _is_json(body, (request.header("content-type") or "").lower()):
+            if is_json(body, (request.header("content-type") or "").lower()):
                 link = self.link
                 root = root_of(self.schema, link.body_type if link is not None else None)
                 self._request_body = _json_body(body, root, self.schema, request=True)
@@ -226,7 +226,7 @@ class Context:
             body = self.exchange.response.body
             if self.response_is_html:
                 self._response_body = _Body()
-            elif _is_json(body, self.media_type):
+            elif is_json(body, self.media_type):
                 self._response_body = self._json_response(body)
             elif self.memo is not None:
                 self._response_body = self.memo.body(body)
@@ -289,15 +289,6 @@ def _token(schema: Schema | None) -> object:
     if schema is None:
         return None
     return schema.__dict__.setdefault("_memo_token", object())
-
-
-def _is_json(data: bytes, media: str) -> bool:
-    """A JSON body: declared so (and not XML after all), or not XML and shaped like JSON."""
-    if not data.strip():
-        return False
-    if "json" in media:
-        return not looks_like_xml(data)
-    return looks_like_json(data) and not looks_like_xml(data)
 
 
 def _json_body(data: bytes, root: str, schema: Schema | None, *, request: bool) -> _Body:

@@ -125,7 +125,13 @@ class Engine:
         try:
             call = self._gate(request, dry=True)
         except Fault as fault:
-            return self._answered(request, self._fault(fault))
+            response = self._fault(fault)
+            try:
+                if self._negotiated(request):
+                    response = negotiation.as_json(response, self.model)
+            except Fault:
+                pass  # nothing the client accepts: the fault stays XML
+            return self._answered(request, response)
         return SSO_FORM_BYTES if call is None else None
 
     def _answered(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
