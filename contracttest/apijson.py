@@ -67,10 +67,10 @@ class Codec:
             return reply
         try:
             value = parse_json(reply.body)
+            root = self._root(method, target, reply.status, value)
+            element, _ = Reader(self.schema, request=False).read(value, root)
         except JSONProblem:
             return reply
-        root = self._root(method, target, reply.status, value)
-        element, _ = Reader(self.schema, request=False).read(value, root)
         return replace(reply, root=element)
 
 

@@ -76,23 +76,7 @@ def parse_json(data: bytes) -> dict[str, object]:
         raise JSONProblem(f"is not valid JSON: {str(exc).splitlines()[0][:120]}") from None
     if not isinstance(value, dict):
         raise JSONProblem(f"is a JSON {type(value).__name__}, not an object: no engine sends one")
-    if _depth(value) > MAX_DEPTH:
-        raise JSONProblem(f"is nested deeper than {MAX_DEPTH} levels")
     return value
-
-
-def _depth(value: object) -> int:
-    deepest, level = 0, [value]
-    while level and deepest <= MAX_DEPTH:
-        deepest += 1
-        following: list[object] = []
-        for item in level:
-            if isinstance(item, dict):
-                following.extend(item.values())
-            elif isinstance(item, list):
-                following.extend(item)
-        level = following
-    return deepest
 
 
 def root_of(schema: Schema | None, type_name: str | None) -> str:
@@ -176,9 +160,13 @@ class Reader:
         where: str,
         depth: int,
     ) -> None:
-        schema = self.schema
-        kinds = kinds_of(schema, ctype) if schema is not None and ctype is not None else {}
+        if depth > MAX_DEPTH:
+            raise JSONProblem(f"is nested deeper than {MAX_DEPTH} levels")
+        slots = self._slots(ctype)
         for key, item in value.items():
+            slot = slots.get(key)
+            if slot is not None and self._fast(element, key, item, slot):
+                continue
             here = f"{where}/{key}"
             if item is None:
                 self.note(
@@ -192,7 +180,7 @@ class Reader:
                     severity=Severity.WARNING if self.request else None,
                 )
                 continue
-            if not _NAME.fullmatch(key):
+            if slot is None and not _NAME.fullmatch(key):
                 self.note(
                     "json.shape",
                     here,
@@ -202,16 +190,73 @@ class Reader:
                     received=repr(key[:60]),
                 )
                 continue
-            attributes = ctype.attributes if ctype is not None else _REFERENCE_KEYS
-            if key in attributes and not isinstance(item, dict | list):
+            if slot is not None and slot[0] and not isinstance(item, dict | list):
                 element.set(key, self._scalar(item, Kind.STRING, here))
                 continue
             spec = ctype.children.get(key) if ctype is not None else None
-            kind = kinds.get(key, Kind.STRING)
+            kind = slot[2] if slot is not None else Kind.STRING
             if isinstance(item, list):
                 self._list(element, key, item, spec, kind, here, depth)
             else:
                 self._child(element, key, item, spec, kind, here, depth)
+
+    def _slots(self, ctype: ComplexType | None) -> dict[str, _Slot]:
+        """Each key of a type: (an attribute?, its child, its kind, its complex type, and
+        that type's attribute names), made once per schema and type."""
+        schema = self.schema
+        if schema is None or ctype is None:
+            return _UNTYPED_SLOTS
+        cache: dict[str, dict[str, _Slot]] = schema.__dict__.setdefault("_json_slots", {})
+        found = cache.get(ctype.name)
+        if found is None:
+            kinds = kinds_of(schema, ctype)
+            found = {
+                name: (True, None, Kind.STRING, None, frozenset()) for name in ctype.attributes
+            }
+            for name, child in ctype.children.items():
+                sub = schema.complex_types.get(child.type)
+                names = frozenset(sub.attributes) if sub is not None else frozenset()
+                found[name] = (False, child, kinds[name], sub, names)
+            cache[ctype.name] = found
+        return found
+
+    def _fast(self, element: Element, key: str, item: object, slot: _Slot) -> bool:
+        """The common cases, without a path or a note: a string attribute or value, a
+        reference or link of string attributes, an object of a known type."""
+        attribute, spec, kind, sub, names = slot
+        if type(item) is str:
+            if attribute:
+                element.set(key, item)
+                return True
+            if sub is None and kind is not Kind.NUMBER and kind is not Kind.DATE:
+                etree.SubElement(element, key).text = item
+                return True
+            return False
+        if type(item) is dict and sub is not None:
+            if names.issuperset(item) and all(type(v) is str for v in item.values()):
+                etree.SubElement(element, key, item)
+                return True
+            return False
+        if type(item) is list and spec is not None and spec.max_occurs != 1:
+            if sub is None:
+                if kind is Kind.NUMBER or kind is Kind.DATE:
+                    return False
+                if not all(type(one) is str for one in item):
+                    return False
+                for one in item:
+                    etree.SubElement(element, key).text = one
+                return True
+            if not all(
+                type(one) is dict
+                and names.issuperset(one)
+                and all(type(v) is str for v in one.values())
+                for one in item
+            ):
+                return False
+            for one in item:
+                etree.SubElement(element, key, one)
+            return True
+        return False
 
     def _list(
         self,
@@ -392,12 +437,18 @@ class Reader:
         )
 
 
+#: What ``Reader`` knows of a key: (an attribute?, the child, its kind, its complex type,
+#: that type's attribute names).
+_Slot = tuple[bool, Child | None, Kind, ComplexType | None, frozenset[str]]
 #: The keys of a reference an untyped body may hold, read as attributes as in XML.
-_REFERENCE_KEYS = {"href": None, "id": None, "rel": None}
+_UNTYPED_SLOTS: dict[str, _Slot] = {
+    name: (True, None, Kind.STRING, None, frozenset()) for name in ("href", "id", "rel")
+}
 
 
 def read_json(
     data: bytes, root: str, schema: Schema | None, *, request: bool = False
 ) -> tuple[Element, tuple[Finding, ...]]:
-    """A JSON body as the document of root ``root``; ``JSONProblem`` when it has none."""
+    """A JSON body as the document of root ``root``; ``JSONProblem`` when it has none (not
+    an object, or nested deeper than ``MAX_DEPTH``)."""
     return Reader(schema, request=request).read(parse_json(data), root)

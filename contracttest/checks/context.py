@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from contracttest.checks.fallback import V4Model
 from contracttest.exchange import Exchange
-from contracttest.jsontree import JSONProblem, Reader, is_json, parse_json, root_of
+from contracttest.jsontree import JSONProblem, is_json, read_json, root_of
 from contracttest.router import Target, split_uri
 from contracttest.rsdl import Contract, Link
 from contracttest.rules import Finding
@@ -293,10 +293,9 @@ def _token(schema: Schema | None) -> object:
 
 def _json_body(data: bytes, root: str, schema: Schema | None, *, request: bool) -> _Body:
     try:
-        value = parse_json(data)
+        element, notes = read_json(data, root, schema, request=request)
     except JSONProblem as exc:
         return _Body(problem=str(exc), representation="json")
-    element, notes = Reader(schema, request=request).read(value, root)
     return _Body(root=element, notes=notes, representation="json")
 
 

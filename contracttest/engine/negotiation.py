@@ -18,7 +18,7 @@ from contracttest.engine.http import HttpRequest, HttpResponse
 from contracttest.engine.model import EngineModel
 from contracttest.engine.render import to_bytes
 from contracttest.jsonmodel import JSON_MEDIA, to_json
-from contracttest.jsontree import JSONProblem, Reader, parse_json, root_of
+from contracttest.jsontree import JSONProblem, read_json, root_of
 from contracttest.router import split_uri
 from contracttest.xmlsafe import XMLProblem, parse
 
@@ -99,10 +99,9 @@ def readable(request: HttpRequest, model: EngineModel) -> HttpRequest:
     body_type = links[0].body_type if links else None
     root = root_of(model.schema, body_type)
     try:
-        value = parse_json(request.body)
+        element, notes = read_json(request.body, root, model.schema, request=True)
     except JSONProblem as exc:
         raise Fault(400, SYNTAX, f"the body {exc}") from None
-    element, notes = Reader(model.schema, request=True).read(value, root)
     for note in notes:
         if note.rule in ("json.root-wrapper", "json.shape"):
             raise Fault(400, SYNTAX, note.message)
