@@ -19,6 +19,7 @@ departure from them. Both take the XSD model, so one mapping serves both directi
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -136,6 +137,62 @@ def kinds_of(schema: Schema, ctype: ComplexType) -> dict[str, Kind]:
         }
         cache[ctype.name] = found
     return found
+
+
+# -- reading JSON --------------------------------------------------------------------------
+
+#: The root tag of a body whose type is not known (only its hrefs are checked).
+UNTYPED = "json"
+
+
+class JSONProblem(ValueError):
+    """A body that is not a JSON object (malformed, too deep, an array or a scalar)."""
+
+
+def looks_like_json(data: bytes) -> bool:
+    head = data[:64].lstrip()[:1]
+    return head in (b"{", b"[")
+
+
+def is_json(data: bytes, media: str) -> bool:
+    """A JSON body: declared so (and not XML after all), or not XML and shaped like JSON."""
+    from contracttest.xmlsafe import looks_like_xml
+
+    if not data.strip():
+        return False
+    if "json" in media:
+        return not looks_like_xml(data)
+    return looks_like_json(data) and not looks_like_xml(data)
+
+
+def representation(data: bytes, media: str) -> str:
+    """``json``, ``xml``, or ``""`` (no body, or one in another format) for a body."""
+    from contracttest.xmlsafe import looks_like_xml
+
+    if is_json(data, media):
+        return "json"
+    return "xml" if looks_like_xml(data) else ""
+
+
+def parse_json(data: bytes) -> dict[str, object]:
+    """A JSON body's top-level object; ``JSONProblem`` says in one line why there is none."""
+    try:
+        value = json.loads(data)
+    except RecursionError:
+        raise JSONProblem("is nested too deep") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise JSONProblem(f"is not valid JSON: {str(exc).splitlines()[0][:120]}") from None
+    if not isinstance(value, dict):
+        raise JSONProblem(f"is a JSON {type(value).__name__}, not an object: no engine sends one")
+    return value
+
+
+def root_of(schema: Schema | None, type_name: str | None) -> str:
+    """The root tag for a body of ``type_name`` (``VM`` -> ``vm``), else ``UNTYPED``."""
+    if type_name is None:
+        return UNTYPED
+    names = schema.element_names(type_name) if schema is not None else ()
+    return names[0] if names else type_name.lower()
 
 
 # -- dates ---------------------------------------------------------------------------------

@@ -19,12 +19,22 @@ place in the schema and kind of value, with a count. Nesting is bounded by the J
 
 from __future__ import annotations
 
-import json
 import re
 
 from lxml import etree
 
-from contracttest.jsonmodel import Kind, date_text, kinds_of, number_text
+from contracttest.jsonmodel import (
+    UNTYPED,
+    JSONProblem,
+    Kind,
+    is_json,
+    kinds_of,
+    looks_like_json,
+    parse_json,
+    representation,
+    root_of,
+)
+from contracttest.jsonscalars import Scalars
 from contracttest.rules import Finding, Severity
 from contracttest.schema import Child, ComplexType, Schema
 from contracttest.xmlsafe import Element
@@ -33,61 +43,9 @@ from contracttest.xmlsafe import Element
 MAX_DEPTH = 200
 #: A key that can be an element name.
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
-#: The root tag of a body whose type is not known (only its hrefs are checked).
-UNTYPED = "json"
 
 
-class JSONProblem(ValueError):
-    """A body that is not a JSON object (malformed, too deep, an array or a scalar)."""
-
-
-def looks_like_json(data: bytes) -> bool:
-    head = data[:64].lstrip()[:1]
-    return head in (b"{", b"[")
-
-
-def is_json(data: bytes, media: str) -> bool:
-    """A JSON body: declared so (and not XML after all), or not XML and shaped like JSON."""
-    from contracttest.xmlsafe import looks_like_xml
-
-    if not data.strip():
-        return False
-    if "json" in media:
-        return not looks_like_xml(data)
-    return looks_like_json(data) and not looks_like_xml(data)
-
-
-def representation(data: bytes, media: str) -> str:
-    """``json``, ``xml``, or ``""`` (no body, or one in another format) for a body."""
-    from contracttest.xmlsafe import looks_like_xml
-
-    if is_json(data, media):
-        return "json"
-    return "xml" if looks_like_xml(data) else ""
-
-
-def parse_json(data: bytes) -> dict[str, object]:
-    """A JSON body's top-level object; ``JSONProblem`` says in one line why there is none."""
-    try:
-        value = json.loads(data)
-    except RecursionError:
-        raise JSONProblem(f"is nested deeper than {MAX_DEPTH} levels") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise JSONProblem(f"is not valid JSON: {str(exc).splitlines()[0][:120]}") from None
-    if not isinstance(value, dict):
-        raise JSONProblem(f"is a JSON {type(value).__name__}, not an object: no engine sends one")
-    return value
-
-
-def root_of(schema: Schema | None, type_name: str | None) -> str:
-    """The root tag for a body of ``type_name`` (``VM`` -> ``vm``), else ``UNTYPED``."""
-    if type_name is None:
-        return UNTYPED
-    names = schema.element_names(type_name) if schema is not None else ()
-    return names[0] if names else type_name.lower()
-
-
-class Reader:
+class Reader(Scalars):
     """Reads one JSON object into a document of root ``root``, noting departures."""
 
     def __init__(self, schema: Schema | None, *, request: bool) -> None:
@@ -377,65 +335,6 @@ class Reader:
             )
         child.text = self._scalar(item, kind, where)
 
-    def _scalar(self, item: object, kind: Kind, where: str) -> str:
-        """The XML text of a scalar, noting a JSON kind the engine would not write."""
-        request = self.request
-        if isinstance(item, bool):
-            text = "true" if item else "false"
-            if kind is Kind.BOOLEAN:
-                self._literal(where, kind, "a boolean literal", f'"{text}"', text)
-            else:
-                self._literal(where, kind, "a boolean literal", f"a {kind} value", text)
-            return text
-        if isinstance(item, int | float):
-            text = number_text(item)
-            if kind is Kind.DATE:
-                return date_text(item) or text
-            if kind is Kind.NUMBER:
-                return text
-            if kind is Kind.LONG:
-                self.note(
-                    "json.scalar",
-                    where,
-                    "long",
-                    "a 64-bit integer written as a JSON number, as engines before 4.2.3 did; "
-                    "4.2.3 and later write a string",
-                    expected=f'"{text}"',
-                    received=text,
-                    hint=f'write "{text}" (a string), as current engines do',
-                    severity=Severity.WARNING,
-                )
-                return text
-            self._literal(where, kind, "a JSON number", f'"{text}"', text)
-            return text
-        text = str(item)
-        if kind in (Kind.NUMBER, Kind.DATE):
-            shown = "milliseconds since 1970" if kind is Kind.DATE else "a JSON number"
-            self.note(
-                "json.scalar",
-                where,
-                str(kind),
-                f"a {kind} written as a string; the engine writes {shown}",
-                expected=shown,
-                received=f'"{text[:60]}"',
-                hint=f"write {shown}",
-                severity=Severity.WARNING if request else None,
-            )
-        return text
-
-    def _literal(self, where: str, kind: Kind, what: str, expected: str, text: str) -> None:
-        self.note(
-            "json.scalar",
-            where,
-            f"{what}:{kind}",
-            f"{what} where the engine writes a string ({kind})",
-            expected=expected,
-            received=text,
-            hint=f"write {expected}: the engine's JSON has strings for {kind} values"
-            + ("; it accepts the literal in a request" if self.request else ""),
-            severity=Severity.WARNING if self.request else None,
-        )
-
 
 #: What ``Reader`` knows of a key: (an attribute?, the child, its kind, its complex type,
 #: that type's attribute names).
@@ -452,3 +351,16 @@ def read_json(
     """A JSON body as the document of root ``root``; ``JSONProblem`` when it has none (not
     an object, or nested deeper than ``MAX_DEPTH``)."""
     return Reader(schema, request=request).read(parse_json(data), root)
+
+
+__all__ = [
+    "UNTYPED",
+    "JSONProblem",
+    "Reader",
+    "is_json",
+    "looks_like_json",
+    "parse_json",
+    "read_json",
+    "representation",
+    "root_of",
+]
