@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import re
 
-from lxml import etree
-
 from contracttest.jsonmodel import (
     UNTYPED,
     JSONProblem,
@@ -37,7 +35,7 @@ from contracttest.jsonmodel import (
 from contracttest.jsonscalars import Scalars
 from contracttest.rules import Finding, Severity
 from contracttest.schema import Child, ComplexType, Schema
-from contracttest.xmlsafe import Element
+from contracttest.xmlsafe import Element, XMLProblem, parse
 
 #: How deep a JSON body may nest (XML's parser refuses beyond 256 levels as well).
 MAX_DEPTH = 200
@@ -48,10 +46,14 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 class Reader(Scalars):
     """Reads one JSON object into a document of root ``root``, noting departures."""
 
-    def __init__(self, schema: Schema | None, *, request: bool) -> None:
+    def __init__(self, schema: Schema | None, *, request: bool, plain: bool = False) -> None:
+        """``plain``: no string of the body needs escaping in XML (``read_json`` knows)."""
         self.schema = schema
         self.request = request
         self._notes: dict[tuple[str, str, str], list[object]] = {}
+        self._plain = plain
+        self._text = _same if plain else _text
+        self._attribute = _same if plain else _attribute
 
     def read(self, value: dict[str, object], root: str) -> tuple[Element, tuple[Finding, ...]]:
         schema = self.schema
@@ -75,8 +77,12 @@ class Reader(Scalars):
                     hint="send and expect the object itself, without a root key",
                 )
                 value = inner
-        element = etree.Element(root)
-        self._fill(element, value, ctype, f"/{root}", 1)
+        out: list[str] = []
+        self._fill(out, root, value, ctype, f"/{root}", 1)
+        try:
+            element = parse("".join(out).encode())
+        except XMLProblem as exc:  # not expected: every name and text is made safe
+            raise JSONProblem(f"cannot be read as a document: {exc}") from None
         return element, self.findings()
 
     def note(
@@ -112,19 +118,36 @@ class Reader(Scalars):
 
     def _fill(
         self,
-        element: Element,
+        out: list[str],
+        tag: str,
         value: dict[str, object],
         ctype: ComplexType | None,
         where: str,
         depth: int,
     ) -> None:
+        """Write element ``tag`` holding ``value`` (XML text, to ``out``)."""
         if depth > MAX_DEPTH:
             raise JSONProblem(f"is nested deeper than {MAX_DEPTH} levels")
         slots = self._slots(ctype)
+        start = len(out)
+        out.append("")  # the start tag, once its attributes are known
+        attributes: list[str] = []
+        text, attribute = self._text, self._attribute
         for key, item in value.items():
             slot = slots.get(key)
-            if slot is not None and self._fast(element, key, item, slot):
-                continue
+            if slot is not None:
+                if type(item) is str:  # the commonest case, inline
+                    if slot[0]:
+                        attributes.append(f' {key}="{attribute(item)}"')
+                        continue
+                    if slot[5]:
+                        out.append(f"<{key}>{text(item)}</{key}>")
+                        continue
+                done = self._fast(out, key, item, slot)
+                if done is not None:
+                    if done:
+                        attributes.append(done)
+                    continue
             here = f"{where}/{key}"
             if item is None:
                 self.note(
@@ -149,14 +172,21 @@ class Reader(Scalars):
                 )
                 continue
             if slot is not None and slot[0] and not isinstance(item, dict | list):
-                element.set(key, self._scalar(item, Kind.STRING, here))
+                scalar = self._attribute(self._scalar(item, Kind.STRING, here))
+                attributes.append(f' {key}="{scalar}"')
                 continue
             spec = ctype.children.get(key) if ctype is not None else None
             kind = slot[2] if slot is not None else Kind.STRING
             if isinstance(item, list):
-                self._list(element, key, item, spec, kind, here, depth)
+                self._list(out, key, item, spec, kind, here, depth)
             else:
-                self._child(element, key, item, spec, kind, here, depth)
+                self._child(out, key, item, spec, kind, here, depth)
+        joined = "".join(attributes)
+        if len(out) == start + 1:
+            out[start] = f"<{tag}{joined}/>"
+        else:
+            out[start] = f"<{tag}{joined}>"
+            out.append(f"</{tag}>")
 
     def _slots(self, ctype: ComplexType | None) -> dict[str, _Slot]:
         """Each key of a type: (an attribute?, its child, its kind, its complex type, and
@@ -169,56 +199,81 @@ class Reader(Scalars):
         if found is None:
             kinds = kinds_of(schema, ctype)
             found = {
-                name: (True, None, Kind.STRING, None, frozenset()) for name in ctype.attributes
+                name: (True, None, Kind.STRING, None, frozenset(), False)
+                for name in ctype.attributes
             }
             for name, child in ctype.children.items():
                 sub = schema.complex_types.get(child.type)
                 names = frozenset(sub.attributes) if sub is not None else frozenset()
-                found[name] = (False, child, kinds[name], sub, names)
+                textual = sub is None and kinds[name] not in (Kind.NUMBER, Kind.DATE)
+                found[name] = (False, child, kinds[name], sub, names, textual)
             cache[ctype.name] = found
         return found
 
-    def _fast(self, element: Element, key: str, item: object, slot: _Slot) -> bool:
-        """The common cases, without a path or a note: a string attribute or value, a
-        reference or link of string attributes, an object of a known type."""
-        attribute, spec, kind, sub, names = slot
+    def _fast(self, out: list[str], key: str, item: object, slot: _Slot) -> str | None:
+        """The common cases, without a path or a note: a string attribute (returned, to go
+        in the start tag) or value, references and links of string attributes, lists of
+        them ("": written); None for anything else."""
+        attribute, spec, kind, sub, names, _ = slot
+        text = self._text
         if type(item) is str:
             if attribute:
-                element.set(key, item)
-                return True
+                return f' {key}="{self._attribute(item)}"'
             if sub is None and kind is not Kind.NUMBER and kind is not Kind.DATE:
-                etree.SubElement(element, key).text = item
-                return True
-            return False
+                out.append(f"<{key}>{text(item)}</{key}>")
+                return ""
+            return None
         if type(item) is dict and sub is not None:
-            if names.issuperset(item) and all(type(v) is str for v in item.values()):
-                etree.SubElement(element, key, item)
-                return True
-            return False
+            made = self._empty(key, item, names)
+            if made is None:
+                return None
+            out.append(made)
+            return ""
         if type(item) is list and spec is not None and spec.max_occurs != 1:
+            made_all: list[str] = []
+            add = made_all.append
             if sub is None:
                 if kind is Kind.NUMBER or kind is Kind.DATE:
-                    return False
-                if not all(type(one) is str for one in item):
-                    return False
+                    return None
                 for one in item:
-                    etree.SubElement(element, key).text = one
-                return True
-            if not all(
-                type(one) is dict
-                and names.issuperset(one)
-                and all(type(v) is str for v in one.values())
-                for one in item
-            ):
-                return False
-            for one in item:
-                etree.SubElement(element, key, one)
-            return True
-        return False
+                    if type(one) is not str:
+                        return None
+                    add(f"<{key}>{text(one)}</{key}>")
+            else:
+                plain = self._plain
+                for one in item:  # links, mostly: ``_empty``, inline
+                    if type(one) is not dict or not names.issuperset(one):
+                        return None
+                    if plain and len(one) == 2 and "href" in one and "rel" in one:
+                        href, rel = one["href"], one["rel"]
+                        if type(href) is str and type(rel) is str:
+                            add(f'<{key} href="{href}" rel="{rel}"/>')
+                            continue
+                    made = "<" + key
+                    for name, value in one.items():
+                        if type(value) is not str:
+                            return None
+                        made += f' {name}="{value if plain else _attribute(value)}"'
+                    add(made + "/>")
+            out.extend(made_all)
+            return ""
+        return None
+
+    def _empty(self, tag: str, item: dict[str, object], names: frozenset[str]) -> str | None:
+        """An element of string attributes only (a reference, a link) as XML, or None."""
+        if not names.issuperset(item):
+            return None
+        plain = self._plain
+        made = "<" + tag
+        for name, value in item.items():
+            if type(value) is not str:
+                return None
+            made += f' {name}="{value if plain else _attribute(value)}"'
+        return made + "/>"
 
     def _list(
         self,
-        element: Element,
+        out: list[str],
         key: str,
         items: list[object],
         spec: Child | None,
@@ -237,7 +292,7 @@ class Reader(Scalars):
                 received=f'{{"{key}": [...]}}',
                 hint=f'write {{"{key}": {{"{wrapper.name}": [...]}}}}',
             )
-            holder = etree.SubElement(element, key)
+            out.append(f"<{key}>")
             inner = self.schema.complex_types.get(spec.type) if self.schema and spec else None
             inner_kind = (
                 kinds_of(self.schema, inner).get(wrapper.name, Kind.STRING)
@@ -246,7 +301,7 @@ class Reader(Scalars):
             )
             for index, item in enumerate(items, 1):
                 self._child(
-                    holder,
+                    out,
                     wrapper.name,
                     item,
                     wrapper,
@@ -254,6 +309,7 @@ class Reader(Scalars):
                     f"{where}/{wrapper.name}[{index}]",
                     depth + 1,
                 )
+            out.append(f"</{key}>")
             return
         if spec is not None and spec.max_occurs == 1:
             self.note(
@@ -285,7 +341,7 @@ class Reader(Scalars):
                     severity=Severity.WARNING if self.request else None,
                 )
                 continue
-            self._child(element, key, item, spec, kind, f"{where}[{index}]", depth)
+            self._child(out, key, item, spec, kind, f"{where}[{index}]", depth)
 
     def _wrapped_item(self, spec: Child | None) -> Child | None:
         """The repeated element of a nested list's wrapper type (``Disks``: ``disk``)."""
@@ -299,7 +355,7 @@ class Reader(Scalars):
 
     def _child(
         self,
-        element: Element,
+        out: list[str],
         key: str,
         item: object,
         spec: Child | None,
@@ -307,7 +363,6 @@ class Reader(Scalars):
         where: str,
         depth: int,
     ) -> None:
-        child = etree.SubElement(element, key)
         schema = self.schema
         sub = (
             schema.complex_types.get(spec.type) if schema is not None and spec is not None else None
@@ -322,7 +377,7 @@ class Reader(Scalars):
                     expected=f"a {kind} value",
                     received="an object",
                 )
-            self._fill(child, item, sub, where, depth + 1)
+            self._fill(out, key, item, sub, where, depth + 1)
             return
         if sub is not None and not sub.text_type:
             self.note(
@@ -333,15 +388,51 @@ class Reader(Scalars):
                 expected="an object",
                 received=type(item).__name__,
             )
-        child.text = self._scalar(item, kind, where)
+        out.append(f"<{key}>{self._text(self._scalar(item, kind, where))}</{key}>")
+
+
+#: What text or an attribute value cannot hold as it is: markup, and characters XML 1.0
+#: cannot hold at all (replaced by U+FFFD, as the engine's own rendering does).
+_TEXT_SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_ATTRIBUTE_SPECIAL = re.compile('[&<>"\t\n\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
+_ESCAPES = {
+    "&": "&amp;",
+    "<": "&lt;",
+    ">": "&gt;",
+    '"': "&quot;",
+    "\t": "&#9;",
+    "\n": "&#10;",
+    "\r": "&#13;",
+}
+
+
+def _escaped(text: str, special: re.Pattern[str]) -> str:
+    return special.sub(lambda m: _ESCAPES.get(m.group(), "\ufffd"), text)
+
+
+def _text(text: str) -> str:
+    return text if _TEXT_SPECIAL.search(text) is None else _escaped(text, _TEXT_SPECIAL)
+
+
+def _attribute(text: str) -> str:
+    return text if _ATTRIBUTE_SPECIAL.search(text) is None else _escaped(text, _ATTRIBUTE_SPECIAL)
+
+
+def _same(text: str) -> str:
+    return text
+
+
+#: What a JSON body holds when one of its strings may need escaping in XML: markup
+#: characters, or a JSON escape (a quote, a control character). Most bodies have none.
+_MAY_NEED_ESCAPES = (b"&", b"<", b">", b"\\")
 
 
 #: What ``Reader`` knows of a key: (an attribute?, the child, its kind, its complex type,
-#: that type's attribute names).
-_Slot = tuple[bool, Child | None, Kind, ComplexType | None, frozenset[str]]
+#: that type's attribute names, whether a string is its text as it is).
+_Slot = tuple[bool, Child | None, Kind, ComplexType | None, frozenset[str], bool]
 #: The keys of a reference an untyped body may hold, read as attributes as in XML.
 _UNTYPED_SLOTS: dict[str, _Slot] = {
-    name: (True, None, Kind.STRING, None, frozenset()) for name in ("href", "id", "rel")
+    name: (True, None, Kind.STRING, None, frozenset(), False) for name in ("href", "id", "rel")
 }
 
 
@@ -350,7 +441,8 @@ def read_json(
 ) -> tuple[Element, tuple[Finding, ...]]:
     """A JSON body as the document of root ``root``; ``JSONProblem`` when it has none (not
     an object, or nested deeper than ``MAX_DEPTH``)."""
-    return Reader(schema, request=request).read(parse_json(data), root)
+    plain = not any(mark in data for mark in _MAY_NEED_ESCAPES)
+    return Reader(schema, request=request, plain=plain).read(parse_json(data), root)
 
 
 __all__ = [
