@@ -1,7 +1,10 @@
 """How ``jsontree.Reader`` reads one JSON scalar: the XML text it stands for, and a note
-when its JSON kind is not the one the engine writes for its XSD type (``json.scalar``)."""
+when its JSON kind is not the one the engine writes for its XSD type (``json.scalar``);
+and how a string is escaped in the XML text the reader writes."""
 
 from __future__ import annotations
+
+import re
 
 from contracttest.jsonmodel import Kind, date_text, number_text
 from contracttest.rules import Severity
@@ -84,3 +87,39 @@ class Scalars:
             + ("; it accepts the literal in a request" if self.request else ""),
             severity=Severity.WARNING if self.request else None,
         )
+
+
+#: What text or an attribute value cannot hold as it is: markup, and characters XML 1.0
+#: cannot hold at all (replaced by U+FFFD, as the engine's own rendering does).
+_TEXT_SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_ATTRIBUTE_SPECIAL = re.compile('[&<>"\t\n\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
+_ESCAPES = {
+    "&": "&amp;",
+    "<": "&lt;",
+    ">": "&gt;",
+    '"': "&quot;",
+    "\t": "&#9;",
+    "\n": "&#10;",
+    "\r": "&#13;",
+}
+
+
+def _escaped(text: str, special: re.Pattern[str]) -> str:
+    return special.sub(lambda m: _ESCAPES.get(m.group(), "\ufffd"), text)
+
+
+def escape_text(text: str) -> str:
+    return text if _TEXT_SPECIAL.search(text) is None else _escaped(text, _TEXT_SPECIAL)
+
+
+def escape_attribute(text: str) -> str:
+    return text if _ATTRIBUTE_SPECIAL.search(text) is None else _escaped(text, _ATTRIBUTE_SPECIAL)
+
+
+def same(text: str) -> str:
+    return text
+
+
+#: What a JSON body holds when one of its strings may need escaping in XML: markup
+#: characters, or a JSON escape (a quote, a control character). Most bodies have none.
+MAY_NEED_ESCAPES = (b"&", b"<", b">", b"\\")

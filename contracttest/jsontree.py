@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 
+from contracttest.jsonlists import Lists
 from contracttest.jsonmodel import (
     UNTYPED,
     JSONProblem,
@@ -32,7 +33,7 @@ from contracttest.jsonmodel import (
     representation,
     root_of,
 )
-from contracttest.jsonscalars import Scalars
+from contracttest.jsonscalars import MAY_NEED_ESCAPES, Scalars, escape_attribute, escape_text, same
 from contracttest.rules import Finding, Severity
 from contracttest.schema import Child, ComplexType, Schema
 from contracttest.xmlsafe import Element, XMLProblem, parse
@@ -43,7 +44,7 @@ MAX_DEPTH = 200
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 
 
-class Reader(Scalars):
+class Reader(Scalars, Lists):
     """Reads one JSON object into a document of root ``root``, noting departures."""
 
     def __init__(self, schema: Schema | None, *, request: bool, plain: bool = False) -> None:
@@ -52,8 +53,8 @@ class Reader(Scalars):
         self.request = request
         self._notes: dict[tuple[str, str, str], list[object]] = {}
         self._plain = plain
-        self._text = _same if plain else _text
-        self._attribute = _same if plain else _attribute
+        self._text = same if plain else escape_text
+        self._attribute = same if plain else escape_attribute
 
     def read(self, value: dict[str, object], root: str) -> tuple[Element, tuple[Finding, ...]]:
         schema = self.schema
@@ -253,7 +254,7 @@ class Reader(Scalars):
                     for name, value in one.items():
                         if type(value) is not str:
                             return None
-                        made += f' {name}="{value if plain else _attribute(value)}"'
+                        made += f' {name}="{value if plain else escape_attribute(value)}"'
                     add(made + "/>")
             out.extend(made_all)
             return ""
@@ -268,90 +269,8 @@ class Reader(Scalars):
         for name, value in item.items():
             if type(value) is not str:
                 return None
-            made += f' {name}="{value if plain else _attribute(value)}"'
+            made += f' {name}="{value if plain else escape_attribute(value)}"'
         return made + "/>"
-
-    def _list(
-        self,
-        out: list[str],
-        key: str,
-        items: list[object],
-        spec: Child | None,
-        kind: Kind,
-        where: str,
-        depth: int,
-    ) -> None:
-        wrapper = self._wrapped_item(spec)
-        if wrapper is not None:
-            self.note(
-                "json.shape",
-                where,
-                "bare-list",
-                f"{key} is a bare array; the engine keeps a nested list's wrapper",
-                expected=f'{{"{key}": {{"{wrapper.name}": [...]}}}}',
-                received=f'{{"{key}": [...]}}',
-                hint=f'write {{"{key}": {{"{wrapper.name}": [...]}}}}',
-            )
-            out.append(f"<{key}>")
-            inner = self.schema.complex_types.get(spec.type) if self.schema and spec else None
-            inner_kind = (
-                kinds_of(self.schema, inner).get(wrapper.name, Kind.STRING)
-                if self.schema and inner
-                else Kind.STRING
-            )
-            for index, item in enumerate(items, 1):
-                self._child(
-                    out,
-                    wrapper.name,
-                    item,
-                    wrapper,
-                    inner_kind,
-                    f"{where}/{wrapper.name}[{index}]",
-                    depth + 1,
-                )
-            out.append(f"</{key}>")
-            return
-        if spec is not None and spec.max_occurs == 1:
-            self.note(
-                "json.shape",
-                where,
-                "array",
-                f"{key} is an array; the XSD has one <{key}> here",
-                expected="one value or object",
-                received=f"an array of {len(items)}",
-            )
-        for index, item in enumerate(items, 1):
-            if isinstance(item, list):
-                self.note(
-                    "json.shape",
-                    where,
-                    "nested-array",
-                    f"{key} holds an array in an array; the engine never writes one",
-                    expected="objects or values",
-                    received="an array",
-                )
-                continue
-            if item is None:
-                self.note(
-                    "json.null",
-                    where,
-                    "null",
-                    f"{key} holds null; engines write no nulls",
-                    received="null",
-                    severity=Severity.WARNING if self.request else None,
-                )
-                continue
-            self._child(out, key, item, spec, kind, f"{where}[{index}]", depth)
-
-    def _wrapped_item(self, spec: Child | None) -> Child | None:
-        """The repeated element of a nested list's wrapper type (``Disks``: ``disk``)."""
-        if spec is None or spec.max_occurs != 1 or self.schema is None:
-            return None
-        wrapper = self.schema.complex_types.get(spec.type)
-        if wrapper is None or len(wrapper.children) != 1:
-            return None
-        (only,) = wrapper.children.values()
-        return only if only.max_occurs != 1 else None
 
     def _child(
         self,
@@ -391,42 +310,6 @@ class Reader(Scalars):
         out.append(f"<{key}>{self._text(self._scalar(item, kind, where))}</{key}>")
 
 
-#: What text or an attribute value cannot hold as it is: markup, and characters XML 1.0
-#: cannot hold at all (replaced by U+FFFD, as the engine's own rendering does).
-_TEXT_SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_ATTRIBUTE_SPECIAL = re.compile('[&<>"\t\n\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
-_ESCAPES = {
-    "&": "&amp;",
-    "<": "&lt;",
-    ">": "&gt;",
-    '"': "&quot;",
-    "\t": "&#9;",
-    "\n": "&#10;",
-    "\r": "&#13;",
-}
-
-
-def _escaped(text: str, special: re.Pattern[str]) -> str:
-    return special.sub(lambda m: _ESCAPES.get(m.group(), "\ufffd"), text)
-
-
-def _text(text: str) -> str:
-    return text if _TEXT_SPECIAL.search(text) is None else _escaped(text, _TEXT_SPECIAL)
-
-
-def _attribute(text: str) -> str:
-    return text if _ATTRIBUTE_SPECIAL.search(text) is None else _escaped(text, _ATTRIBUTE_SPECIAL)
-
-
-def _same(text: str) -> str:
-    return text
-
-
-#: What a JSON body holds when one of its strings may need escaping in XML: markup
-#: characters, or a JSON escape (a quote, a control character). Most bodies have none.
-_MAY_NEED_ESCAPES = (b"&", b"<", b">", b"\\")
-
-
 #: What ``Reader`` knows of a key: (an attribute?, the child, its kind, its complex type,
 #: that type's attribute names, whether a string is its text as it is).
 _Slot = tuple[bool, Child | None, Kind, ComplexType | None, frozenset[str], bool]
@@ -441,7 +324,7 @@ def read_json(
 ) -> tuple[Element, tuple[Finding, ...]]:
     """A JSON body as the document of root ``root``; ``JSONProblem`` when it has none (not
     an object, or nested deeper than ``MAX_DEPTH``)."""
-    plain = not any(mark in data for mark in _MAY_NEED_ESCAPES)
+    plain = not any(mark in data for mark in MAY_NEED_ESCAPES)
     return Reader(schema, request=request, plain=plain).read(parse_json(data), root)
 
 

@@ -4,6 +4,7 @@ v4 contract, and one seeded defect per rule that applies is caught, under its ru
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -218,3 +219,22 @@ def test_a_json_finding_is_a_warning_or_error_as_documented() -> None:
 
     assert RULES["body.unreadable"].severity is Severity.WARNING
     assert all(RULES[r].severity is Severity.ERROR for r in RULES if r.startswith("json."))
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40), st.text(max_size=40), st.text(max_size=20))
+def test_any_string_reads_into_the_document_as_the_engine_would_write_it(
+    name: str, href: str, key: str
+) -> None:
+    """Markup, quotes, line ends and characters XML cannot hold, in values and keys: the
+    document holds each value (those characters as U+FFFD, as the engine's own rendering
+    does), and a key that cannot be an element name is a json.shape finding, never a crash."""
+    other = key if key not in ("", "name", "href") else "k"
+    body = json.dumps({"name": name, "href": href, other: "v"}).encode()
+    element, notes = read_json(body, "vm", checker().schema)
+    assert element.findtext("name") == _NOT_XML.sub("\ufffd", name)
+    assert element.get("href") == _NOT_XML.sub("\ufffd", href)
+    assert all(finding.rule in ("json.shape", "response.schema") for finding in notes)
