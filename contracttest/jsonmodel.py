@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
+from contracttest.errors import ContractTestError
 from contracttest.schema import ComplexType, Schema
 from contracttest.xmlsafe import Element
 
@@ -146,7 +147,7 @@ def kinds_of(schema: Schema, ctype: ComplexType) -> dict[str, Kind]:
 UNTYPED = "json"
 
 
-class JSONProblem(ValueError):
+class JSONProblem(ContractTestError, ValueError):
     """A body that is not a JSON object (malformed, too deep, an array or a scalar)."""
 
 

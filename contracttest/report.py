@@ -21,14 +21,17 @@ _TALLIES = ("exchanges", "errors", "warnings")
 
 
 def spoken_in(exchange: Exchange) -> str:
-    """``xml``, ``json`` or ``other``: the representation an exchange speaks."""
-    from contracttest.jsontree import representation
+    """``xml``, ``json``, ``other`` (a body in another format) or ``none`` (no body at
+    all): the representation an exchange speaks, its response body's, else its request's."""
+    from contracttest.jsonmodel import representation
 
     response, request = exchange.response, exchange.request
     found = representation(response.body, response.content_type)
     if not found:
         found = representation(request.body, (request.header("content-type") or "").lower())
-    return found or "other"
+    if found:
+        return found
+    return "other" if response.body.strip() or request.body.strip() else "none"
 
 
 @dataclass
@@ -41,7 +44,7 @@ class Result:
     contract: str = ""  # where the contract came from
     schema: str | None = None  # the XSD's source; None: there was none
     schema_checks: bool = False  # whether response.schema ran
-    #: Per representation ("xml", "json", "other"): exchanges, errors, warnings.
+    #: Per representation ("xml", "json", "other", "none"): exchanges, errors, warnings.
     representations: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def tally(self, exchanges: Iterable[Exchange], violations: Iterable[Violation]) -> None:
@@ -53,7 +56,7 @@ class Result:
             counts = self.representations.setdefault(found, dict.fromkeys(_TALLIES, 0))
             counts["exchanges"] += 1
         for violation in violations:
-            found = spoken.get(violation.index, "other")
+            found = spoken.get(violation.index, "none")
             counts = self.representations.setdefault(found, dict.fromkeys(_TALLIES, 0))
             counts["errors" if violation.severity == "error" else "warnings"] += 1
 
@@ -129,12 +132,12 @@ def as_text(result: Result) -> str:
             schema = f"schema {result.schema}"
         lines.append(f"contract: {result.contract}; {schema}")
     spoken = [
-        f"{name.upper() if name != 'other' else 'other'} {counts['exchanges']} exchange(s), "
-        f"{counts['errors']} error(s), {counts['warnings']} warning(s)"
-        for name in ("xml", "json", "other")
+        f"{name.upper() if name in ('xml', 'json') else name} {counts['exchanges']} "
+        f"exchange(s), {counts['errors']} error(s), {counts['warnings']} warning(s)"
+        for name in ("xml", "json", "other", "none")
         if (counts := result.representations.get(name))
     ]
-    if spoken:
+    if "json" in result.representations:  # XML alone: the line would say nothing new
         lines.append("by representation: " + "; ".join(spoken))
     lines.append(
         f"checked {result.exchanges} exchange(s) in {result.cassettes} cassette(s): "

@@ -101,7 +101,7 @@ def test_a_json_client_records_replays_and_is_checked(pytester: pytest.Pytester)
     assert document["counts"] == {"json.root-wrapper": 1}
     assert document["representations"] == {
         "json": {"exchanges": 10, "errors": 1, "warnings": 0},
-        "other": {"exchanges": 1, "errors": 0, "warnings": 0},  # the DELETE: no body either way
+        "none": {"exchanges": 1, "errors": 0, "warnings": 0},  # the DELETE: no body either way
     }
     text = contracttest("check", str(folder)).stdout
     assert "by representation: JSON 10 exchange(s), 1 error(s), 0 warning(s)" in text, text
