@@ -238,3 +238,10 @@ def test_any_string_reads_into_the_document_as_the_engine_would_write_it(
     assert element.findtext("name") == _NOT_XML.sub("\ufffd", name)
     assert element.get("href") == _NOT_XML.sub("\ufffd", href)
     assert all(finding.rule in ("json.shape", "response.schema") for finding in notes)
+
+
+def test_a_body_shaped_like_json_that_is_not_is_no_json() -> None:
+    """A console file starts with ``[``: reported as unreadable, not as broken JSON."""
+    found = check("GET", VM, 200, b"[virt-viewer]\ntype=spice\n", media="application/x-virt-viewer")
+    assert ("body.unreadable", "warning", "/") in found
+    assert not any(rule.startswith(("json.", "response.content-type")) for rule, _, _ in found)
