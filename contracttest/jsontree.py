@@ -53,6 +53,10 @@ class Reader(Scalars, Lists):
         self.request = request
         self._notes: dict[tuple[str, str, str], list[object]] = {}
         self._plain = plain
+        #: Each complex type's slots (``_slots``), kept with the schema across readers.
+        self._slot_cache: dict[str, dict[str, _Slot]] = (
+            schema.__dict__.setdefault("_json_slots", {}) if schema is not None else {}
+        )
         self._text = same if plain else escape_text
         self._attribute = same if plain else escape_attribute
 
@@ -131,19 +135,28 @@ class Reader(Scalars, Lists):
             raise JSONProblem(f"is nested deeper than {MAX_DEPTH} levels")
         slots = self._slots(ctype)
         start = len(out)
-        out.append("")  # the start tag, once its attributes are known
+        append = out.append
+        append("")  # the start tag, once its attributes are known
         attributes: list[str] = []
-        text, attribute = self._text, self._attribute
+        text, attribute, plain = self._text, self._attribute, self._plain
         for key, item in value.items():
             slot = slots.get(key)
             if slot is not None:
                 if type(item) is str:  # the commonest case, inline
                     if slot[0]:
-                        attributes.append(f' {key}="{attribute(item)}"')
+                        attributes.append(f' {key}="{item if plain else attribute(item)}"')
                         continue
                     if slot[5]:
-                        out.append(f"<{key}>{text(item)}</{key}>")
+                        append(f"<{key}>{item if plain else text(item)}</{key}>")
                         continue
+                sub = slot[3]
+                if type(item) is dict and sub is not None:  # a structure of a known type
+                    made = self._empty(key, item, slot[4])
+                    if made is not None:
+                        append(made)
+                    else:
+                        self._fill(out, key, item, sub, f"{where}/{key}", depth + 1)
+                    continue
                 done = self._fast(out, key, item, slot)
                 if done is not None:
                     if done:
@@ -195,7 +208,7 @@ class Reader(Scalars, Lists):
         schema = self.schema
         if schema is None or ctype is None:
             return _UNTYPED_SLOTS
-        cache: dict[str, dict[str, _Slot]] = schema.__dict__.setdefault("_json_slots", {})
+        cache = self._slot_cache
         found = cache.get(ctype.name)
         if found is None:
             kinds = kinds_of(schema, ctype)
@@ -242,14 +255,17 @@ class Reader(Scalars, Lists):
                     add(f"<{key}>{text(one)}</{key}>")
             else:
                 plain = self._plain
+                links = plain and "href" in names and "rel" in names
                 for one in item:  # links, mostly: ``_empty``, inline
-                    if type(one) is not dict or not names.issuperset(one):
+                    if type(one) is not dict:
                         return None
-                    if plain and len(one) == 2 and "href" in one and "rel" in one:
-                        href, rel = one["href"], one["rel"]
+                    if links and len(one) == 2:
+                        href, rel = one.get("href"), one.get("rel")
                         if type(href) is str and type(rel) is str:
                             add(f'<{key} href="{href}" rel="{rel}"/>')
                             continue
+                    if not names.issuperset(one):
+                        return None
                     made = "<" + key
                     for name, value in one.items():
                         if type(value) is not str:
@@ -324,7 +340,8 @@ def read_json(
 ) -> tuple[Element, tuple[Finding, ...]]:
     """A JSON body as the document of root ``root``; ``JSONProblem`` when it has none (not
     an object, or nested deeper than ``MAX_DEPTH``)."""
-    plain = not any(mark in data for mark in MAY_NEED_ESCAPES)
+    amp, lt, gt, backslash = MAY_NEED_ESCAPES
+    plain = amp not in data and lt not in data and gt not in data and backslash not in data
     return Reader(schema, request=request, plain=plain).read(parse_json(data), root)
 
 

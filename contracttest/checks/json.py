@@ -9,22 +9,27 @@ API that is neither XML, JSON nor an HTML error page.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from contracttest.checks.context import Context
 from contracttest.rules import Finding
 
 
-def _notes_of(rule: str) -> Callable[[Context], Iterator[Finding]]:
-    def check(ctx: Context) -> Iterator[Finding]:
+def _notes_of(rule: str) -> Callable[[Context], Sequence[Finding]]:
+    def check(ctx: Context) -> Sequence[Finding]:
         if not ctx.in_api:
-            return
-        for finding in ctx.request_notes:
-            if finding.rule == rule:
-                yield finding._replace(message=f"request body: {finding.message}")
-        for finding in ctx.response_notes:
-            if finding.rule == rule:
-                yield finding
+            return ()
+        sent, answered = ctx.request_notes, ctx.response_notes
+        if not sent and not answered:  # every body the engine's JSON, or XML: most of them
+            return ()
+        return [
+            *(
+                finding._replace(message=f"request body: {finding.message}")
+                for finding in sent
+                if finding.rule == rule
+            ),
+            *(finding for finding in answered if finding.rule == rule),
+        ]
 
     check.__name__ = check.__qualname__ = "check_" + rule.replace(".", "_").replace("-", "_")
     return check
