@@ -14,12 +14,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
 from contracttest.client import Client, ClientError, Reply
 from contracttest.errors import ContractTestError
 from contracttest.xmlsafe import Element
+
+if TYPE_CHECKING:
+    from contracttest.apijson import Codec, JsonCalls
 
 Body = str | bytes | Element
 
@@ -43,10 +47,48 @@ class Engine:
     Error = EngineError
     LoginError = ClientError  # a login the engine refused (SSO), or an unreachable engine
 
-    def __init__(self, client: Client, *, live: bool) -> None:
+    def __init__(self, client: Client, *, live: bool, codec: Codec | None = None) -> None:
+        """``codec`` (``apijson.Codec``): every call speaks JSON on the wire, bodies and
+        answers converted from and to the XML documents the methods take and return."""
         self.client = client
         self.live = live  # False while replaying: nothing waits
         self.last: Reply | None = None
+        self.codec = codec
+
+    @property
+    def representation(self) -> str:
+        """What the calls speak on the wire: ``xml`` or ``json``."""
+        return "json" if self.codec is not None else "xml"
+
+    @property
+    def json(self) -> JsonCalls:
+        """The same client answering parsed JSON: ``engine.json.get("vms/123")``."""
+        from contracttest.apijson import JsonCalls
+
+        return JsonCalls(self)
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: Body | None = None,
+        query: dict[str, str] | None = None,
+        expect: str | None = None,
+    ) -> Reply:
+        codec = self.codec
+        if codec is None:
+            return self.client.request(method, path, body, query=query, expect=expect)
+        data = codec.body(body)
+        reply = self.client.request(
+            method, path, data, query=query, expect=expect, media="application/json"
+        )
+        return codec.reply(method, path, reply)
+
+    def codec_reply(self, method: str, path: str, reply: Reply) -> Reply:
+        """A reply with its JSON body read into ``root`` (a fault, for one)."""
+        from contracttest.apijson import Codec
+
+        return (self.codec or Codec(None, None)).reply(method, path, reply)
 
     @property
     def url(self) -> str:
@@ -69,7 +111,7 @@ class Engine:
         return ((state if state is not None else holder).text or "").strip()
 
     def get(self, path: str, **query: str) -> Element:
-        return self._root("GET", path, self.client.request("GET", path, query=query))
+        return self._root("GET", path, self._call("GET", path, query=query))
 
     def list(self, path: str, **query: str) -> list[Element]:
         """The entities of a collection (``search``, ``max``, ``follow`` as keywords)."""
@@ -77,19 +119,19 @@ class Engine:
         return [child for child in root if isinstance(child.tag, str)]
 
     def add(self, path: str, body: Body, **query: str) -> Element:
-        reply = self.client.request("POST", path, body, query=query, expect="201-created")
+        reply = self._call("POST", path, body, query, expect="201-created")
         return self._root("POST", path, reply)
 
     def update(self, path: str, body: Body, **query: str) -> Element:
-        return self._root("PUT", path, self.client.request("PUT", path, body, query=query))
+        return self._root("PUT", path, self._call("PUT", path, body, query))
 
     def remove(self, path: str, **query: str) -> None:
-        self._check("DELETE", path, self.client.request("DELETE", path, query=query))
+        self._check("DELETE", path, self._call("DELETE", path, query=query))
 
     def action(self, path: str, name: str, body: Body = "<action/>") -> Element:
         """Run action ``name`` on the entity at ``path``; the ``<action>`` answer."""
         target = f"{path.rstrip('/')}/{name}"
-        return self._root("POST", target, self.client.request("POST", target, body))
+        return self._root("POST", target, self._call("POST", target, body))
 
     def follow(self, element: Element, rel: str | None = None) -> Element:
         """GET an element's ``href`` (a reference), or its ``<link rel=...>``."""
@@ -105,7 +147,7 @@ class Engine:
 
     def request(self, method: str, path: str, body: Body | None = None, **query: str) -> Reply:
         """Any call, raw: the status, headers and body, whatever the status."""
-        self.last = self.client.request(method, path, body, query=query)
+        self.last = self._call(method, path, body, query)
         return self.last
 
     def wait_for(
@@ -146,7 +188,7 @@ class Engine:
             insecure=self.client.insecure,
             keep=False,
         )
-        return Engine(client, live=self.live)
+        return Engine(client, live=self.live, codec=self.codec)
 
     def close(self) -> None:
         self.client.close()

@@ -242,6 +242,7 @@ def _check(args: argparse.Namespace) -> int:
         kept = [v for v in found if v.rule not in cassette.skipped_rules]
         accepted += len(found) - len(kept)
         result.violations.extend(kept)
+        result.tally(cassette.exchanges, kept)
     print(as_json(result) if args.format == "json" else as_text(result))
     if accepted:
         _note(

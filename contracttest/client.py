@@ -162,8 +162,11 @@ class Client:
         *,
         query: dict[str, str] | None = None,
         expect: str | None = None,
+        media: str = "application/xml",
     ) -> Reply:
-        """``path`` is relative to the API (``vms/1``) or an absolute href (``/ovirt-...``)."""
+        """``path`` is relative to the API (``vms/1``) or an absolute href (``/ovirt-...``);
+        ``media`` is the representation asked for and sent (``application/json``: the
+        reply's ``root`` is None, its body the JSON)."""
         target = path if path.startswith("/") else f"{self.prefix}/{path}" if path else self.prefix
         query = dict(query or {})
         if self.version == 3:  # matrix parameters on the path, before the query
@@ -175,11 +178,11 @@ class Client:
         if query:
             target = f"{target}?{urlencode(sorted(query.items()))}"
         data = _bytes(body)
-        headers = {"Accept": "application/xml"}
+        headers = {"Accept": media}
         if self.version is not None and (self.version, self.prefix) != (3, _OLD_V3_PREFIX):
             headers["Version"] = str(self.version)
         if data or method in ("POST", "PUT", "DELETE"):
-            headers["Content-Type"] = "application/xml"
+            headers["Content-Type"] = media
         if expect:
             headers["Expect"] = expect
         return self.send(method, target, data, headers)

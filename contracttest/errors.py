@@ -17,6 +17,7 @@ with status 2; a test fails with it and no traceback.
     ├── ReplayError (recording)     a request a replay cannot answer
     ├── UnknownRule (checker)       a rule id that is not in the catalogue (also ValueError)
     ├── XMLProblem (xmlsafe)        a body that is not safe, well-formed XML (also ValueError)
+    ├── JSONProblem (jsonmodel)     a body that is not a JSON object (also ValueError)
     ├── BrokenPromise (properties)  a promise an engine broke (also AssertionError), one
     │                               subclass per promise name
     ├── Unsatisfiable (properties)  a link none of whose parameter sets can be satisfied

@@ -73,6 +73,13 @@ OPTIONS = (
         metavar="3|4",
     ),
     Option(
+        "--engine-representation",
+        "what the ovirt_engine fixture speaks on the wire: xml (default) or json "
+        "(env CONTRACTTEST_REPRESENTATION)",
+        "CONTRACTTEST_REPRESENTATION",
+        choices=("xml", "json"),
+    ),
+    Option(
         "--record-mode",
         "none (default: replay only), once, new_episodes, all or rewrite",
         choices=RECORD_MODES,

@@ -8,9 +8,11 @@ from __future__ import annotations
 import functools
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from contracttest.exchange import Exchange
 from contracttest.rsdl import Contract
 from contracttest.rules import RULES, Violation
 from contracttest.schema import Schema
@@ -18,6 +20,22 @@ from contracttest.schema import Schema
 EXAMPLES_PER_RULE = 3
 #: The paths without an RSDL link that coverage's text shows.
 UNMATCHED_SHOWN = 10
+
+_TALLIES = ("exchanges", "errors", "warnings")
+
+
+def spoken_in(exchange: Exchange) -> str:
+    """``xml``, ``json``, ``other`` (a body in another format) or ``none`` (no body at
+    all): the representation an exchange speaks, its response body's, else its request's."""
+    from contracttest.jsonmodel import representation
+
+    response, request = exchange.response, exchange.request
+    found = representation(response.body, response.content_type)
+    if not found:
+        found = representation(request.body, (request.header("content-type") or "").lower())
+    if found:
+        return found
+    return "other" if response.body.strip() or request.body.strip() else "none"
 
 
 @dataclass
@@ -30,6 +48,21 @@ class Result:
     contract: str = ""  # where the contract came from
     schema: str | None = None  # the XSD's source; None: there was none
     schema_checks: bool = False  # whether response.schema ran
+    #: Per representation ("xml", "json", "other", "none"): exchanges, errors, warnings.
+    representations: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def tally(self, exchanges: Iterable[Exchange], violations: Iterable[Violation]) -> None:
+        """Count one cassette's exchanges and violations by the representation each
+        exchange speaks (its response body's, else its request body's)."""
+        spoken: dict[int, str] = {}
+        for exchange in exchanges:
+            spoken[exchange.index] = found = spoken_in(exchange)
+            counts = self.representations.setdefault(found, dict.fromkeys(_TALLIES, 0))
+            counts["exchanges"] += 1
+        for violation in violations:
+            found = spoken.get(violation.index, "none")
+            counts = self.representations.setdefault(found, dict.fromkeys(_TALLIES, 0))
+            counts["errors" if violation.severity == "error" else "warnings"] += 1
 
     @property
     def counts(self) -> dict[str, int]:
@@ -43,6 +76,7 @@ def as_json(result: Result) -> str:
     costs more than checking a corpus)."""
     head = {"exchanges": result.exchanges, "cassettes": result.cassettes}
     tail = {
+        "representations": result.representations,
         "counts": result.counts,
         "contract": {
             "source": result.contract,
@@ -101,6 +135,14 @@ def as_text(result: Result) -> str:
         else:
             schema = f"schema {result.schema}"
         lines.append(f"contract: {result.contract}; {schema}")
+    spoken = [
+        f"{name.upper() if name in ('xml', 'json') else name} {counts['exchanges']} "
+        f"exchange(s), {counts['errors']} error(s), {counts['warnings']} warning(s)"
+        for name in ("xml", "json", "other", "none")
+        if (counts := result.representations.get(name))
+    ]
+    if "json" in result.representations:  # XML alone: the line would say nothing new
+        lines.append("by representation: " + "; ".join(spoken))
     lines.append(
         f"checked {result.exchanges} exchange(s) in {result.cassettes} cassette(s): "
         f"{errors} error(s), {warnings} warning(s)"

@@ -53,6 +53,11 @@ RULES: dict[str, Rule] = {
         Rule("response.location", _E, "A 201 without a Location equal to the entity's href"),
         Rule("state.use-after-delete", _E, "An entity found after its successful DELETE"),
         Rule("state.created-not-found", _E, "An entity not found after its creation"),
+        Rule("json.root-wrapper", _E, "A JSON body wrapped in its root element's name"),
+        Rule("json.scalar", _E, "A JSON value of another kind than the engine writes"),
+        Rule("json.null", _E, "A JSON null where the engine leaves the key out"),
+        Rule("json.shape", _E, "A JSON array, object or value where the XSD has another"),
+        Rule("body.unreadable", _W, "A body in a format the checks cannot read"),
     )
 }
 

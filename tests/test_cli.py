@@ -23,7 +23,7 @@ WARNINGS_ONLY = "deltacloud-rhevm__test_0004_must_allow_to_retrieve_single_image
 WITH_ERRORS = "manageiq-providers-ovirt__refresher_target_host.yml"
 CONTRACT_OF = {CLEAN: "3.3", WARNINGS_ONLY: "3.3", WITH_ERRORS: "v3-on-4.x"}
 
-TOP_KEYS = {"exchanges", "cassettes", "violations", "counts", "contract"}
+TOP_KEYS = {"exchanges", "cassettes", "violations", "counts", "contract", "representations"}
 VIOLATION_KEYS = {
     "rule",
     "severity",
@@ -181,6 +181,7 @@ def test_json_clean(capsys: pytest.CaptureFixture[str], corpus: Path) -> None:
         "violations": [],
         "counts": {},
         "contract": {"source": rsdl, "schema": xsd, "schema_checks": True},
+        "representations": {"xml": {"exchanges": 4, "errors": 0, "warnings": 0}},
     }
 
 

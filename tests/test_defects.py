@@ -8,6 +8,7 @@ exchange. Copies are made with ``dataclasses.replace``; the corpus is only read.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from conftest import corpus_path
 from contracttest import (
     RULES,
     Checker,
@@ -26,6 +28,8 @@ from contracttest import (
     load_contract,
     load_schema,
 )
+from contracttest.jsonmodel import to_json
+from contracttest.schema import Schema
 from tests.corpus_contracts import RSDL, XSD, nearest
 
 CREATE = "deltacloud-rhevm__test_0005_must_allow_to_create_a_new_instance_and_destroy_it.yml"
@@ -174,6 +178,41 @@ def answer(status: int | None = None, body: bytes | None = None, **headers: str 
                 headers=changed,
             ),
         )
+
+    return edit
+
+
+# --- the same bodies in JSON --------------------------------------------------------------
+
+JsonEdit = Callable[[dict[str, object]], dict[str, object]]
+
+
+@cache
+def _schema_of_ones_vm() -> Schema:
+    return load_schema(corpus_path() / XSD[nearest(ONE_VM)[0]])
+
+
+def response_json(*edits: JsonEdit) -> Edit:
+    """The response in the engine's JSON (``jsonmodel.to_json``), then edited."""
+
+    def edit(exchange: Exchange) -> Exchange:
+        value = to_json(etree.fromstring(exchange.response.body), _schema_of_ones_vm())
+        for change in edits:
+            value = change(value)
+        body = json.dumps(value).encode()
+        return answer(body=body, content_type="application/json")(exchange)
+
+    return edit
+
+
+def wrapped(root: str) -> JsonEdit:
+    return lambda value: {root: value}
+
+
+def set_key(key: str, new: object) -> JsonEdit:
+    def edit(value: dict[str, object]) -> dict[str, object]:
+        assert key in value, f"the real body has no {key}"
+        return {**value, key: new}
 
     return edit
 
@@ -507,6 +546,52 @@ DEFECTS = [
         message="@sockets",
         xpath="/template/cpu/topology",
         severity=Severity.ERROR,
+    ),
+    Defect(
+        "json-root-wrapper",
+        (GET_VM,),
+        last(response_json(wrapped("vm"))),
+        "json.root-wrapper",
+        GET_VM_LINK,
+        message="wraps its vm",
+        hint="without a root key",
+        xpath="/vm",
+    ),
+    Defect(
+        "json-boolean-literal",
+        (GET_VM,),
+        last(response_json(set_key("stateless", False))),
+        "json.scalar",
+        GET_VM_LINK,
+        message="a boolean literal",
+        xpath="/vm/stateless",
+    ),
+    Defect(
+        "json-null",
+        (GET_VM,),
+        last(response_json(set_key("description", None))),
+        "json.null",
+        GET_VM_LINK,
+        message="description is null",
+        xpath="/vm/description",
+    ),
+    Defect(
+        "json-array-for-one-element",
+        (GET_VM,),
+        last(response_json(lambda vm: {**vm, "cpu": [vm["cpu"]]})),
+        "json.shape",
+        GET_VM_LINK,
+        message="cpu is an array",
+        xpath="/vm/cpu",
+    ),
+    Defect(
+        "yaml-body",
+        (GET_VM,),
+        last(answer(body=b"vm:\n  name: EVM\n", content_type="text/yaml")),
+        "body.unreadable",
+        GET_VM_LINK,
+        message="neither XML nor JSON",
+        xpath="/",
     ),
     Defect(
         "unknown-element",

@@ -10,6 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from contracttest.checks.context import CassetteState, Context, Memo
+from contracttest.checks.json import (
+    check_json_null,
+    check_json_root_wrapper,
+    check_json_scalar,
+    check_json_shape,
+    check_unreadable,
+)
 from contracttest.checks.representation import check_hrefs, check_schema
 from contracttest.checks.request import (
     check_body_type,
@@ -46,6 +53,11 @@ CHECKS: dict[str, Check] = {
     "response.location": check_location,
     "state.use-after-delete": check_use_after_delete,
     "state.created-not-found": check_created_found,
+    "json.root-wrapper": check_json_root_wrapper,
+    "json.scalar": check_json_scalar,
+    "json.null": check_json_null,
+    "json.shape": check_json_shape,
+    "body.unreadable": check_unreadable,
 }
 
 #: The rules that follow a cassette's order (``CassetteState``); every other rule is a

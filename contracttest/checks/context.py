@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 
 from contracttest.checks.fallback import V4Model
 from contracttest.exchange import Exchange
+from contracttest.jsontree import JSONProblem, is_json, read_json, root_of
 from contracttest.router import Target, split_uri
 from contracttest.rsdl import Contract, Link
+from contracttest.rules import Finding
 from contracttest.schema import Schema
 from contracttest.xmlsafe import Element, XMLProblem, looks_like_xml, parse
 
@@ -25,6 +27,10 @@ class CassetteState:
 class _Body:
     root: Element | None = None
     problem: str | None = None
+    #: A JSON body: its departures from the engine's JSON (``jsontree``).
+    notes: tuple[Finding, ...] = ()
+    #: Which representation the body is in: "xml", "json", or "" (none, or unreadable).
+    representation: str = ""
 
 
 class Memo:
@@ -187,9 +193,32 @@ class Context:
     def response_problem(self) -> str | None:
         return self._response().problem
 
+    @property
+    def request_notes(self) -> tuple[Finding, ...]:
+        return self._request().notes
+
+    @property
+    def response_notes(self) -> tuple[Finding, ...]:
+        return self._response().notes
+
+    @property
+    def request_representation(self) -> str:
+        return self._request().representation
+
+    @property
+    def response_representation(self) -> str:
+        return self._response().representation
+
     def _request(self) -> _Body:
         if self._request_body is None:
-            self._request_body = _parse_body(self.exchange.request.body)
+            request = self.exchange.request
+            body = request.body
+            if is_json(body, (request.header("content-type") or "").lower()):
+                link = self.link
+                root = root_of(self.schema, link.body_type if link is not None else None)
+                self._request_body = _json_body(body, root, self.schema, request=True)
+            else:
+                self._request_body = _parse_body(body)
         return self._request_body
 
     def _response(self) -> _Body:
@@ -197,11 +226,37 @@ class Context:
             body = self.exchange.response.body
             if self.response_is_html:
                 self._response_body = _Body()
+            elif is_json(body, self.media_type):
+                self._response_body = self._json_response(body)
             elif self.memo is not None:
                 self._response_body = self.memo.body(body)
             else:
                 self._response_body = _parse_body(body)
         return self._response_body
+
+    def _json_response(self, body: bytes) -> _Body:
+        """A JSON answer read as the document it stands for, its root from where it was:
+        the link's response type on success, ``<fault>`` (or a failed ``<action>``) on an
+        error. Memoised by everything the reading depends on."""
+        link, status = self.link, self.exchange.response.status
+        if status >= 400:
+            root = (
+                "action" if link is not None and link.is_action and b'"fault"' in body else "fault"
+            )
+        elif 200 <= status < 300 and link is not None:
+            root = root_of(self.schema, link.response_type)
+        else:
+            root = root_of(None, None)
+        memo = self.memo
+        if memo is None:
+            return _json_body(body, root, self.schema, request=False)
+        key = ("json", body, root, _token(self.schema))
+        found = memo.result(key)
+        if found is Memo.MISSING:
+            found = _json_body(body, root, self.schema, request=False)
+            memo.store(key, found, len(body))
+        assert isinstance(found, _Body)
+        return found
 
 
 #: The longest value a message shows whole (URIs, hrefs, parameters come from anywhere).
@@ -224,9 +279,24 @@ def _parse_body(data: bytes) -> _Body:
     if not looks_like_xml(data):
         return _Body()
     try:
-        return _Body(root=parse(data))
+        return _Body(root=parse(data), representation="xml")
     except XMLProblem as exc:
-        return _Body(problem=str(exc))
+        return _Body(problem=str(exc), representation="xml")
+
+
+def _token(schema: Schema | None) -> object:
+    """An object standing for one schema in memo keys (a schema holds dicts: no hash)."""
+    if schema is None:
+        return None
+    return schema.__dict__.setdefault("_memo_token", object())
+
+
+def _json_body(data: bytes, root: str, schema: Schema | None, *, request: bool) -> _Body:
+    try:
+        element, notes = read_json(data, root, schema, request=request)
+    except JSONProblem as exc:
+        return _Body(problem=str(exc), representation="json")
+    return _Body(root=element, notes=notes, representation="json")
 
 
 _CONTRACT_DOCUMENT = Link(href="", rel="get", method="GET", description="the RSDL or XSD")

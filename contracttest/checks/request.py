@@ -64,8 +64,6 @@ def check_body_type(ctx: Context) -> Iterator[Finding]:
     link = ctx.link
     if link is None or link.body_type is None:
         return
-    if "json" in (ctx.exchange.request.header("content-type") or "").lower():
-        return  # the engine's JSON form: not checked here
     expected = expected_elements(link.body_type, ctx.schema)
     if ctx.request_problem is not None:
         yield Finding("request.body.type", f"request body {ctx.request_problem}", "/", expected)

@@ -47,6 +47,17 @@ def check_content_type(ctx: Context) -> Iterator[Finding]:
     if ctx.response_is_html or (ctx.response_root is None and ctx.response_problem is None):
         return
     media = ctx.media_type
+    if ctx.response_representation == "json":
+        if media == "application/json" or media.endswith("+json"):
+            return
+        yield Finding(
+            "response.content-type",
+            f"JSON body sent with Content-Type {media or '(absent)'!s}",
+            expected="application/json",
+            received=media or "(absent)",
+            hint="send Content-Type: application/json with a JSON body",
+        )
+        return
     if media in ("application/xml", "text/xml") or media.endswith("+xml"):
         return
     yield Finding(
@@ -70,8 +81,6 @@ def check_response_type(ctx: Context) -> Iterator[Finding]:
     link, response = ctx.link, ctx.exchange.response
     if link is None or link.response_type is None or not 200 <= response.status < 300:
         return
-    if "json" in ctx.media_type:
-        return  # the engine's JSON form: not checked here
     if ctx.response_problem is not None:
         expected = expected_elements(link.response_type, ctx.schema)
         yield Finding("response.body.type", f"response body {ctx.response_problem}", "/", expected)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl
 
-from contracttest.engine import served
+from contracttest.engine import negotiation, served
 from contracttest.engine.auth import Authenticator, AuthError, Principal
 from contracttest.engine.defects import SOUND, Defects
 from contracttest.engine.documents import Fault
@@ -97,14 +97,24 @@ class Engine:
     # -- the request -------------------------------------------------------------------
 
     def handle(self, request: HttpRequest) -> HttpResponse:
+        json_wanted = False
         try:
+            json_wanted = self._negotiated(request)
             response = self._dispatch(request)
         except Fault as fault:
             response = self._fault(fault)
         except Exception:  # a bug: answered, logged, and the server keeps serving
             traceback.print_exc(file=sys.stderr)
             response = self._fault(Fault(500, "Internal error", "see the engine's log"))
+        if json_wanted:
+            response = negotiation.as_json(response, self.model)
         return self._answered(request, response)
+
+    def _negotiated(self, request: HttpRequest) -> bool:
+        """Whether an API request is answered in JSON (``engine/negotiation``; 406)."""
+        if request.uri.startswith((SSO_TOKEN, SSO_LOGOUT)):
+            return False
+        return negotiation.wants_json(request)
 
     def admit(self, request: HttpRequest) -> HttpResponse | int | None:
         """Whether a request may send its body (its ``body`` is not read yet), decided from
@@ -115,7 +125,13 @@ class Engine:
         try:
             call = self._gate(request, dry=True)
         except Fault as fault:
-            return self._answered(request, self._fault(fault))
+            response = self._fault(fault)
+            try:
+                if self._negotiated(request):
+                    response = negotiation.as_json(response, self.model)
+            except Fault:
+                pass  # nothing the client accepts: the fault stays XML
+            return self._answered(request, response)
         return SSO_FORM_BYTES if call is None else None
 
     def _answered(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
@@ -144,6 +160,7 @@ class Engine:
             return self._sso_logout(request)
         call = self._gate(request, dry=False)
         assert call is not None
+        call.request = negotiation.readable(call.request, self.model)
         response = self.operations.perform(call, self._rsdl)
         response.headers.extend(call.headers)
         return response

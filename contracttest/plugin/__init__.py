@@ -299,8 +299,13 @@ def ovirt_engine(request: pytest.FixtureRequest, contracttest_config: Settings) 
         contracts = request.config.stash[_RUN].contracts
         version = contracts.api_version(settings, in_use, provenance)
         client = access.client(keep=False, version=version)
+        codec = None
+        if settings.representation == "json":
+            from contracttest.apijson import Codec
+
+            codec = Codec(in_use.contract, in_use.schema)
         try:
-            yield Engine(client, live=plan.live)
+            yield Engine(client, live=plan.live, codec=codec)
         finally:
             client.close()
 

@@ -91,6 +91,7 @@ class Settings:
     scrub: bool = True
     given: frozenset[str] = field(default_factory=frozenset)  # options from the command line
     api_version: int | None = None  # --engine-api-version; None: the contract's
+    representation: str = "xml"  # --engine-representation: xml or json on the wire
     #: --verify-against: the engine (URL, or ``sandbox``) a run verifies its cassettes on.
     verify_against: str | None = field(default=None, repr=False)  # its userinfo may be a login
     #: --contract-crud: the collections (or ``all``) the generated CRUD items drive.
@@ -194,6 +195,7 @@ def read_settings(config: pytest.Config) -> Settings:
         verify_against=values.get("verify_against"),
         crud=tuple(n.strip() for n in (values.get("contract_crud") or "").split(",") if n.strip()),
         crud_examples=values.get("contract_crud_examples"),
+        representation=values.get("engine_representation") or "xml",
     )
     if values.get("engine_api_version") is not None:  # 3 or 4, else one line before any test
         from contracttest.client import api_version
