@@ -82,9 +82,35 @@ def write_pin(cassette_dir: Path, rsdl: bytes, xsd: bytes, info: dict[str, str])
     return Pin(folder, full)
 
 
+def _remove_stale_temporaries(path: Path) -> None:
+    """The temporaries of ``path`` that writers killed mid-write left (their process is
+    gone: its id is in the name); a live writer's, this process's included, are left."""
+    prefix = f".{path.name}."
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(path.parent):
+            name = entry.name
+            if not (name.startswith(prefix) and name.endswith(".tmp")):
+                continue
+            pid = name[len(prefix) :].partition(".")[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that a reader (or a crash) sees the old file or the new
-    one, never part of one: a temporary file in the same folder, flushed, then renamed.
+    one, never part of one: a temporary file in the same folder, flushed, then renamed. Its
+    name carries the writer's process id, so the next write removes what a killed one left.
 
     A symlink is followed (its target is replaced, the link stays); the new file keeps the
     old one's permissions (a new one gets what the umask allows); a file that no one may
@@ -99,7 +125,10 @@ def atomic_write(path: Path, data: bytes) -> None:
         if not mode & 0o222:
             raise PermissionError(errno.EACCES, "the file is read-only", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    _remove_stale_temporaries(path)
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
+    )
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)

@@ -142,3 +142,24 @@ def test_a_killed_pytest_recording_leaves_loadable_cassettes(pytester: pytest.Py
     assert len(files) == 4
     for file in files:
         assert load_cassette(file).exchanges
+
+
+def test_a_write_removes_what_a_killed_writer_left_and_nothing_else(tmp_path: Path) -> None:
+    from contracttest.pin import atomic_write
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead, alive = int(gone.stdout), os.getpid()
+    cassette = tmp_path / "test_vms.yaml"
+    left = tmp_path / f".test_vms.yaml.{dead}.k1ll3d.tmp"
+    writing = tmp_path / f".test_vms.yaml.{alive}.wr1t1n.tmp"  # a live writer's
+    other = tmp_path / f".test_disks.yaml.{dead}.k1ll3d.tmp"  # another file's
+    for path in (left, writing, other):
+        path.write_bytes(b"interactions: [half")
+    atomic_write(cassette, b"interactions: []\n")
+    assert cassette.read_bytes() == b"interactions: []\n"
+    assert not left.exists()
+    assert writing.exists() and other.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["test_vms.yaml", writing.name, other.name]
+    )
