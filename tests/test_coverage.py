@@ -269,6 +269,23 @@ def test_each_parameter_set_a_body_satisfies_is_counted() -> None:
     assert entry["cassettes"] == ["c.yaml"] and entry["violations"] == 0
 
 
+def test_a_json_body_satisfies_the_sets_its_xml_twin_does() -> None:
+    resolver = Resolver(contract_from_bytes(RSDL_WITH_SEARCH))
+    add = next(link for link in resolver.contract.links if link.rel == "add")
+    twins = [
+        (b"<vm><name>a</name><template><name>Blank</name></template></vm>",
+         b'{"name": "a", "template": {"name": "Blank"}}'),
+        (b"<vm><name>a</name><template id='1'/><initialization><configuration><data>x</data>"
+         b"</configuration></initialization></vm>",
+         b'{"name": "a", "template": {"id": "1"}, "initialization": {"configuration": '
+         b'{"data": "x"}}}'),
+        (b"<vm><name>a</name></vm>", b'{"name": "a"}'),
+    ]  # fmt: skip
+    for xml, json_body in twins:
+        assert resolver.satisfied_sets(add, json_body) == resolver.satisfied_sets(add, xml)
+    assert resolver.satisfied_sets(add, twins[1][1])  # some set, not none
+
+
 # -- what workers send: the sum of their compact forms is the whole run's tally ---------------
 
 _URIS = st.sampled_from(

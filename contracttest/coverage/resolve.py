@@ -16,11 +16,13 @@ from urllib.parse import parse_qsl
 
 from contracttest.checks.context import element_matches_type
 from contracttest.exchange import Exchange
+from contracttest.jsonmodel import looks_like_json, root_of
+from contracttest.jsontree import JSONProblem, read_json
 from contracttest.parameters import missing_parameters
 from contracttest.router import Router, split_uri
 from contracttest.rsdl import Contract, Link
 from contracttest.schema import Schema
-from contracttest.xmlsafe import XMLProblem, looks_like_xml, parse
+from contracttest.xmlsafe import Element, XMLProblem, looks_like_xml, parse
 
 #: How coverage names a link: method, href (relative to the API prefix) and rel.
 LinkKey = tuple[str, str, str]
@@ -98,20 +100,29 @@ class Resolver:
 
     def satisfied_sets(self, link: Link, body: bytes) -> tuple[int, ...]:
         """The indexes of the link's parameter sets the request body satisfies (none when the
-        body is not the link's XML element)."""
-        if not link.parameter_sets or not looks_like_xml(body):
+        body is not the link's element, in XML or in JSON)."""
+        if not link.parameter_sets:
             return ()
-        try:
-            root = parse(body)
-        except XMLProblem:
-            return ()
-        if not element_matches_type(root.tag, link.body_type or root.tag, self.schema):
+        root = self._request_root(link, body)
+        if root is None or not element_matches_type(
+            root.tag, link.body_type or root.tag, self.schema
+        ):
             return ()
         return tuple(
             i
             for i, parameter_set in enumerate(link.parameter_sets)
             if not missing_parameters(root, parameter_set)
         )
+
+    def _request_root(self, link: Link, body: bytes) -> Element | None:
+        try:
+            if looks_like_xml(body):
+                return parse(body)
+            if looks_like_json(body):
+                return read_json(body, root_of(self.schema, link.body_type), self.schema)[0]
+        except (XMLProblem, JSONProblem):
+            pass
+        return None
 
     def of(self, exchange: Exchange) -> tuple[Resolved, tuple[int, ...]]:
         """An exchange's link (or path) and the parameter sets its request body satisfied."""
