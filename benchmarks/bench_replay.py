@@ -41,7 +41,8 @@ COMMON = ("-p", "no:cacheprovider", "-q")
 
 #: The configurations, by name: the plugin flags added to ``pytest SUITE``.
 CONFIGS: dict[str, tuple[str, ...]] = {
-    "ours": ("-p", "no:recording", "--cassette-dir", "cassettes/example"),
+    # the project's ini adds the property items (contract_crud), which the baseline has not
+    "ours": ("-p", "no:recording", "--cassette-dir", "cassettes/example", "-o", "contract_crud="),
     # ``-p recording`` undoes a ``-p no:recording`` in the project's addopts
     "baseline": (
         *("-p", "no:contracttest", "-p", "recording"),
