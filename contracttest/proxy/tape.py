@@ -85,8 +85,9 @@ class Tape:
 
     def record(self, request: Any, response: dict[str, Any]) -> None:
         """A completed exchange, scrubbed, checked (the observer) and kept, whole."""
+        made = self.cassette.scrubbed(request, response)  # the costly part, unlocked
         with self._lock:
-            self.cassette.append(request, response)
+            self.cassette.keep(request, *made)
         self._changed.set()
 
     def flush(self) -> bool:
