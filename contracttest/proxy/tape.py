@@ -1,8 +1,9 @@
 """The proxy's cassette: one ``RecordingCassette`` shared by every client of the proxy, used
 as the plugin uses it (scrubbing, matching, polling played in order, logins, provenance), one
-exchange at a time under a lock, so each is recorded whole, in the order the exchanges
-completed. A write makes its document from a snapshot of the list of exchanges (each is never
-changed once recorded), outside the lock, so recording goes on while the file is written.
+exchange at a time under a lock (scrubbed before it is taken), so each is recorded whole, in
+the order the exchanges completed. A write makes its document from a snapshot of the list of
+exchanges (each is never changed once recorded), outside the lock, so recording goes on while
+the file is written; each exchange's text is made once and kept (``yamlfile.dump_cassette``).
 
 When it is written: a proxy may be killed (SIGKILL) at any moment, so what it recorded
 reaches the disk as it goes, never only at the end. A writer thread writes the whole
