@@ -136,7 +136,9 @@ _HINT_WORDS = (
     "pass", "pwd", "secret", "token", "credential", "auth", "signature", "key", "session",
     "cookie", "-----begin", "://",
 )  # fmt: skip
-_ESCAPES = (b"\\u", b"%", b"&#", b"\0")
+#: (CDATA joins the text around it, as in ``pa<![CDATA[ss]]>word``; the Kelvin sign is a
+#: ``k`` once lower-cased, as in ``api_\u212aey``.)
+_ESCAPES = (b"\\u", b"%", b"&#", b"\0", b"<![", "\u212a".encode())
 _BASE64_RUN = re.compile(rb"[A-Za-z0-9+/]{16,}|[A-Za-z0-9_-]{16,}")
 #: Secret words long enough to mean something inside bytes that cannot be parsed (not ``pwd``,
 #: ``pass`` or ``key``, which random bytes hold by chance), in each spelling.
@@ -341,7 +343,9 @@ def plan(config: ScrubConfig) -> Plan:
     pairs = frozenset((canonical_name(f[0]), canonical_name(f[1])) for f in fields if len(f) == 2)
     headers = frozenset(canonical_name(h) for h in config.headers)
     words = sorted({*names, *(p for p, _ in pairs), *headers})
-    hint = _shortest({*_HINT_WORDS, *(v for w in words for v in _spelled(w))})
+    # a name's longest word is in it however its words are separated (``custom\nscript``)
+    longest = [max(w.split("_"), key=len) for w in words]
+    hint = _shortest({*_HINT_WORDS, *(v for w in words for v in _spelled(w)), *longest})
     text = _shortest({*hint, "basic", "bearer"})
     return Plan(
         headers,

@@ -145,7 +145,7 @@ def dump_item(item: object) -> bytes | None:
     return "\n".join(lines).encode("utf-8")
 
 
-class _Unwritten(Exception):
+class _Unwritten(ContractTestError):
     """What ``dump_item`` leaves to ``dump_yaml``."""
 
 

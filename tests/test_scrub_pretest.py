@@ -153,3 +153,18 @@ def test_a_document_of_secret_shapes_scrubs_alike(
     with pytest.MonkeyPatch.context() as monkeypatch:
         fast, slow = both(document, config, status, monkeypatch)
     assert fast == slow
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<a><b>pa<![CDATA[ss]]>word=hunter2xyz</b></a>",  # CDATA joins a name
+        "<a><api_\u212aey>hunter2xyz</api_\u212aey></a>".encode(),  # a Kelvin sign is a k
+        b"<o><name>custom\nscript</name><value>#!/bin/sh hunter2xyz</value></o>",
+        b"<o><name>custom--script</name><value>#!/bin/sh hunter2xyz</value></o>",
+    ],
+)
+def test_names_the_first_byte_test_once_missed_are_scrubbed(body: bytes) -> None:
+    from contracttest.scrub import scrub_body
+
+    assert b"hunter2xyz" not in scrub_body(body, "application/xml", ScrubConfig())
