@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
+from contracttest.exchange import request_target
 from contracttest.memo import Memo
 from contracttest.xmlsafe import Element, XMLProblem, parse
 
@@ -97,6 +98,17 @@ class Miss:
     method: str
     uri: str
     differences: tuple[tuple[str, str, str], ...]  # (matcher, asked for, recorded)
+
+
+def explained(miss: Miss | None) -> list[str]:
+    """A miss in the lines of a replay error: the nearest recorded request, what differs."""
+    if miss is None:
+        return ["  nearest:   (the cassette records no exchange)"]
+    lines = [f"  nearest:   #{miss.index} {miss.method} {request_target(miss.uri)}"]
+    for matcher, asked, recorded in miss.differences:
+        lines.append(f"  differs:   {matcher}: asked {asked}")
+        lines.append(f"             {' ' * len(matcher)}  recorded {recorded}")
+    return lines
 
 
 def nearest(asked: Key, asked_uri: str, recorded: Sequence[tuple[Key, str]]) -> Miss | None:

@@ -44,11 +44,11 @@ from contracttest.interactions import (
     stored,
 )
 from contracttest.logins import authenticates, played_credential, replayed_credential
-from contracttest.matching import Key, Miss, nearest, request_key
+from contracttest.matching import Key, explained, nearest, request_key
 from contracttest.options import RECORD_MODES
 from contracttest.pin import atomic_write
 from contracttest.scrub import ScrubConfig, scrub_request, scrub_response, scrub_uri
-from contracttest.yamlfile import dump_yaml, load_yaml, read_cassette_file
+from contracttest.yamlfile import dump_cassette, load_yaml, read_cassette_file
 
 METADATA_KEY = "contracttest"
 
@@ -85,7 +85,7 @@ class _Recorded:
     """One interaction of the cassette: its key, the exchange, the response vcrpy plays, and
     the mapping written back to the file."""
 
-    __slots__ = ("exchange", "key", "raw", "response", "uri")
+    __slots__ = ("exchange", "key", "raw", "response", "text", "uri")
 
     def __init__(
         self, key: Key, uri: str, exchange: Exchange, response: dict[str, Any], raw: object
@@ -95,6 +95,7 @@ class _Recorded:
         self.exchange = exchange
         self.response = response
         self.raw = raw
+        self.text: bytes | None = None  # as written (``dump_cassette``), once made
 
 
 class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
@@ -197,9 +198,15 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
         return item.response
 
     def append(self, request: Any, response: dict[str, Any]) -> None:
-        clean_request = scrub_request(request, self.scrub)
-        clean_response = scrub_response(response, self.scrub)
-        raw = {"request": request_dict(clean_request), "response": response_dict(clean_response)}
+        self.keep(request, *self.scrubbed(request, response))
+
+    def scrubbed(self, request: Any, response: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """An exchange as ``keep`` takes it: scrubbed, pure (so made outside a lock, if need be)."""
+        clean = scrub_response(response, self.scrub)
+        raw = {"request": request_dict(scrub_request(request, self.scrub))}
+        return clean, {**raw, "response": response_dict(clean)}
+
+    def keep(self, request: Any, clean_response: Any, raw: dict[str, Any]) -> None:
         index = len(self.recorded)
         exchange = exchange_of(stored(raw, index, self.display), index, self.display, Budget())
         key = _key_of(exchange.request)
@@ -289,11 +296,8 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
             "scrubbed": self.scrub.fingerprint,
             "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        document: dict[str, Any] = {"version": 1, "interactions": [item.raw for item in kept]}
-        if self.loaded_metadata:
-            document["metadata"] = self.loaded_metadata
-        document[METADATA_KEY] = provenance
-        return dump_yaml(document)
+        tail = {"metadata": self.loaded_metadata} if self.loaded_metadata else {}
+        return dump_cassette({"version": 1}, kept, {**tail, METADATA_KEY: provenance})
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -370,7 +374,7 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
             f"({count} recorded exchange{'s' if count != 1 else ''}, record mode {self.mode})",
             f"  request:   {asked}",
         ]
-        lines.extend(_explain(miss))
+        lines.extend(explained(miss))
         if self.mode == "once":
             lines.append(
                 "  note:      record mode once replays a cassette that exists; "
@@ -379,16 +383,6 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
         if self.rerecord_command:
             lines.append(f"  re-record: {self.rerecord_command}")
         return UnmatchedRequest("\n".join(lines))
-
-
-def _explain(miss: Miss | None) -> list[str]:
-    if miss is None:
-        return ["  nearest:   (the cassette records no exchange)"]
-    lines = [f"  nearest:   #{miss.index} {miss.method} {request_target(miss.uri)}"]
-    for matcher, asked, recorded in miss.differences:
-        lines.append(f"  differs:   {matcher}: asked {asked}")
-        lines.append(f"             {' ' * len(matcher)}  recorded {recorded}")
-    return lines
 
 
 def _key_of(request: Request) -> Key:

@@ -18,7 +18,6 @@ Pure: no I/O.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import re
 from dataclasses import dataclass
@@ -75,10 +74,12 @@ _ASSIGN = re.compile(
 _TAG = re.compile(
     r"<(?:[\w.-]{1,64}:)?(?P<name>[\w.-]{1,64})(?:\s[^<>]{0,2048})?>(?P<text>[^<]*)(?=<)"
 )
-_SCHEME = re.compile(
-    r"\b(?:Basic|Bearer|Digest|Negotiate|NTLM|Token)[ \t]+(?P<token>[A-Za-z0-9._~+/=-]{8,})",
-    re.IGNORECASE,
-)
+_SCHEME_WORD = r"\b(?:Basic|Bearer|Digest|Negotiate|NTLM|Token)"
+_TOKEN = r"(?P<token>[A-Za-z0-9._~+/=-]{8,})"
+_SCHEME = re.compile(rf"{_SCHEME_WORD}[ \t]+{_TOKEN}", re.IGNORECASE)
+#: Every scheme word with the token after it (after any white space: an XML parser reads a
+#: line break in an attribute as a space), each word tried, none hiding the next.
+_ANY_SCHEME = re.compile(rf"{_SCHEME_WORD}(?=\s+{_TOKEN})", re.IGNORECASE)
 _BASE64_RUN = re.compile(r"(?<![\w+/-])[A-Za-z0-9+/_-]{16,}={0,2}(?![\w+/=-])")
 _PEM = re.compile(r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----")
 _USERINFO = re.compile(
@@ -152,16 +153,8 @@ def _base64_runs(text: str, scope: Scope, where: str, depth: int) -> str:
     secret: replaced whole."""
     out, pos = [], 0
     for match in _BASE64_RUN.finditer(text):
-        run = match[0]
-        urlsafe = "-" in run or "_" in run
-        if urlsafe and ("+" in run or "/" in run):
-            continue  # a path or a UUID, not base64
-        try:
-            raw = base64.b64decode(
-                run + "=" * (-len(run) % 4), altchars=b"-_" if urlsafe else None, validate=True
-            )
-            inner = raw.decode("utf-8")
-        except (binascii.Error, ValueError):
+        inner = _base64_text(match[0])
+        if inner is None:
             continue
         probe = Scope(scope.plan, [])  # by name: a value is found in base64 as it stands
         scrub_text(inner, probe, where, depth + 1)
@@ -174,6 +167,46 @@ def _base64_runs(text: str, scope: Scope, where: str, depth: int) -> str:
         return text
     out.append(text[pos:])
     return "".join(out)
+
+
+def _base64_text(run: str) -> str | None:
+    """The text a run of base64 decodes to; None for a path, a UUID, or binary data."""
+    urlsafe = "-" in run or "_" in run
+    if urlsafe and ("+" in run or "/" in run):
+        return None  # a path or a UUID, not base64
+    try:
+        padded = (run.translate(_URLSAFE) if urlsafe else run) + "=" * (-len(run) % 4)
+        return binascii.a2b_base64(padded, strict_mode=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+
+
+_URLSAFE = str.maketrans("-_", "+/")
+
+
+def shapes_in(text: str, lowered: str) -> bool:
+    """Whether ``text`` (``lowered``: in lower case) holds a shape ``scrub_text`` replaces
+    whatever name stands near it: a PEM block, URL userinfo, a credential after a scheme word
+    (after any white space), or base64 that decodes to text. With no secret name in it either
+    (``Plan.may_name``), every text inside ``text`` scrubs to itself, which proves a whole
+    document clean before any walk."""
+    if "-----begin" in lowered or ("://" in text and _USERINFO.search(text)):
+        return True
+    if any(word in lowered for word in SCHEME_WORDS) and any(
+        _credential(match["token"]) for match in _ANY_SCHEME.finditer(text)
+    ):
+        return True
+    runs = text.translate(_RUNS).split() if text.isascii() else _RUN.findall(text)
+    return any(len(run) >= 16 and _base64_text(run) is not None for run in runs)
+
+
+#: Each run ``_BASE64_RUN`` finds is one of these (or in one): the runs of base64's
+#: characters (both alphabets), found by a pattern, or in ASCII text faster by splitting at
+#: every other character.
+_RUN = re.compile(r"[A-Za-z0-9+/_-]{16,}")
+_RUNS = str.maketrans(
+    {c: " " for c in map(chr, range(128)) if not re.fullmatch(r"[A-Za-z0-9+/_-]", c)}
+)
 
 
 def _pem(text: str, where: str, found: Found) -> str:
@@ -258,9 +291,18 @@ def _value_span(text: str, at: int, quote_mark: str) -> tuple[int, int]:
     return at, end
 
 
+def _credential(token: str) -> bool:
+    """A token after a scheme word that is one: not a word ("Basic authentication"), not a
+    placeholder."""
+    return not (is_placeholder(token) or _PLAIN_WORD.fullmatch(token))
+
+
+_PLAIN_WORD = re.compile(r"[A-Za-z][a-z]*")
+
+
 def _scheme(match: re.Match[str], where: str, found: Found) -> str:
     token = match["token"]
-    if is_placeholder(token) or re.fullmatch(r"[A-Za-z][a-z]*", token):
-        return match[0]  # a word ("Basic authentication"), not a credential
+    if not _credential(token):
+        return match[0]
     found.append(f"{where} (a credential after {match[0].split()[0]})")
     return match[0][: match.start("token") - match.start()] + placeholder("authorization")

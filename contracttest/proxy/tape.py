@@ -1,8 +1,9 @@
 """The proxy's cassette: one ``RecordingCassette`` shared by every client of the proxy, used
 as the plugin uses it (scrubbing, matching, polling played in order, logins, provenance), one
-exchange at a time under a lock, so each is recorded whole, in the order the exchanges
-completed. A write makes its document from a snapshot of the list of exchanges (each is never
-changed once recorded), outside the lock, so recording goes on while the file is written.
+exchange at a time under a lock (scrubbed before it is taken), so each is recorded whole, in
+the order the exchanges completed. A write makes its document from a snapshot of the list of
+exchanges (each is never changed once recorded), outside the lock, so recording goes on while
+the file is written; each exchange's text is made once and kept (``yamlfile.dump_cassette``).
 
 When it is written: a proxy may be killed (SIGKILL) at any moment, so what it recorded
 reaches the disk as it goes, never only at the end. A writer thread writes the whole
@@ -85,8 +86,9 @@ class Tape:
 
     def record(self, request: Any, response: dict[str, Any]) -> None:
         """A completed exchange, scrubbed, checked (the observer) and kept, whole."""
+        made = self.cassette.scrubbed(request, response)  # the costly part, unlocked
         with self._lock:
-            self.cassette.append(request, response)
+            self.cassette.keep(request, *made)
         self._changed.set()
 
     def flush(self) -> bool:

@@ -1,0 +1,170 @@
+"""The XML scrubber's pre-test (``scrubdocs._nothing_to_find``) only ever spares a walk that
+would have replaced nothing: scrubbing with it gives the same bytes and the same findings as
+the walk forced on every document, over the real corpus and over documents made of secret
+shapes (names in every spelling, pairs, base64, credentials, CDATA, references), with and
+without configured values. And it spares the walk where it should: an engine's listing.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+from contracttest import scrubdocs
+from contracttest.cassette import load_cassette
+from contracttest.scrub import _scope
+from contracttest.scrubconfig import ScrubConfig
+from tests.corpus_contracts import vcrpy_cassettes
+
+PASSWORD = "Zq7-Kn0wn-engine-passw0rd"
+CONFIGS = (
+    ScrubConfig(),
+    ScrubConfig().extended(values=[PASSWORD], identities=["admin@internal"]),
+    ScrubConfig().extended(fields=["my_field", "box/lid"], headers=["X-Thing"]),
+)
+
+
+def both(data: bytes, config: ScrubConfig, status: int, monkeypatch: Any) -> tuple[Any, Any]:
+    """Scrubbed with the pre-test, and with the walk forced: (bytes, findings) each."""
+    quick = _scope(config, [], status)
+    fast = scrubdocs.scrub_xml(data, quick, "body")
+    with monkeypatch.context() as patch:
+        patch.setattr(scrubdocs, "_nothing_to_find", lambda *args: False)
+        walked = _scope(config, [], status)
+        slow = scrubdocs.scrub_xml(data, walked, "body")
+    return (fast, quick.found), (slow, walked.found)
+
+
+def test_the_corpus_scrubs_alike_and_mostly_without_a_walk(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bodies = [
+        exchange.response.body
+        for path in vcrpy_cassettes(corpus)
+        for exchange in load_cassette(path).exchanges
+        if exchange.response.body.lstrip().startswith(b"<")
+    ]
+    assert len(bodies) > 100
+    spared = 0
+    for body in bodies:
+        for config in CONFIGS:
+            fast, slow = both(body, config, 200, monkeypatch)
+            assert fast == slow, body[:200]
+        spared += spares(body)
+    assert spared > len(bodies) * 0.7  # an engine's listings name no secret
+
+
+def spares(body: bytes, config: ScrubConfig = CONFIGS[0]) -> bool:
+    """Whether the pre-test spares ``body`` the walk (not XML: no)."""
+    try:
+        root = etree.fromstring(body, scrubdocs._parser())
+    except etree.XMLSyntaxError:
+        return False
+    encoding = root.getroottree().docinfo.encoding
+    return scrubdocs._nothing_to_find(body, root, encoding, _scope(config, [], 200))
+
+
+def test_an_engine_listing_is_spared_the_walk() -> None:
+    body = b"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<vms><vm href="/ovirt-engine/api/vms/1d61ac65-fb22" id="1d61ac65-fb22-52ef-bf57-5ec24cc0132b">
+  <name>web</name><custom_script/><pass_through><mode>disabled</mode></pass_through>
+  <link href="/ovirt-engine/api/vms/1d61ac65-fb22-52ef-bf57-5ec24cc0132b/sessions" rel="sessions"/>
+  <authorized_ssh_keys/><regenerate_ssh_keys>false</regenerate_ssh_keys>
+  <data_center href="/ovirt-engine/api/datacenters/1" id="1"/>
+  <description>Basic web server</description>
+</vm></vms>"""
+    assert not spares(body)  # <custom_script/> is a secret's name (empty: nothing found)
+    assert spares(body.replace(b"<custom_script/>", b""))
+
+
+SECRET = "Xv4-other-s3cret-marker"
+#: Names as a document may spell them: harmless ones (near misses), and secret ones (by the
+#: rule or configured), in every spelling.
+plain_names = [
+    "pass_discard", "passthrough", "tokenizer", "public_key", "authorized_ssh_keys",
+    "sessions", "custom_scheduling", "my_field_x", "author", "data", "value", "content",
+    "name", "web", "x-things", "lid", "configuration", "file",
+]  # fmt: skip
+secret_names = [
+    "password", "Pass-Word", "root.password", "x_pwd", "old_pwd2", "PWD", "pass", "token",
+    "csrftoken", "tokens", "token_2", "api-key", "ApiKey", "session_id", "JSESSIONID",
+    "cookie", "custom_script", "custom--script", "my.field", "x-thing", "secret", "auth",
+    "credentials", "authentication_key", "signature", "api_\u212aey", "_pwd_", "pwd.",
+    "Authorization", "ticket", "box",
+]  # fmt: skip
+plain_texts = [
+    "", "true", "web", "Token authentication", "1d61ac65-fb22-52ef-bf57-5ec24cc0132b",
+    "externalhostproviders", "a &amp; b", "Basic web server", "admin", "/ovirt-engine/api/x",
+]  # fmt: skip
+secret_texts = [
+    SECRET, PASSWORD, "Basic dXNlcjpwYXNzd29yZA==", "Bearer\nabcdefgh1234",
+    base64.b64encode(b"password=" + SECRET.encode()).decode(), "https://user:pw@host/x",
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----", "pass%77ord=x",
+    "&#112;assword=x", "pa<![CDATA[ss]]>word=x", "Zq7-Kn0wn-<![CDATA[engine-passw0rd]]>",
+    "Zq7-Kn0wn&#45;engine-passw0rd", PASSWORD.upper(), "admin@internal", "password: hunter22",
+    "&lt;password&gt;x&lt;/password&gt;", "custom script", "custom\n script", "my  field",
+]  # fmt: skip
+
+
+def pick(harmless: list[str], risky: list[str]) -> st.SearchStrategy[str]:
+    """Mostly harmless, now and then risky: documents near the line, on both sides."""
+    return st.one_of(*[st.sampled_from(harmless)] * 15, st.sampled_from(risky))
+
+
+names = pick(plain_names, secret_names)
+texts = pick(plain_texts, secret_texts)
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> bytes:
+    def element(depth: int) -> str:
+        tag = draw(names).replace(" ", "_")
+        attributes = "".join(
+            f' {draw(names)}="{draw(texts)}"'.replace("<![CDATA[", "").replace("]]>", "")
+            for _ in range(draw(st.integers(0, 2)))
+        )
+        attributes = attributes.replace("<", "&lt;")
+        if depth and draw(st.booleans()):
+            inner = "".join(element(depth - 1) for _ in range(draw(st.integers(1, 3))))
+        else:
+            inner = draw(texts)
+        if draw(st.integers(0, 3)) == 0:
+            inner = f"<name>{draw(names)}</name><value>{draw(texts)}</value>{inner}"
+        tail = draw(
+            st.sampled_from(["", "\n  ", " <!-- password=x --> ", "<?pi token=abcdefgh1?>"])
+        )
+        return f"<{tag}{attributes}>{inner}</{tag}>{tail}"
+
+    body = element(2)
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n<root>{body}</root>'.encode()
+
+
+@settings(max_examples=300, deadline=None)
+@given(document=documents(), config=st.sampled_from(CONFIGS), status=st.sampled_from([200, 401]))
+def test_a_document_of_secret_shapes_scrubs_alike(
+    document: bytes, config: ScrubConfig, status: int
+) -> None:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        fast, slow = both(document, config, status, monkeypatch)
+    assert fast == slow
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<a><b>pa<![CDATA[ss]]>word=hunter2xyz</b></a>",  # CDATA joins a name
+        "<a><api_\u212aey>hunter2xyz</api_\u212aey></a>".encode(),  # a Kelvin sign is a k
+        b"<o><name>custom\nscript</name><value>#!/bin/sh hunter2xyz</value></o>",
+        b"<o><name>custom--script</name><value>#!/bin/sh hunter2xyz</value></o>",
+    ],
+)
+def test_names_the_first_byte_test_once_missed_are_scrubbed(body: bytes) -> None:
+    from contracttest.scrub import scrub_body
+
+    assert b"hunter2xyz" not in scrub_body(body, "application/xml", ScrubConfig())
