@@ -38,8 +38,8 @@ from contracttest.scrubconfig import (
     canonical_name,
     is_placeholder,
     placeholder,
-    plan,
 )
+from contracttest.scrubplan import plan
 from contracttest.scrubtext import SCHEME_WORDS, Found, Scope, carries, scrub_pairs, scrub_text
 from contracttest.scrubvalues import Values
 

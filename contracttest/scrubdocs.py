@@ -22,7 +22,8 @@ from typing import Any
 from lxml import etree
 
 from contracttest import xmlsafe
-from contracttest.scrubconfig import Plan, canonical_name, placeholder
+from contracttest.scrubconfig import canonical_name, placeholder
+from contracttest.scrubplan import Plan
 from contracttest.scrubtext import Scope, carries, scrub_text, shapes_in
 from contracttest.xmlsafe import new_parser
 

@@ -23,7 +23,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
-from contracttest.scrubconfig import Plan, canonical_name, is_placeholder, placeholder
+from contracttest.scrubconfig import canonical_name, is_placeholder, placeholder
+from contracttest.scrubplan import Plan
 from contracttest.scrubvalues import Values
 
 Found = list[str]

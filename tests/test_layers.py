@@ -50,6 +50,7 @@ FORBIDDEN = (
     "contracttest.loading",
     "contracttest.report",
     "contracttest.recording",
+    "contracttest.scrubplan",
     "contracttest.offline",
     "contracttest.plugin",
 )

@@ -26,7 +26,7 @@ from vcr.request import Request  # type: ignore[import-untyped]
 
 from contracttest.interactions import request_dict, response_dict
 from contracttest.scrub import ScrubConfig, scrub_request, scrub_response, secrets_in
-from contracttest.scrubconfig import plan
+from contracttest.scrubplan import plan
 from contracttest.yamlfile import dump_yaml
 from tests.secret_shapes import holds
 
