@@ -20,6 +20,7 @@ place in the schema and kind of value, with a count. Nesting is bounded by the J
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from contracttest.jsonlists import Lists
 from contracttest.jsonmodel import (
@@ -36,7 +37,7 @@ from contracttest.jsonmodel import (
 from contracttest.jsonscalars import MAY_NEED_ESCAPES, Scalars, escape_attribute, escape_text, same
 from contracttest.rules import Finding, Severity
 from contracttest.schema import Child, ComplexType, Schema
-from contracttest.xmlsafe import Element, XMLProblem, parse
+from contracttest.xmlsafe import Element, XMLProblem, parse_written
 
 #: How deep a JSON body may nest (XML's parser refuses beyond 256 levels as well).
 MAX_DEPTH = 200
@@ -85,7 +86,7 @@ class Reader(Scalars, Lists):
         out: list[str] = []
         self._fill(out, root, value, ctype, f"/{root}", 1)
         try:
-            element = parse("".join(out).encode())
+            element = parse_written("".join(out).encode())
         except XMLProblem as exc:  # not expected: every name and text is made safe
             raise JSONProblem(f"cannot be read as a document: {exc}") from None
         return element, self.findings()
@@ -256,14 +257,13 @@ class Reader(Scalars, Lists):
             else:
                 plain = self._plain
                 links = plain and "href" in names and "rel" in names
-                for one in item:  # links, mostly: ``_empty``, inline
+                if links and _links(item, key, add):
+                    out.extend(made_all)
+                    return ""
+                made_all.clear()
+                for one in item:  # references, mostly: ``_empty``, inline
                     if type(one) is not dict:
                         return None
-                    if links and len(one) == 2:
-                        href, rel = one.get("href"), one.get("rel")
-                        if type(href) is str and type(rel) is str:
-                            add(f'<{key} href="{href}" rel="{rel}"/>')
-                            continue
                     if not names.issuperset(one):
                         return None
                     made = "<" + key
@@ -324,6 +324,20 @@ class Reader(Scalars, Lists):
                 received=type(item).__name__,
             )
         out.append(f"<{key}>{self._text(self._scalar(item, kind, where))}</{key}>")
+
+
+def _links(items: list[object], tag: str, add: Callable[[str], None]) -> bool:
+    """Write ``items`` as elements ``tag`` if each is a link of a plain body (two strings,
+    ``href`` and ``rel``), the commonest array; False at the first that is not one."""
+    try:
+        for one in items:
+            href, rel = one["href"], one["rel"]  # type: ignore[index]
+            if type(href) is not str or type(rel) is not str or len(one) != 2:  # type: ignore[arg-type]
+                return False
+            add(f'<{tag} href="{href}" rel="{rel}"/>')
+    except (KeyError, TypeError):  # not an object, or without href or rel
+        return False
+    return True
 
 
 #: What ``Reader`` knows of a key: (an attribute?, the child, its kind, its complex type,

@@ -73,6 +73,18 @@ def parse(data: bytes) -> Element:
     return root
 
 
+def parse_written(data: bytes) -> Element:
+    """Parse XML this program wrote itself (``jsontree``'s document of a JSON body): the
+    safe parser, without looking for a DOCTYPE: a document that starts with its root
+    element has none (one that does not is looked at as any other)."""
+    if not data.startswith(b"<") or data.startswith((b"<!", b"<?")):
+        return parse(data)
+    try:
+        return etree.fromstring(data, _thread_parser())
+    except etree.XMLSyntaxError as exc:
+        raise XMLProblem(f"not well-formed XML: {_first_line(str(exc))}") from None
+
+
 def root_or_none(data: bytes) -> Element | None:
     """The root of an XML body, or None when the body is not XML or not usable XML."""
     if not looks_like_xml(data):

@@ -18,7 +18,7 @@ from contracttest.loading import bundled_contract
 from contracttest.matching import request_key
 from contracttest.scrub import scrub_body
 from contracttest.scrubconfig import ScrubConfig
-from contracttest.xmlsafe import Element
+from contracttest.xmlsafe import Element, XMLProblem, parse_written
 from tests import json_bodies as jb
 
 SECRET = "s3cret-Json-42"
@@ -118,3 +118,32 @@ def test_the_json_benchmark_reports_both_representations_and_a_ratio(
     assert lines[0].startswith("XML ") and "2 exchanges" in lines[0] and "us/KiB" in lines[0]
     assert lines[1].startswith("JSON") and "0 violations" in lines[1]
     assert lines[2].startswith("JSON / XML per byte: ")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'<?xml version="1.0"?><!DOCTYPE vm [<!ENTITY e "x">]><vm>&e;</vm>',
+        b"<!DOCTYPE vm><vm/>",
+        b" <!DOCTYPE vm><vm/>",
+    ],
+)
+def test_text_not_starting_with_its_root_is_parsed_with_every_guard(text: bytes) -> None:
+    with pytest.raises(XMLProblem, match="DOCTYPE"):
+        parse_written(text)
+
+
+def test_arrays_of_links_read_alike_whatever_else_the_array_holds() -> None:
+    schema = load_schema(bundled_contract()[1])
+    link = {"href": "/ovirt-engine/api/vms/1/nics", "rel": "nics"}
+    odd = [link, {"href": "/ovirt-engine/api/vms/1/tags", "rel": 5}, {"href": "/x"}]
+    clean, notes = read_json(json.dumps({"id": "1", "link": [link, link]}).encode(), "vm", schema)
+    assert not notes
+    assert [dict(e.attrib) for e in clean.iter("link")] == [link, link]
+    mixed, notes = read_json(json.dumps({"id": "1", "link": odd}).encode(), "vm", schema)
+    assert [(n.rule, n.xpath) for n in notes] == [("json.scalar", "/vm/link[2]/rel")]
+    assert [dict(e.attrib) for e in mixed.iter("link")] == [
+        link,
+        {"href": "/ovirt-engine/api/vms/1/tags", "rel": "5"},
+        {"href": "/x"},
+    ]
