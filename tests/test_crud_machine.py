@@ -351,3 +351,12 @@ def test_an_unknown_collection_names_the_known_ones() -> None:
         run = CrudRun(api, engine.model.contract, engine.model.schema)
         with pytest.raises(UsageError, match=r"no collection 'vm' .* known: .*\bvms\b"):
             machine_for(run, "vm")
+
+
+def test_users_go_by_their_user_name() -> None:
+    """A user's name is ``user_name``: a second add of one in use is refused, as the engine
+    refuses it, not a broken add (seed 2 draws one twice)."""
+    with serving() as (api, engine):
+        outcome = run_crud(api, engine.model.contract, engine.model.schema, ["users"], seed=2,
+                           profile=settings(FAST, max_examples=50))  # fmt: skip
+    assert outcome.checked["negative.duplicate-name"] > 0

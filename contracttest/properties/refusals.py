@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from contracttest.client import Reply
 from contracttest.parameters import closest_gap
-from contracttest.properties.values import Representation, base_of, is_enumeration
+from contracttest.properties.values import Representation, base_of, is_enumeration, name_field
 from contracttest.schema import Schema
 
 if TYPE_CHECKING:
@@ -107,7 +107,7 @@ def add_a_taken_name(machine: CrudMachine, data: st.DataObject) -> None:
     if not names or machine.refuses_duplicates is False:
         return
     body = data.draw(machine.add_bodies, label="add")
-    field = next((f for f in body.fields if f.path == ("name",)), None)
+    field = name_field(body)
     if field is None:
         return
     name = data.draw(st.sampled_from(names), label="taken name")

@@ -131,6 +131,20 @@ def split_step(step: str) -> tuple[str, int]:
     return (match["tag"], int(match["n"])) if match else (step, 1)
 
 
+#: Where an entity's name is, the one the engine finds it by and keeps unique (users go by
+#: ``user_name``), first found first.
+NAME_PATHS = (("user_name",), ("name",))
+
+
+def name_field(body: Representation) -> Field | None:
+    """The field of ``body`` that names the entity, or None."""
+    for path in NAME_PATHS:
+        found = next((f for f in body.fields if f.path == path), None)
+        if found is not None:
+            return found
+    return None
+
+
 def find(element: Element, path: Path) -> str | None:
     """The text (or attribute) at ``path`` below ``element``; None when it is absent. A v3
     ``<status><state>`` is read through, as the engine's v3 shapes nest it."""
