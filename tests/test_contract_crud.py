@@ -118,3 +118,9 @@ def test_new_episodes_records_a_property_item_anew(pytester: pytest.Pytester) ->
     assert yaml.safe_load(cassette.read_text())["contracttest"]["crud_seed"] == "5"
     replayed = run(pytester, *crud)
     assert outcomes(replayed) == {"passed": 1}, replayed.stdout.str()
+
+
+def test_a_replay_with_no_cassette_says_how_to_record_it(pytester: pytest.Pytester) -> None:
+    replayed = run(pytester, "--contract-crud=tags")
+    assert outcomes(replayed) == {"failed": 1}, replayed.stdout.str()
+    replayed.stdout.fnmatch_lines(["*test_crud[[]tags[]].yaml: no cassette to replay: record it*"])

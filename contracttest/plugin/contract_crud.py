@@ -202,6 +202,11 @@ def run_item(request: pytest.FixtureRequest, engine: Engine) -> str | None:
         cassette.provenance["crud_hypothesis"] = hypothesis.__version__
     else:
         cassette.in_order = True  # the same seed makes the same calls, in the same order
+        if not cassette.existed:
+            return (
+                f"contracttest: {where}: no cassette to replay: record it with "
+                "--engine URL|sandbox --record-mode=once"
+            )
         try:
             seed, profile = recorded_run(cassette.loaded_provenance, str(where))
         except ContractTestError as exc:
