@@ -22,7 +22,10 @@ from contracttest.errors import ContractTestError
 
 
 class ServeError(ContractTestError):
-    """The engine cannot start: the message names what and why."""
+    """The engine (or the proxy) cannot start: the message names what and why."""
+
+    def __init__(self, what: str, why: str) -> None:
+        super().__init__(f"{what}: {why}")
 
 
 def add_arguments(serve: argparse.ArgumentParser) -> None:

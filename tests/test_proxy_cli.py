@@ -88,8 +88,15 @@ def test_a_clean_session_exits_0(tmp_path: Path) -> None:
         (("--mode", "bogus"), "invalid choice"),
         (("--port", "99999", "--mode", "passthrough", "--target", "sandbox"), "--port"),
         (("--mode", "passthrough", "--target", "ftp://x"), "not an http(s) URL"),
+        (("--mode", "passthrough", "--target", "sandbox", "--host", "999.1.1.1"),
+         "--host 999.1.1.1: cannot resolve it"),
+        (("--mode", "record", "--target", "sandbox", "--cassette", "."), "is a folder"),
+        (("--mode", "record", "--target", "sandbox", "--cassette", "/dev/null/c.yaml"),
+         "cannot make its folder"),
+        (("--mode", "record", "--target", "sandbox", "--cassette", "/proc/c.yaml"),
+         "--cassette /proc/c.yaml: "),
     ],
-)
+)  # fmt: skip
 def test_mistakes_are_one_line_and_exit_2(
     tmp_path: Path, words: tuple[str, ...], says: str
 ) -> None:

@@ -8,6 +8,7 @@ mistake in the options, the contract or the target (one line, before it serves).
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -96,6 +97,8 @@ def running(args: argparse.Namespace) -> Iterator[Proxy]:
     cassette = Path(args.cassette) if args.cassette else None
     if args.mode == "replay" and cassette is not None and not cassette.is_file():
         raise UsageError(f"{cassette}: no such cassette to replay (--mode record makes one)")
+    if args.mode == "record" and cassette is not None:
+        _writable(cassette)
     with ExitStack() as stack:
         target = stack.enter_context(_target(args)) if args.target else None
         info = _pinned(cassette, target) if args.mode == "record" and cassette else {}
@@ -150,6 +153,23 @@ def _target(args: argparse.Namespace) -> Iterator[Access]:
         engine.close()
 
 
+def _writable(cassette: Path) -> None:
+    """Refused before any traffic: a cassette that could never be written (a folder, a
+    place no file can be made) would lose the whole session."""
+    if cassette.is_dir():
+        raise UsageError(f"--cassette {cassette}: is a folder, not a cassette file")
+    try:
+        cassette.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"--cassette {cassette}: cannot make its folder ({exc.strerror})"
+        ) from None
+    if not os.access(cassette.parent, os.W_OK) or (
+        cassette.exists() and not os.access(cassette, os.W_OK)
+    ):
+        raise UsageError(f"--cassette {cassette}: not writable")
+
+
 def _pinned(cassette: Path, target: Access | None) -> dict[str, str]:
     """Pin the engine's contract beside the cassette when a login is known (as the plugin
     does when it records); what is known of the engine."""
@@ -162,7 +182,12 @@ def _pinned(cassette: Path, target: Access | None) -> dict[str, str]:
         return {}
     from contracttest.pinning import pin_engine
 
-    return pin_engine(cassette.parent, target, None)[0]
+    try:
+        return pin_engine(cassette.parent, target, None)[0]
+    except OSError as exc:
+        raise UsageError(
+            f"--cassette {cassette}: cannot pin the contract beside it: {exc.strerror}"
+        ) from None
 
 
 def _provenance(info: dict[str, str]) -> dict[str, str]:
