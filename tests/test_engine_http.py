@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -1404,3 +1405,10 @@ def test_v4_bearer_with_version_header(v4: Api) -> None:
     reply = v4.post("/vms", vm_body(name), headers={**headers, "Expect": "201-created"}, user=None)
     assert reply.status == 201, reply
     assert reply.xml.findtext("name") == name
+
+
+@pytest.mark.parametrize("status", [s.value for s in HTTPStatus if 200 <= s.value < 600])
+def test_every_status_has_its_reason_phrase(status: int) -> None:
+    from contracttest.engine.wire import reason
+
+    assert reason(status) not in ("", "Unknown")

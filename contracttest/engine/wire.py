@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Callable
 from email.utils import formatdate
+from http import HTTPStatus
 from xml.sax.saxutils import escape
 
 import h11
@@ -60,7 +61,12 @@ class Refused(ContractTestError):
 
 
 def reason(status: int) -> str:
-    return _REASONS.get(status, "Unknown")
+    """The reason phrase: RFC 9110's words where they differ from the standard library's
+    older ones, else the standard library's (406, 415, ...)."""
+    try:
+        return _REASONS.get(status) or HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
 
 
 def fault(reason_text: str, detail: str) -> bytes:
