@@ -5,29 +5,15 @@ array where the XSD has one element, arrays in arrays and nulls, each noted."""
 from __future__ import annotations
 
 from contracttest.jsonmodel import Kind, kinds_of
+from contracttest.jsonscalars import Notes
 from contracttest.rules import Severity
 from contracttest.schema import Child, Schema
 
 
-class Lists:
+class Lists(Notes):
     """The array half of ``jsontree.Reader`` (which provides the rest)."""
 
     schema: Schema | None
-    request: bool
-
-    def note(
-        self,
-        rule: str,
-        where: str,
-        what: str,
-        message: str,
-        *,
-        expected: str = "",
-        received: str = "",
-        hint: str = "",
-        severity: Severity | None = None,
-    ) -> None:
-        raise NotImplementedError
 
     def _child(
         self,

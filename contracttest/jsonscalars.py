@@ -10,8 +10,9 @@ from contracttest.jsonmodel import Kind, date_text, number_text
 from contracttest.rules import Severity
 
 
-class Scalars:
-    """The scalar half of ``jsontree.Reader`` (which provides ``note`` and ``request``)."""
+class Notes:
+    """What the halves of ``jsontree.Reader`` need of it: ``request``, and ``note`` to
+    record a departure from the engine's conventions."""
 
     request: bool
 
@@ -28,6 +29,10 @@ class Scalars:
         severity: Severity | None = None,
     ) -> None:
         raise NotImplementedError
+
+
+class Scalars(Notes):
+    """The scalar half of ``jsontree.Reader``."""
 
     def _scalar(self, item: object, kind: Kind, where: str) -> str:
         """The XML text of a scalar, noting a JSON kind the engine would not write."""
