@@ -76,14 +76,6 @@ def profile_for(examples: str | None) -> HypothesisSettings:
     )
 
 
-def shown(profile: HypothesisSettings) -> dict[str, Any]:
-    """The settings a replay needs, as plain data (kept in the cassette)."""
-    return {
-        "max_examples": profile.max_examples,
-        "stateful_step_count": profile.stateful_step_count,
-    }
-
-
 def crud_names(settings: Settings, contracts: Contracts) -> list[str]:
     """The collections ``--contract-crud`` names (``all``: every one the contract can
     drive), in order; a name it cannot drive is a ``UsageError`` listing those it can."""
@@ -184,6 +176,7 @@ def run_item(request: pytest.FixtureRequest, engine: Engine) -> str | None:
     from contracttest.errors import ContractTestError
     from contracttest.plugin import _CASSETTE, _RECORD
     from contracttest.properties import BrokenPromise, run_crud
+    from contracttest.properties.runner import replayed_settings
     from contracttest.recording import ReplayError
 
     node = request.node
@@ -198,7 +191,9 @@ def run_item(request: pytest.FixtureRequest, engine: Engine) -> str | None:
         seed = crud.seed
         profile = profile_for(crud.settings.crud_examples)
         cassette.provenance["crud_seed"] = str(seed)
-        cassette.provenance["crud_settings"] = json.dumps(shown(profile), sort_keys=True)
+        cassette.provenance["crud_settings"] = json.dumps(
+            replayed_settings(profile), sort_keys=True
+        )
         cassette.provenance["crud_hypothesis"] = hypothesis.__version__
     else:
         cassette.in_order = True  # the same seed makes the same calls, in the same order

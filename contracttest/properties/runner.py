@@ -162,12 +162,16 @@ def run_crud(
     return outcome
 
 
-def _shown(profile: settings) -> dict[str, Any]:
+def replayed_settings(profile: settings) -> dict[str, Any]:
+    """The settings a replay needs, as plain data (what a recording keeps)."""
     return {
         "max_examples": profile.max_examples,
         "stateful_step_count": profile.stateful_step_count,
-        "derandomize": profile.derandomize,
     }
+
+
+def _shown(profile: settings) -> dict[str, Any]:
+    return {**replayed_settings(profile), "derandomize": profile.derandomize}
 
 
 def machine_for(
