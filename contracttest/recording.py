@@ -32,7 +32,7 @@ from vcr.cassette import Cassette as VcrCassette
 from vcr.record_mode import RecordMode
 
 from contracttest.errors import ContractTestError, UsageError
-from contracttest.exchange import Exchange, Request, body_bytes, header, request_target
+from contracttest.exchange import Exchange, body_bytes, header, request_target
 from contracttest.interactions import (
     Budget,
     exchange_of,
@@ -47,7 +47,14 @@ from contracttest.logins import authenticates, played_credential, replayed_crede
 from contracttest.matching import Key, explained, nearest, request_key
 from contracttest.options import RECORD_MODES
 from contracttest.pin import atomic_write
-from contracttest.scrub import ScrubConfig, scrub_request, scrub_response, scrub_uri
+from contracttest.recorded import Recorded, key_of, raw_key
+from contracttest.scrub import (
+    ScrubConfig,
+    scrub_request,
+    scrub_request_parts,
+    scrub_response,
+    scrub_uri,
+)
 from contracttest.yamlfile import dump_cassette, load_yaml, read_cassette_file
 
 METADATA_KEY = "contracttest"
@@ -81,23 +88,6 @@ class ReplayedCredential(ReplayError):
 REMOVE = b""
 
 
-class _Recorded:
-    """One interaction of the cassette: its key, the exchange, the response vcrpy plays, and
-    the mapping written back to the file."""
-
-    __slots__ = ("exchange", "key", "raw", "response", "text", "uri")
-
-    def __init__(
-        self, key: Key, uri: str, exchange: Exchange, response: dict[str, Any], raw: object
-    ) -> None:
-        self.key = key
-        self.uri = uri
-        self.exchange = exchange
-        self.response = response
-        self.raw = raw
-        self.text: bytes | None = None  # as written (``dump_cassette``), once made
-
-
 class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
     """Use as ``RecordingCassette.use(path=..., mode=..., scrub=..., observer=...)``."""
 
@@ -126,7 +116,7 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
         self.display = display or str(path)
         self.record_command = record_command
         self.rerecord_command = rerecord_command
-        self.recorded: list[_Recorded] = []  # from the file, then what is recorded now
+        self.recorded: list[Recorded] = []  # from the file, then what is recorded now
         self.loaded = 0  # how many of ``recorded`` came from the file
         self.existed = False
         self.empty = False  # a file of 0 bytes: as good as none
@@ -203,13 +193,22 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
     def scrubbed(self, request: Any, response: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         """An exchange as ``keep`` takes it: scrubbed, pure (so made outside a lock, if need be)."""
         clean = scrub_response(response, self.scrub)
-        raw = {"request": request_dict(scrub_request(request, self.scrub))}
+        raw = {"request": request_dict(scrub_request_parts(request, self.scrub))}
         return clean, {**raw, "response": response_dict(clean)}
 
     def keep(self, request: Any, clean_response: Any, raw: dict[str, Any]) -> None:
         index = len(self.recorded)
-        exchange = exchange_of(stored(raw, index, self.display), index, self.display, Budget())
-        key = _key_of(exchange.request)
+        if self.observer is None and self.mode != "new_episodes":
+            key = raw_key(raw["request"])
+            if key is not None:  # nobody reads the exchange now: it is made if ever asked for
+                uri = raw["request"]["uri"]
+                where = (raw, index, self.display)
+                self.recorded.append(Recorded(key, uri, None, clean_response, raw, where))
+                self.dirty = True
+                return
+        item = stored(raw, index, self.display)
+        exchange = exchange_of(item, index, self.display, Budget())
+        key = key_of(exchange.request)
         if self.mode == "new_episodes" and authenticates(request) and self._stands_in(key):
             # A login the file holds went to the engine (for a real session); the file's
             # exchange stays in its place, so the cassette grows only by what is new.
@@ -217,7 +216,7 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
                 self.observer(exchange, False)
             return
         # Kept, not indexed: what is recorded now never answers a later request of this run.
-        self.recorded.append(_Recorded(key, exchange.request.uri, exchange, clean_response, raw))
+        self.recorded.append(Recorded(key, exchange.request.uri, exchange, clean_response, raw))
         self.dirty = True
         if self.observer is not None:
             self.observer(exchange, True)
@@ -260,7 +259,7 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
             request = exchange.request
             if not trusted:
                 request = scrubbed_request(request, self.scrub)
-            self._add(_Recorded(_key_of(request), item.uri, exchange, playable(item), raw))
+            self._add(Recorded(key_of(request), item.uri, exchange, playable(item), raw))
         self.loaded = len(self.recorded)
         self.rewound = True
 
@@ -320,7 +319,7 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
         self.play_counts[positions[count]] += 1
         return True
 
-    def _add(self, item: _Recorded) -> None:
+    def _add(self, item: Recorded) -> None:
         self.index.setdefault(item.key, []).append(len(self.recorded))
         self.recorded.append(item)
 
@@ -383,12 +382,6 @@ class RecordingCassette(VcrCassette):  # type: ignore[misc]  # vcrpy is untyped
         if self.rerecord_command:
             lines.append(f"  re-record: {self.rerecord_command}")
         return UnmatchedRequest("\n".join(lines))
-
-
-def _key_of(request: Request) -> Key:
-    return request_key(
-        request.method, request.uri, request.body, request.header("content-type") or ""
-    )
 
 
 # -- replay blocks the network ---------------------------------------------------------------

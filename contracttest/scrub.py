@@ -23,7 +23,7 @@ import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote, unquote, unquote_plus
 
 from contracttest.bodies import BodyTooLarge, decode_body
@@ -39,8 +39,9 @@ from contracttest.scrubconfig import (
     is_placeholder,
     placeholder,
 )
+from contracttest.scrubheaders import remembered, scrub_headers_in
 from contracttest.scrubplan import plan
-from contracttest.scrubtext import SCHEME_WORDS, Found, Scope, carries, scrub_pairs, scrub_text
+from contracttest.scrubtext import Found, Scope, carries, scrub_pairs, scrub_text
 from contracttest.scrubvalues import Values
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ __all__ = [
     "DEFAULT_FIELDS",
     "DEFAULT_HEADERS",
     "PLACEHOLDER_PREFIX",
+    "RequestParts",
     "ScrubConfig",
     "is_placeholder",
     "placeholder",
@@ -58,14 +60,11 @@ __all__ = [
     "scrub_headers",
     "scrub_message",
     "scrub_request",
+    "scrub_request_parts",
     "scrub_response",
     "scrub_uri",
     "secrets_in",
 ]
-
-#: Header names whose value starts with a scheme word that stays: "Bearer scrubbed-...".
-_SCHEMED = frozenset({"authorization", "proxy_authorization"})
-_CREDENTIAL = re.compile(r"\s*(?:Basic|Bearer|Digest|Negotiate|NTLM)\s+\S", re.IGNORECASE)
 
 
 # ---------------------------------------------------------------- public scrubbing
@@ -77,18 +76,33 @@ def scrub_request(request: VcrRequest, config: ScrubConfig) -> VcrRequest:
     # through this module and never need it (importing it costs about 0.1 s).
     from vcr.request import Request as VcrRequest
 
+    return VcrRequest(*scrub_request_parts(request, config))
+
+
+class RequestParts(NamedTuple):
+    """A request's parts, as a vcrpy request has them (``interactions.request_dict`` reads
+    either)."""
+
+    method: str
+    uri: str
+    body: Any
+    headers: dict[str, Any]
+
+
+def scrub_request_parts(request: VcrRequest, config: ScrubConfig) -> RequestParts:
+    """``scrub_request``'s work, without making a vcrpy request of it."""
     if not config.enabled:
-        return VcrRequest(request.method, request.uri, request.body, dict(request.headers))
+        return RequestParts(request.method, request.uri, request.body, dict(request.headers))
     scope = _scope(config, Found(), status=None)
-    uri = _scrub_uri(request.uri, scope)
-    headers = _scrub_headers(request.headers, scope)
+    uri = remembered(scope, ("uri", request.uri), _scrub_uri, request.uri)
+    headers = scrub_headers_in(request.headers, scope)
     raw = body_bytes(request.body)
     body = request.body
     if raw:
         new, headers = _scrub_payload(raw, headers, scope)
         if new is not raw:
             body = _like(request.body, new)
-    return VcrRequest(request.method, uri, body, headers)
+    return RequestParts(request.method, uri, body, headers)
 
 
 def scrub_response(response: dict[str, Any], config: ScrubConfig) -> dict[str, Any]:
@@ -105,7 +119,7 @@ def scrub_response(response: dict[str, Any], config: ScrubConfig) -> dict[str, A
             result["status"] = {**status, "message": message}
     headers = response.get("headers")
     if isinstance(headers, Mapping):
-        headers = _scrub_headers(headers, scope)
+        headers = scrub_headers_in(headers, scope)
     body = response.get("body")
     raw = body.get("string") if isinstance(body, Mapping) else body
     if isinstance(raw, str | bytes) and raw:
@@ -135,7 +149,7 @@ def scrub_headers(
     """A new header dict, names spelled as given, values (text or lists) scrubbed."""
     if not config.enabled:
         return dict(headers)
-    return _scrub_headers(headers, _scope(config, [], None))
+    return scrub_headers_in(headers, _scope(config, [], None))
 
 
 def scrub_free_text(text: str, config: ScrubConfig) -> str:
@@ -194,7 +208,7 @@ def scrub_message(
         uri = _scrub_uri(uri, scope)
     if message:
         message = scrub_text(message, scope, "status message")
-    new_headers = _scrub_headers(headers, scope)
+    new_headers = scrub_headers_in(headers, scope)
     if body:
         body, new_headers = _scrub_payload(body, new_headers, scope)
     return Scrubbed(uri, new_headers, body, message, list(dict.fromkeys(scope.found)))
@@ -202,16 +216,32 @@ def scrub_message(
 
 def _scope(config: ScrubConfig, found: Found, status: int | None) -> Scope:
     """How one message is scrubbed: a request (``status`` None) searches for the user name in
-    its login form, an error answer (400 and up) everywhere."""
-    compiled = plan(config)
-    identities = _values(compiled.identities, True)
+    its login form, an error answer (400 and up) everywhere. What a configuration compiles to
+    is made once per configuration and kind of message, with the memo of its headers."""
+    kind = "request" if status is None else "error" if status >= 400 else "answer"
+    entry = _SHAPES.get(id(config))
+    if entry is None or entry[0] is not config:  # held here, so its id is not reused
+        if len(_SHAPES) >= 64:
+            _SHAPES.clear()
+        entry = _SHAPES[id(config)] = (config, {})
+    shape = entry[1].get(kind)
+    if shape is None:
+        compiled = plan(config)
+        identities = _values(compiled.identities, True)
+        shape = entry[1][kind] = Scope(
+            compiled,
+            [],
+            _values(compiled.values, False),
+            identities if kind == "error" else None,
+            identities if kind == "request" else None,
+            memo={},
+        )
     return Scope(
-        compiled,
-        found,
-        _values(compiled.values, False),
-        identities if status is not None and status >= 400 else None,
-        identities if status is None else None,
+        shape.plan, found, shape.values, shape.identities, shape.form_identities, shape.memo
     )
+
+
+_SHAPES: dict[int, tuple[ScrubConfig, dict[str, Scope]]] = {}
 
 
 @functools.lru_cache(maxsize=32)
@@ -259,72 +289,6 @@ def _matrix_value(scope: Scope, match: re.Match[str]) -> str:
         scope.found.append(f"uri matrix {match[1]}")
         return f";{match[1]}={placeholder(name)}"
     return match[0]
-
-
-# ---------------------------------------------------------------- headers
-
-
-def _scrub_headers(headers: Mapping[str, Any], scope: Scope) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for name, value in headers.items():
-        if not isinstance(name, str):
-            result[name] = list(value) if isinstance(value, list | tuple) else value
-            continue
-        key = canonical_name(name)
-        secret = scope.plan.secret_header(key)
-        values = list(value) if isinstance(value, list | tuple) else [value]
-        new = [
-            _header_value(key, v, secret, scope, name) if isinstance(v, str) else v for v in values
-        ]
-        if secret and new != values:
-            scope.found.append(f"header {name}")
-        shown = scope.values_in_text(name, f"header name {name}")
-        result[shown] = new if isinstance(value, list | tuple) else new[0]
-    return result
-
-
-def _header_value(key: str, value: str, secret: bool, scope: Scope, name: str) -> str:
-    if not secret:
-        if _CREDENTIAL.match(value) and carries(value.split(None, 1)[1]):
-            scope.found.append(f"header {name}")
-            return f"{value.split(None, 1)[0]} {placeholder('authorization')}"
-        return scrub_text(value, scope, f"header {name}")
-    if key in _SCHEMED or _CREDENTIAL.match(value):
-        scheme, space, credential = value.strip().partition(" ")
-        if not space and scheme.lower() not in SCHEME_WORDS:
-            scheme, credential = "", scheme
-        if not carries(credential):
-            return value
-        kind = key.replace("_", "-") if key in _SCHEMED else "authorization"
-        return f"{scheme} {placeholder(kind)}" if scheme else placeholder(kind)
-    if key == "cookie":
-        pairs = [p.strip() for p in value.split(";") if p.strip()]
-        return "; ".join(map(_cookie_pair, pairs)) if any(map(_pair_secret, pairs)) else value
-    if key == "set_cookie":  # every cookie's value, of several joined by commas too
-        return _SET_COOKIE.sub(_set_cookie_pair, value)
-    return placeholder(name.strip().lower()) if carries(value) else value
-
-
-_SET_COOKIE = re.compile(r"(?P<name>[^=;,\s]+)(?P<eq>\s*=\s*)(?P<value>[^;,]*)")
-_COOKIE_ATTRIBUTES = frozenset({"path", "domain", "expires", "max-age", "samesite", "priority"})
-
-
-def _set_cookie_pair(match: re.Match[str]) -> str:
-    if match["name"].lower() in _COOKIE_ATTRIBUTES or not carries(match["value"]):
-        return match[0]
-    return f"{match['name']}{match['eq']}{placeholder('cookie')}"
-
-
-def _cookie_pair(pair: str) -> str:
-    name, eq, _ = pair.partition("=")
-    if not _pair_secret(pair):
-        return pair
-    return f"{name.strip()}={placeholder('cookie')}" if eq else placeholder("cookie")
-
-
-def _pair_secret(pair: str) -> bool:
-    name, eq, value = pair.partition("=")
-    return carries(value if eq else name)
 
 
 # ---------------------------------------------------------------- bodies

@@ -10,7 +10,8 @@ form, multipart (part names, RFC 2231 names, base64 and quoted-printable parts, 
 parts, file names), or text (``scrubtext``). Bytes that cannot be read as what they look like
 (XML that does not parse or carries a DOCTYPE, broken JSON or multipart, binary data) are
 replaced whole by a placeholder that says so when any text view of them (raw, NULs dropped,
-XML references, JSON escapes and percent-encoding undone) names a secret; a compressed body
+XML references, JSON escapes and percent-encoding undone) names a secret, unless its bytes
+prove it holds none (``scrubproof``: then it is kept as it is); a compressed body
 that expands beyond the limit is replaced whole, uninspected. Last, the configured values are
 searched for in what is left (``scrubvalues``). Pure: no I/O.
 """
@@ -142,9 +143,7 @@ def _scrub_view(data: bytes, content_type: str, scope: Scope, where: str, depth:
         if parts is None:
             return _opaque(data, "text", scope, where)
         new = parts
-    elif not scope.plan.might_hold(data) and not scope.escapes_values(data):
-        pass  # no secret name, no escape, no URL, no base64: only the values may be there
-    elif first == b"<":
+    elif first == b"<":  # proved clean from its bytes, or parsed (``scrubproof``)
         document = scrub_xml(data, scope, where)
         if document is None:
             return _opaque(data, "XML that does not parse", scope, where)
@@ -154,6 +153,8 @@ def _scrub_view(data: bytes, content_type: str, scope: Scope, where: str, depth:
         if document is None:
             return _opaque(data, "JSON that does not parse", scope, where)
         new = document
+    elif not scope.plan.might_hold(data) and not scope.escapes_values(data):
+        pass  # no secret name, no escape, no URL, no base64: only the values may be there
     else:
         try:
             text = data.decode("utf-8")

@@ -7,9 +7,10 @@ text, tail, attribute, comment and processing instruction, the top-level ones to
 text). It is parsed with ``xmlsafe``'s safe configuration, but keeping comments and processing
 instructions, since the document is written back; a DOCTYPE is refused as everywhere. JSON:
 keys as the parser decoded them (``"pass\\u0077ord"`` is ``password``), pairs alike, every
-string's free text. A document with nothing to replace is returned as the same object; one
-with something is written back whole (XML keeps its declaration and encoding, JSON is
-compact). ``None`` means the bytes are not such a document. Pure: no I/O.
+string's free text. A document with nothing to replace is returned as the same object (one
+``scrubproof`` proves so from its bytes is not parsed at all); one with something is written
+back whole (XML keeps its declaration and encoding, JSON is compact). ``None`` means the bytes
+are not such a document. Pure but for ``scrubproof``'s memo of words: no I/O.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from lxml import etree
 from contracttest import xmlsafe
 from contracttest.scrubconfig import canonical_name, placeholder
 from contracttest.scrubplan import Plan
-from contracttest.scrubtext import Scope, carries, scrub_text, shapes_in
+from contracttest.scrubproof import nothing_to_find
+from contracttest.scrubtext import Scope, carries, scrub_text
 from contracttest.xmlsafe import new_parser
 
 _MAX_JSON_DEPTH = 256
@@ -43,6 +45,8 @@ _local = threading.local()
 
 
 def scrub_xml(data: bytes, scope: Scope, where: str) -> bytes | None:
+    if nothing_to_find(data, scope):
+        return data
     parser = getattr(_local, "parser", None)
     if parser is None:
         parser = _local.parser = _parser()
@@ -53,8 +57,6 @@ def scrub_xml(data: bytes, scope: Scope, where: str) -> bytes | None:
     docinfo: Any = root.getroottree().docinfo if root is not None else None
     if docinfo is None or docinfo.doctype:
         return None  # a DOCTYPE: refused as everywhere (xmlsafe)
-    if _nothing_to_find(data, root, docinfo.encoding, scope):
-        return data
     before = len(scope.found)
     try:  # ValueError: too many attributes, or lxml refusing a comment's new text
         for node in (*reversed(list(root.itersiblings(preceding=True))), *root.itersiblings()):
@@ -74,45 +76,6 @@ def scrub_xml(data: bytes, scope: Scope, where: str) -> bytes | None:
 
 
 _PROLOG = re.compile(rb"\A\s*(?:<\?xml[^>]*\?>\s*)?")
-
-#: Where a document's texts are not its bytes: character references, CDATA (which joins the
-#: text around it), and the escapes ``scrub_text`` undoes; and encodings other than UTF-8's.
-_UNDONE = (b"&#", b"<![", b"%", b"\\u", b"\0")
-_PLAIN_ENCODINGS = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
-
-
-def _nothing_to_find(data: bytes, root: etree._Element, encoding: str | None, scope: Scope) -> bool:
-    """True when walking the document would replace nothing, proved over its text at once:
-    each text the walk reads (texts, tails, attributes, comments, processing instructions)
-    stands in it as it is (no reference, CDATA or escape to undo), so no secret shape
-    (``shapes_in``), no secret name (``Plan.may_name``, ``Plan.pair_in``) and no configured
-    value is in any of them when none is in the whole. What the walk refuses (an element with
-    too many attributes) is still refused."""
-    if (encoding or "UTF-8").lower() not in _PLAIN_ENCODINGS:
-        return False
-    if any(mark in data for mark in _UNDONE):
-        return False
-    plan = scope.plan
-    for values, texts in ((scope.values, plan.values), (scope.identities, plan.identities)):
-        if values is None:
-            continue  # the parser reads "&amp;" as "&", and a line break in an attribute as " "
-        if b"&" in data or any(c.isspace() for text in texts for c in text):
-            return False
-        if values.might_hold(data):
-            return False
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    lowered = text.lower()
-    if plan.may_name(lowered) or shapes_in(text, lowered):
-        return False
-    if plan.pair_in(lowered):
-        return False
-    return data.count(b"=") <= MAX_ATTRIBUTES or not root.xpath(_CROWDED)
-
-
-_CROWDED = f"boolean(//*[count(@*) > {MAX_ATTRIBUTES}])"
 
 
 def _xml_walk(root: etree._Element, scope: Scope, where: str) -> None:
@@ -209,6 +172,8 @@ def _text(text: str | None, scope: Scope, where: str) -> str | None:
 
 
 def scrub_json(data: bytes, scope: Scope, where: str) -> bytes | None:
+    if nothing_to_find(data, scope, json=True):
+        return data
     try:
         value = json.loads(data)
     except (ValueError, RecursionError):

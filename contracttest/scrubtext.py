@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import binascii
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 from contracttest.scrubconfig import canonical_name, is_placeholder, placeholder
@@ -40,6 +41,8 @@ class Scope:
     values: Values | None = None
     identities: Values | None = None
     form_identities: Values | None = None
+    #: What headers scrubbed to under this configuration (``scrubheaders.scrub_headers_in``).
+    memo: dict[Any, Any] | None = field(default=None, compare=False, repr=False)
 
     def values_in(self, data: bytes, where: str, *, form: bool = False) -> bytes:
         """``data`` without the configured values (and the user, where it is searched for)."""

@@ -192,13 +192,13 @@ def _written(value: object, *, key: bool = False) -> str:
     kind = type(value)
     if kind is str:
         assert isinstance(value, str)
-        plain = _PLAIN_SEEN.get(value)
+        plain = _PLAIN_SEEN.get(value) if len(value) <= 256 else False  # not hashed: long
         if plain is None:
             plain = _PLAIN_SEEN.put(value, _plain(value), len(value))
         if plain:
             return value
         text = _quoted(value)
-        if not text.isascii():
+        if not text.isascii() or "\x7f" in text:  # DEL is ASCII, and no raw YAML
             text = _NOT_RAW.sub(_escaped, text)
         if key and len(text) > 1000:
             raise _Unwritten  # past a simple key's 1024 characters

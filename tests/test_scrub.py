@@ -1028,3 +1028,30 @@ def test_vcrpy_records_scrubbed_and_replays_with_other_credentials(tmp_path: Pat
         assert secret not in text
     assert b"scrubbed-root_password" in replayed
     assert scan_secrets_main([str(tmp_path)]) == 0
+
+
+def test_what_headers_and_uris_scrubbed_to_is_remembered_with_its_findings() -> None:
+    """The second time a header or a URI is seen it comes from the memo: the same text, the
+    same findings; and a memo is one configuration's (a value configured in one is not
+    scrubbed under another that lacks it)."""
+    from vcr.request import Request as VcrRequest
+
+    from contracttest.scrub import _scope
+    from contracttest.scrubheaders import scrub_headers_in
+
+    value = "Zq7-remembered-s3cret"
+    uri = f"https://e/ovirt-engine/api/vms?search=password%3D{value}&max=1"
+    headers = {"Authorization": "Bearer abcdefgh12345678", "X-Note": f"is {value}"}
+    plain, valued = ScrubConfig(), ScrubConfig().extended(values=[value])
+    for config in (plain, valued, plain, valued):
+        first = scrub_request(VcrRequest("GET", uri, None, dict(headers)), config)
+        again = scrub_request(VcrRequest("GET", uri, None, dict(headers)), config)
+        assert (first.uri, dict(first.headers)) == (again.uri, dict(again.headers))
+        assert value not in first.uri and "abcdefgh" not in first.headers["Authorization"]
+        assert (value in first.headers["X-Note"]) is (config is plain)
+        found = [_scope(config, [], None) for _ in range(2)]
+        for scope in found:
+            scrub_headers_in(headers, scope)
+        assert found[0].found == found[1].found == ["header Authorization"] + (
+            ["header X-Note (a configured secret value)"] if config is valued else []
+        )

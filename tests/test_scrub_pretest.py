@@ -1,25 +1,29 @@
-"""The XML scrubber's pre-test (``scrubdocs._nothing_to_find``) only ever spares a walk that
-would have replaced nothing: scrubbing with it gives the same bytes and the same findings as
-the walk forced on every document, over the real corpus and over documents made of secret
-shapes (names in every spelling, pairs, base64, credentials, CDATA, references), with and
-without configured values. And it spares the walk where it should: an engine's listing.
+"""The scrubber's proof from bytes (``scrubproof.nothing_to_find``) only ever spares a parse
+and a walk that would have replaced nothing: scrubbing a body with it gives the same bytes and
+the same findings as the parser and the walk forced on every document, over the real corpus
+and over XML and JSON documents made of secret shapes (names in every spelling, pairs,
+base64, credentials, CDATA, references, escapes), whole or cut short, with and without
+configured values, its memo of runs cold or warm. The one difference allowed: a document
+that does not parse, proved to hold no secret name, pair, shape or value, is kept as it is
+rather than replaced whole. And it spares the walk where it should: an engine's listing.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from lxml import etree
 
-from contracttest import scrubdocs
+from contracttest import scrubdocs, scrubproof
 from contracttest.cassette import load_cassette
 from contracttest.scrub import _scope
-from contracttest.scrubconfig import ScrubConfig
+from contracttest.scrubbody import scrub_body
+from contracttest.scrubconfig import BODY_PLACEHOLDERS, ScrubConfig
 from tests.corpus_contracts import vcrpy_cassettes
 
 PASSWORD = "Zq7-Kn0wn-engine-passw0rd"
@@ -30,15 +34,30 @@ CONFIGS = (
 )
 
 
-def both(data: bytes, config: ScrubConfig, status: int, monkeypatch: Any) -> tuple[Any, Any]:
-    """Scrubbed with the pre-test, and with the walk forced: (bytes, findings) each."""
+def both(
+    data: bytes, config: ScrubConfig, status: int, monkeypatch: Any, kind: str = "xml"
+) -> tuple[Any, Any]:
+    """Scrubbed with the proof, and with the parser and the walk forced: (bytes, findings)."""
     quick = _scope(config, [], status)
-    fast = scrubdocs.scrub_xml(data, quick, "body")
+    fast = scrub_body(data, f"application/{kind}", quick, "body")
     with monkeypatch.context() as patch:
-        patch.setattr(scrubdocs, "_nothing_to_find", lambda *args: False)
+        patch.setattr(scrubdocs, "nothing_to_find", lambda *args, **kw: False)
         walked = _scope(config, [], status)
-        slow = scrubdocs.scrub_xml(data, walked, "body")
+        slow = scrub_body(data, f"application/{kind}", walked, "body")
     return (fast, quick.found), (slow, walked.found)
+
+
+def assert_alike(data: bytes, config: ScrubConfig, status: int, kind: str = "xml") -> None:
+    """The same bytes and findings, or a document that does not parse kept as it is (proved
+    clean) where the walk replaced it whole."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        fast, slow = both(data, config, status, monkeypatch, kind)
+    if fast == slow:
+        return
+    unread = BODY_PLACEHOLDERS[f"{kind.upper()} that does not parse"].encode()
+    assert slow[0] == unread, (data[:300], fast, slow)
+    assert fast == (data, []), (data[:300], fast, slow)
+    assert scrubproof.nothing_to_find(data, _scope(config, [], status), json=kind == "json")
 
 
 def test_the_corpus_scrubs_alike_and_mostly_without_a_walk(
@@ -54,20 +73,14 @@ def test_the_corpus_scrubs_alike_and_mostly_without_a_walk(
     spared = 0
     for body in bodies:
         for config in CONFIGS:
-            fast, slow = both(body, config, 200, monkeypatch)
-            assert fast == slow, body[:200]
+            assert_alike(body, config, 200)
         spared += spares(body)
     assert spared > len(bodies) * 0.7  # an engine's listings name no secret
 
 
 def spares(body: bytes, config: ScrubConfig = CONFIGS[0]) -> bool:
-    """Whether the pre-test spares ``body`` the walk (not XML: no)."""
-    try:
-        root = etree.fromstring(body, scrubdocs._parser())
-    except etree.XMLSyntaxError:
-        return False
-    encoding = root.getroottree().docinfo.encoding
-    return scrubdocs._nothing_to_find(body, root, encoding, _scope(config, [], 200))
+    """Whether the proof spares ``body`` its parser and the walk."""
+    return scrubproof.nothing_to_find(body, _scope(config, [], 200))
 
 
 def test_an_engine_listing_is_spared_the_walk() -> None:
@@ -150,9 +163,8 @@ def documents(draw: st.DrawFn) -> bytes:
 def test_a_document_of_secret_shapes_scrubs_alike(
     document: bytes, config: ScrubConfig, status: int
 ) -> None:
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        fast, slow = both(document, config, status, monkeypatch)
-    assert fast == slow
+    assert_alike(document, config, status)
+    assert_alike(document[: len(document) * 2 // 3], config, status)  # cut short
 
 
 @pytest.mark.parametrize(
@@ -168,3 +180,64 @@ def test_names_the_first_byte_test_once_missed_are_scrubbed(body: bytes) -> None
     from contracttest.scrub import scrub_body
 
     assert b"hunter2xyz" not in scrub_body(body, "application/xml", ScrubConfig())
+
+
+@st.composite
+def json_documents(draw: st.DrawFn) -> bytes:
+    """JSON as an engine or a client writes it: keys of every kind of name, strings of every
+    kind of text (escaped where JSON must, so those go to the walk), pairs by name."""
+
+    def value(depth: int) -> object:
+        if depth and draw(st.booleans()):
+            if draw(st.booleans()):
+                return [value(depth - 1) for _ in range(draw(st.integers(0, 2)))]
+            pairs = {draw(names): value(depth - 1) for _ in range(draw(st.integers(0, 3)))}
+            if draw(st.integers(0, 3)) == 0:
+                pairs |= {"name": draw(names), "value": draw(texts)}
+            return pairs
+        return draw(st.one_of(texts, st.sampled_from([True, None, 5, "5", 2.5])))
+
+    written = json.dumps(value(3), separators=(",", draw(st.sampled_from([":", ": "]))))
+    return written.encode()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    document=json_documents(), config=st.sampled_from(CONFIGS), status=st.sampled_from([200, 401])
+)
+def test_a_json_document_of_secret_shapes_scrubs_alike(
+    document: bytes, config: ScrubConfig, status: int
+) -> None:
+    if not document.startswith((b"{", b"[")):
+        document = b'{"v": ' + document + b"}"
+    assert_alike(document, config, status, "json")
+    assert_alike(document[: len(document) * 2 // 3], config, status, "json")
+
+
+def test_the_memo_of_runs_changes_no_verdict(corpus: Path) -> None:
+    """A cold memo, a warm one and one emptied at every step prove the same documents."""
+    bodies = [
+        exchange.response.body
+        for path in vcrpy_cassettes(corpus)
+        for exchange in load_cassette(path).exchanges
+        if exchange.response.body.lstrip()[:1] in (b"<", b"{", b"[")
+    ]
+    for config in CONFIGS:
+        scope = _scope(config, [], 200)
+        warm = [scrubproof.nothing_to_find(b, scope) for b in bodies * 2]
+        assert warm[: len(bodies)] == warm[len(bodies) :]
+        tiny = scrubproof.Seen(scope.plan, limit=3, longest=8)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(scrubproof, "seen_for", lambda plan, memo=tiny: memo)
+            cold = [scrubproof.nothing_to_find(b, scope) for b in bodies]
+            assert len(tiny.plain) <= 3 and len(tiny.marked) <= 3
+        assert cold == warm[: len(bodies)]
+
+
+def test_a_run_that_hides_a_secret_in_base64_is_never_remembered_as_plain() -> None:
+    secret = base64.b64encode(b"password=hunter2xyz").decode()
+    body = f'<?xml version="1.0"?><a><b>{secret}</b></a>'.encode()
+    for _ in range(3):
+        assert not spares(body)
+        scrubbed = scrub_body(body, "application/xml", _scope(ScrubConfig(), [], 200))
+        assert secret.encode() not in scrubbed

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from contracttest.yamlfile import dump_cassette, dump_item, dump_yaml, load_yaml
@@ -50,6 +50,7 @@ class Item:
 
 @settings(max_examples=300, deadline=None)
 @given(items=st.lists(interactions, max_size=4))
+@example(items=[{"request": {"uri": "\x7f", "method": "GET"}, "response": {"x": "a\x7fb"}}])
 def test_joined_items_hold_what_dump_yaml_writes(items: list[Any]) -> None:
     tail = {"contracttest": {"scrubbed": "abc", "recorded_at": "2026-11-29T02:00:00+00:00"}}
     kept = [Item(raw) for raw in items]

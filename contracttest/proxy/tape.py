@@ -1,18 +1,25 @@
 """The proxy's cassette: one ``RecordingCassette`` shared by every client of the proxy, used
-as the plugin uses it (scrubbing, matching, polling played in order, logins, provenance), one
-exchange at a time under a lock (scrubbed before it is taken), so each is recorded whole, in
-the order the exchanges completed. A write makes its document from a snapshot of the list of
-exchanges (each is never changed once recorded), outside the lock, so recording goes on while
-the file is written; each exchange's text is made once and kept (``yamlfile.dump_cassette``).
+as the plugin uses it (scrubbing, matching, polling played in order, logins, provenance).
+
+Recording is off the client's path: a worker hands a completed exchange to the recorder
+(``record``) and answers its client at once; the recorder thread scrubs each exchange, checks
+it (the observer) and keeps it whole, one at a time, in the order they were handed over (the
+order the exchanges completed), taking all that wait at once. At most ``MAX_WAITING``
+exchanges wait for it besides those it is recording: beyond that a worker waits before it
+answers, so memory stays bounded however fast clients are. A write
+makes its document from a snapshot of the list of exchanges (each is never changed once
+recorded), outside the lock, so recording goes on while the file is written; each
+exchange's text is made once and kept (``yamlfile.dump_cassette``).
 
 When it is written: a proxy may be killed (SIGKILL) at any moment, so what it recorded
 reaches the disk as it goes, never only at the end. A writer thread writes the whole
 cassette (``pin.atomic_write``: the old file or the new one, never part of one) after
-exchanges complete: at once when it has been idle, else after resting for four times as
+exchanges are kept: at once when it has been idle, else after resting for nine times as
 long as its last write took (at least ``rest`` seconds), so writing costs the proxy at most
-a fifth of its time however long the cassette grows, and a killed proxy loses at most the
-exchanges of the last rest. Stopping writes what is left. ``hold=True`` writes nothing: the
-caller commits (the pytest fixture writes a test's cassette only once the test completed).
+a tenth of its time however long the cassette grows, and a killed proxy loses at most the
+exchanges of the last rest and those waiting for the recorder. Stopping records and writes
+what is left. ``hold=True`` writes nothing: the caller commits (the pytest fixture writes a
+test's cassette only once the test completed).
 """
 
 from __future__ import annotations
@@ -20,12 +27,17 @@ from __future__ import annotations
 import copy
 import threading
 import time
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from contracttest.errors import CassetteError
 from contracttest.recording import Observer, RecordingCassette
 from contracttest.scrub import ScrubConfig
+
+#: The most completed exchanges that wait for the recorder before workers wait for it.
+MAX_WAITING = 256
 
 
 class Tape:
@@ -35,7 +47,8 @@ class Tape:
         *,
         record: bool,
         scrub: ScrubConfig,
-        observer: Observer,
+        observer: Observer | None,
+        count: Callable[[], None] | None = None,
         provenance: dict[str, str] | None = None,
         display: str | None = None,
         hold: bool = False,
@@ -57,11 +70,20 @@ class Tape:
         self.rest = rest
         self.writes = 0
         self._on_error = on_error
+        self._count = count if observer is None else None  # kept, and read by nobody
         self._lock = threading.Lock()  # the cassette's state
         self._write_lock = threading.Lock()  # one write at a time, in order
         self._changed = threading.Event()
         self._stopping = threading.Event()
+        self._waiting: deque[tuple[Any, dict[str, Any]]] = deque()
+        self._handed = threading.Condition()  # the waiting exchanges: one handed, one taken
+        self._recorder: threading.Thread | None = None
         self._writer: threading.Thread | None = None
+        if record:
+            self._recorder = threading.Thread(
+                target=self._record_loop, name="contracttest-proxy-recorder", daemon=True
+            )
+            self._recorder.start()
         if record and not hold:
             self._writer = threading.Thread(
                 target=self._write_loop, name="contracttest-proxy-writer", daemon=True
@@ -75,9 +97,9 @@ class Tape:
             return len(self.cassette.recorded) - (self.cassette.loaded if self.record_mode else 0)
 
     def check_live(self, request: Any) -> None:
-        """Before a request goes to the engine: ``ReplayedCredential`` if it carries one."""
-        with self._lock:
-            self.cassette.can_play_response_for(request)
+        """Before a request goes to the engine: ``ReplayedCredential`` if it carries one (a
+        test of the request alone: recording, nothing of the file plays)."""
+        self.cassette.can_play_response_for(request)
 
     def play(self, request: Any) -> dict[str, Any]:
         """The recorded answer (polling: the next one), or the explained ``ReplayError``."""
@@ -85,11 +107,37 @@ class Tape:
             return self.cassette.play_response(request)
 
     def record(self, request: Any, response: dict[str, Any]) -> None:
-        """A completed exchange, scrubbed, checked (the observer) and kept, whole."""
-        made = self.cassette.scrubbed(request, response)  # the costly part, unlocked
-        with self._lock:
-            self.cassette.keep(request, *made)
-        self._changed.set()
+        """A completed exchange, handed to the recorder (scrubbed, checked and kept whole,
+        in the order handed); waits only while ``MAX_WAITING`` exchanges wait already."""
+        with self._handed:
+            while len(self._waiting) >= MAX_WAITING and self._recorder is not None:
+                self._handed.wait()
+            self._waiting.append((request, response))
+            if len(self._waiting) == 1:
+                self._handed.notify_all()  # the recorder may be waiting for one
+
+    def _record_loop(self) -> None:
+        while True:
+            with self._handed:
+                while not self._waiting and not self._stopping.is_set():
+                    self._handed.wait()
+                if not self._waiting:
+                    return  # stopping, and all is recorded
+                batch = list(self._waiting)  # all that waits, taken at once
+                self._waiting.clear()
+                self._handed.notify_all()
+            for request, response in batch:
+                try:
+                    made = self.cassette.scrubbed(request, response)  # the costly part, unlocked
+                    with self._lock:
+                        self.cassette.keep(request, *made)
+                    if self._count is not None:
+                        self._count()
+                except Exception as exc:  # a bug: said, and the proxy goes on
+                    if self._on_error is not None:
+                        message = f"an exchange was not recorded: {type(exc).__name__}: {exc}"
+                        self._on_error(message)
+            self._changed.set()
 
     def flush(self) -> bool:
         """Write what was recorded and is not on disk yet; whether anything was written."""
@@ -113,7 +161,12 @@ class Tape:
 
     def close(self) -> None:
         """Stop the writer and write what is left (``hold``: leave it in ``pending``)."""
-        self._stopping.set()
+        with self._handed:
+            self._stopping.set()
+            self._handed.notify_all()
+        if self._recorder is not None:
+            self._recorder.join()  # records what waits, then ends
+            self._recorder = None
         self._changed.set()
         if self._writer is not None:
             self._writer.join()
@@ -140,4 +193,4 @@ class Tape:
                 if self._on_error is not None:
                     self._on_error(f"{self.path}: not written: {exc.strerror or exc}")
             elapsed = time.monotonic() - started
-            self._stopping.wait(max(self.rest, 4 * elapsed))
+            self._stopping.wait(max(self.rest, 9 * elapsed))
