@@ -1052,6 +1052,9 @@ def test_what_headers_and_uris_scrubbed_to_is_remembered_with_its_findings() -> 
         found = [_scope(config, [], None) for _ in range(2)]
         for scope in found:
             scrub_headers_in(headers, scope)
-        assert found[0].found == found[1].found == ["header Authorization"] + (
-            ["header X-Note (a configured secret value)"] if config is valued else []
+        assert (
+            found[0].found
+            == found[1].found
+            == ["header Authorization"]
+            + (["header X-Note (a configured secret value)"] if config is valued else [])
         )
