@@ -40,7 +40,9 @@ MAX_PROVED = 1 << 20
 #: text around it), a DOCTYPE, and the escapes ``scrub_text`` undoes.
 _UNDONE = ((b"&", b"&#"), (b"%", b"%"), (b"\\", b"\\u"), (b"\0", b"\0"))
 _PLAIN_ENCODINGS = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
-_DECLARED = re.compile(rb"""\A\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([^"']{1,40})["']""")
+_ENCODING = re.compile(rb"""encoding\s*=\s*["']([^"']{0,40})["']""")
+#: A reference other than XML's five (an HTML name such as ``&lowbar;``).
+_OTHER_REFERENCE = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)")
 _ALNUM = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789")
 _BASE64 = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
 #: ``bytes.translate`` tables: each byte not of a word (of a run) becomes a space.
@@ -164,11 +166,12 @@ def _proved(data: bytes, scope: Scope, json: bool) -> bool:
         if b"\\" in data:  # every JSON escape is undone by the parser
             return False
     else:
-        declared = _DECLARED.match(data)
-        if declared and declared[1].decode("ascii", "replace").lower() not in _PLAIN_ENCODINGS:
+        if not _plain_declaration(data):
             return False
         if b"<!" in data and data.count(b"<!") != data.count(b"<!--"):
             return False  # CDATA, a DOCTYPE: only comments may open with "<!"
+    if b"&" in data and _OTHER_REFERENCE.search(data):
+        return False  # a reference XML does not define: its text views differ (HTML's)
     plan = scope.plan
     for values, texts in ((scope.values, plan.values), (scope.identities, plan.identities)):
         if values is None:
@@ -181,6 +184,8 @@ def _proved(data: bytes, scope: Scope, json: bool) -> bool:
         return not json and _nothing_in_text(data, plan)
     seen = seen_for(plan)
     runs = set(data.translate(_RUNS).split())  # every letter and digit is in one
+    if b"<!--" in data:  # a comment's text without the dashes around it, as parsed
+        runs |= set(_uncommented(data).translate(_RUNS).split())
     held = seen.marks_in(runs)
     if held is None:
         return False
@@ -219,7 +224,32 @@ def _nothing_in_text(data: bytes, plan: Plan) -> bool:
     except UnicodeDecodeError:
         return False
     lowered = text.lower()
+    if b"<!--" in data:
+        bare = _uncommented(data).decode("utf-8")
+        if shapes_in(bare, bare.lower()):
+            return False
     return not (plan.may_name(lowered) or shapes_in(text, lowered) or plan.pair_in(lowered))
+
+
+def _plain_declaration(data: bytes) -> bool:
+    """Whether an XML declaration, if any, names an encoding whose ASCII bytes mean
+    themselves (none named: UTF-8); one that cannot be read whole is not."""
+    head = data.lstrip()
+    if not head.startswith(b"<?xml"):
+        return True
+    end = head.find(b"?>")
+    if end < 0:
+        return False
+    declared = _ENCODING.search(head, 0, end)
+    if declared is None:
+        return b"encoding" not in head[:end]
+    return declared[1].decode("ascii", "replace").lower() in _PLAIN_ENCODINGS
+
+
+def _uncommented(data: bytes) -> bytes:
+    """``data`` with comments' delimiters blanked, so a run touching one is read as its
+    comment's text has it."""
+    return data.replace(b"<!--", b"    ").replace(b"-->", b"   ")
 
 
 def _is_word(anchor: str) -> bool:

@@ -84,4 +84,47 @@ def test_closing_records_what_waits_and_a_failing_exchange_is_said(tmp_path: Pat
     tape.record(request, response)
     tape.close()
     assert len(load_cassette(cassette).exchanges) == 50
-    assert len(said) == 1 and said[0].startswith("an exchange was not recorded")
+    assert said[-1].startswith("an exchange was not recorded: ValueError")
+    assert all("not recorded" not in line for line in said[:-1])
+
+
+def test_bodies_bound_what_waits_and_a_second_interrupt_writes_what_is_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tapes, "MAX_WAITING_BYTES", 100)  # two or three of these bodies
+    said: list[str] = []
+    cassette = tmp_path / "tape.yaml"
+    tape = tapes.Tape(
+        cassette, record=True, scrub=ScrubConfig(), observer=None, on_error=said.append
+    )
+    held, passed = threading.Event(), threading.Event()
+    real = tape.cassette.scrubbed
+
+    def slow(request: Any, response: Any) -> Any:
+        passed.set()
+        held.wait()
+        return real(request, response)
+
+    monkeypatch.setattr(tape.cassette, "scrubbed", slow)
+    tape.record(*exchange(0))  # the recorder takes it, and is held
+    passed.wait(10)
+    handed: list[int] = []
+    worker = threading.Thread(
+        target=lambda: [tape.record(*exchange(n)) or handed.append(n) for n in range(1, 20)]
+    )
+    worker.start()
+    threading.Event().wait(0.3)
+    assert 1 <= len(handed) <= 3 and tape._bytes <= 100  # the next one waits for room
+    assert tape._recorder is not None
+
+    def interrupted(timeout: float | None = None) -> None:
+        raise KeyboardInterrupt  # Ctrl-C again while the waiting ones are being recorded
+
+    monkeypatch.setattr(tape._recorder, "join", interrupted)
+    held.set()
+    tape.close()
+    worker.join(10)
+    kept = load_cassette(cassette).exchanges
+    assert 1 <= len(kept) < 20  # what was recorded is written, whole
+    assert [e.request.uri.rsplit("/", 1)[1] for e in kept] == [str(n) for n in range(len(kept))]
+    assert said[0].startswith("recording the ") and "not recorded (interrupted)" in said[-1]

@@ -241,3 +241,31 @@ def test_a_run_that_hides_a_secret_in_base64_is_never_remembered_as_plain() -> N
         assert not spares(body)
         scrubbed = scrub_body(body, "application/xml", _scope(ScrubConfig(), [], 200))
         assert secret.encode() not in scrubbed
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("body", "config"),
+    [
+        # an encoding named after white space the declaration may hold: UTF-7's "+AGE-" is "a"
+        (
+            b'<?xml version="1.0"' + b" " * 250 + b'encoding="UTF-7"?><vm>'
+            b"<p+AGE-ssword>x1</p+AGE-ssword><d>+AGg-unter2</d></vm>",
+            ScrubConfig().extended(values=["hunter2"]),
+        ),
+        # base64 touching a comment's dashes: the comment's text is the run alone
+        (f"<vm><!--{_b64('password=hunter2xx')}--></vm>".encode(), ScrubConfig()),
+        (f"<vm><!-- {_b64('password=hunter2xx')}--></vm>".encode(), ScrubConfig()),
+        (f"<vm><!--{_b64('password=hunter2xx')}-->\u00e9</vm>".encode(), ScrubConfig()),
+        # a reference only HTML defines: a text view reads a secret's name through it
+        (b"<a>private&lowbar;key=hunter2xx</a", ScrubConfig()),
+    ],
+)
+def test_what_the_proof_once_missed_is_not_proved(body: bytes, config: ScrubConfig) -> None:
+    assert not scrubproof.nothing_to_find(body, _scope(config, [], 200))
+    assert_alike(body, config, 200)
+    scrubbed = scrub_body(body, "application/xml", _scope(config, [], 200))
+    assert b"hunter2" not in scrubbed and _b64("password=hunter2xx").encode() not in scrubbed

@@ -5,21 +5,22 @@ Recording is off the client's path: a worker hands a completed exchange to the r
 (``record``) and answers its client at once; the recorder thread scrubs each exchange, checks
 it (the observer) and keeps it whole, one at a time, in the order they were handed over (the
 order the exchanges completed), taking all that wait at once. At most ``MAX_WAITING``
-exchanges wait for it besides those it is recording: beyond that a worker waits before it
-answers, so memory stays bounded however fast clients are. A write
-makes its document from a snapshot of the list of exchanges (each is never changed once
-recorded), outside the lock, so recording goes on while the file is written; each
-exchange's text is made once and kept (``yamlfile.dump_cassette``).
+exchanges (``MAX_WAITING_BYTES`` of bodies) wait for it besides those it is recording:
+beyond that a worker waits before it answers, so memory stays bounded however fast clients
+are. A write makes its document from a snapshot of the list of exchanges (each is never
+changed once recorded), outside the lock, so recording goes on while the file is written;
+each exchange's text is made once and kept (``yamlfile.dump_cassette``).
 
 When it is written: a proxy may be killed (SIGKILL) at any moment, so what it recorded
 reaches the disk as it goes, never only at the end. A writer thread writes the whole
 cassette (``pin.atomic_write``: the old file or the new one, never part of one) after
 exchanges are kept: at once when it has been idle, else after resting for nine times as
-long as its last write took (at least ``rest`` seconds), so writing costs the proxy at most
-a tenth of its time however long the cassette grows, and a killed proxy loses at most the
-exchanges of the last rest and those waiting for the recorder. Stopping records and writes
-what is left. ``hold=True`` writes nothing: the caller commits (the pytest fixture writes a
-test's cassette only once the test completed).
+long as its last write took (at least ``rest`` seconds, at most ``MAX_REST``), so writing
+costs the proxy a tenth of its time until a write takes a third of a second, and a killed
+proxy loses at most the exchanges of the last rest and those waiting for the recorder.
+Stopping records and writes what is left; interrupted again, it writes only what is
+recorded (and says how many were not). ``hold=True`` writes nothing: the caller commits
+(the pytest fixture writes a test's cassette only once the test completed).
 """
 
 from __future__ import annotations
@@ -33,11 +34,16 @@ from pathlib import Path
 from typing import Any
 
 from contracttest.errors import CassetteError
+from contracttest.exchange import body_bytes
 from contracttest.recording import Observer, RecordingCassette
 from contracttest.scrub import ScrubConfig
 
-#: The most completed exchanges that wait for the recorder before workers wait for it.
+#: The most completed exchanges (and bytes of their bodies) that wait for the recorder
+#: before workers wait for it.
 MAX_WAITING = 256
+MAX_WAITING_BYTES = 64 << 20
+#: The longest the writer rests between writes, however long its last write took.
+MAX_REST = 3.0
 
 
 class Tape:
@@ -75,7 +81,9 @@ class Tape:
         self._write_lock = threading.Lock()  # one write at a time, in order
         self._changed = threading.Event()
         self._stopping = threading.Event()
-        self._waiting: deque[tuple[Any, dict[str, Any]]] = deque()
+        self._waiting: deque[tuple[Any, dict[str, Any], int]] = deque()
+        self._bytes = 0  # of the bodies that wait
+        self._abandoned = threading.Event()  # interrupted again: keep only what is recorded
         self._handed = threading.Condition()  # the waiting exchanges: one handed, one taken
         self._recorder: threading.Thread | None = None
         self._writer: threading.Thread | None = None
@@ -108,11 +116,20 @@ class Tape:
 
     def record(self, request: Any, response: dict[str, Any]) -> None:
         """A completed exchange, handed to the recorder (scrubbed, checked and kept whole,
-        in the order handed); waits only while ``MAX_WAITING`` exchanges wait already."""
+        in the order handed); waits only while ``MAX_WAITING`` exchanges (or their bodies'
+        ``MAX_WAITING_BYTES``) wait already."""
+        size = len(body_bytes((response.get("body") or {}).get("string"))) + len(
+            body_bytes(getattr(request, "body", None))
+        )
         with self._handed:
-            while len(self._waiting) >= MAX_WAITING and self._recorder is not None:
+            while (
+                self._recorder is not None
+                and self._waiting
+                and (len(self._waiting) >= MAX_WAITING or self._bytes + size > MAX_WAITING_BYTES)
+            ):
                 self._handed.wait()
-            self._waiting.append((request, response))
+            self._waiting.append((request, response, size))
+            self._bytes += size
             if len(self._waiting) == 1:
                 self._handed.notify_all()  # the recorder may be waiting for one
 
@@ -125,8 +142,11 @@ class Tape:
                     return  # stopping, and all is recorded
                 batch = list(self._waiting)  # all that waits, taken at once
                 self._waiting.clear()
+                self._bytes = 0
                 self._handed.notify_all()
-            for request, response in batch:
+            for request, response, _ in batch:
+                if self._abandoned.is_set():
+                    return
                 try:
                     made = self.cassette.scrubbed(request, response)  # the costly part, unlocked
                     with self._lock:
@@ -164,8 +184,22 @@ class Tape:
         with self._handed:
             self._stopping.set()
             self._handed.notify_all()
+            waiting = len(self._waiting)
         if self._recorder is not None:
-            self._recorder.join()  # records what waits, then ends
+            if waiting and self._on_error is not None:
+                self._on_error(
+                    f"recording the {waiting} exchange(s) still waiting (interrupt again to "
+                    "write only those recorded)"
+                )
+            try:
+                self._recorder.join()  # records what waits, then ends
+            except KeyboardInterrupt:  # again: what is recorded is written, the rest is not
+                self._abandoned.set()
+                with self._handed:
+                    dropped = len(self._waiting)
+                    self._waiting.clear()
+                if self._on_error is not None:
+                    self._on_error(f"{dropped} or more exchange(s) not recorded (interrupted)")
             self._recorder = None
         self._changed.set()
         if self._writer is not None:
@@ -193,4 +227,4 @@ class Tape:
                 if self._on_error is not None:
                     self._on_error(f"{self.path}: not written: {exc.strerror or exc}")
             elapsed = time.monotonic() - started
-            self._stopping.wait(max(self.rest, 9 * elapsed))
+            self._stopping.wait(min(max(self.rest, 9 * elapsed), MAX_REST))
