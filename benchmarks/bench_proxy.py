@@ -1,7 +1,7 @@
 """What the recording proxy costs: requests per second through it against direct to the
 embedded engine, in the same run.
 
-    python3 benchmarks/bench_proxy.py [--seconds 3] [--rounds 3] [--clients 4] [--quick]
+    python3 benchmarks/bench_proxy.py [--seconds 3] [--rounds 6] [--clients 4] [--quick]
 
 The engine (``contracttest serve``) and the proxy (``contracttest proxy``, in passthrough
 and in record mode) each run in their own process, as a user runs them; the recording proxy
@@ -178,7 +178,7 @@ def report(tallies: dict[str, Tally]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--quick", action="store_true", help="one short round (a smoke run)")
     args = parser.parse_args(argv)
