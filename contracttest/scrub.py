@@ -39,7 +39,7 @@ from contracttest.scrubconfig import (
     is_placeholder,
     placeholder,
 )
-from contracttest.scrubheaders import remembered, scrub_headers_in
+from contracttest.scrubheaders import MEMO_LONGEST, remembered, scrub_headers_in
 from contracttest.scrubplan import plan
 from contracttest.scrubtext import Found, Scope, carries, scrub_pairs, scrub_text
 from contracttest.scrubvalues import Values
@@ -94,7 +94,11 @@ def scrub_request_parts(request: VcrRequest, config: ScrubConfig) -> RequestPart
     if not config.enabled:
         return RequestParts(request.method, request.uri, request.body, dict(request.headers))
     scope = _scope(config, Found(), status=None)
-    uri = remembered(scope, ("uri", request.uri), _scrub_uri, request.uri)
+    uri = request.uri
+    if len(uri) <= MEMO_LONGEST:  # a header's key is a pair of texts: this one, no header's
+        uri = remembered(scope, ("uri", uri, None), functools.partial(_scrub_uri, uri, scope))
+    else:
+        uri = _scrub_uri(uri, scope)
     headers = scrub_headers_in(request.headers, scope)
     raw = body_bytes(request.body)
     body = request.body

@@ -8,8 +8,9 @@ repeat (``Content-Type``, a session's ``Authorization``, a polling client's URI)
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import Any, TypeVar, cast
 
 from contracttest.scrubconfig import canonical_name, placeholder
 from contracttest.scrubtext import SCHEME_WORDS, Scope, carries, scrub_text
@@ -17,70 +18,67 @@ from contracttest.scrubtext import SCHEME_WORDS, Scope, carries, scrub_text
 #: Header names whose value starts with a scheme word that stays: "Bearer scrubbed-...".
 _SCHEMED = frozenset({"authorization", "proxy_authorization"})
 _CREDENTIAL = re.compile(r"\s*(?:Basic|Bearer|Digest|Negotiate|NTLM)\s+\S", re.IGNORECASE)
+T = TypeVar("T")
 
 
 def scrub_headers_in(headers: Mapping[str, Any], scope: Scope) -> dict[str, Any]:
     """Headers scrubbed one by one; a header seen before (most are: ``Content-Type``, a
     session's ``Authorization``) is taken from the scope's memo, with its findings."""
     result: dict[str, Any] = {}
-    memo = scope.memo
     for name, value in headers.items():
         if not isinstance(name, str):
             result[name] = list(value) if isinstance(value, list | tuple) else value
             continue
-        known = _memo_key(name, value) if memo is not None else None
-        hit = memo.get(known) if memo is not None and known is not None else None
-        if hit is not None:
-            shown, new, found = hit
-            scope.found.extend(found)
-            result[shown] = list(new) if isinstance(value, list | tuple) else new[0]
-            continue
-        before = len(scope.found)
-        key = canonical_name(name)
-        secret = scope.plan.secret_header(key)
-        values = list(value) if isinstance(value, list | tuple) else [value]
-        new = [
-            _header_value(key, v, secret, scope, name) if isinstance(v, str) else v for v in values
-        ]
-        if secret and new != values:
-            scope.found.append(f"header {name}")
-        shown = scope.values_in_text(name, f"header name {name}")
-        result[shown] = new if isinstance(value, list | tuple) else new[0]
-        if memo is not None and known is not None:
-            if len(memo) >= _MEMO_SIZE:
-                memo.clear()
-            memo[known] = (shown, tuple(new), tuple(scope.found[before:]))
+        values = tuple(value) if isinstance(value, list | tuple) else (value,)
+        known = _memo_key(name, values)
+        if known is None:
+            shown, new = _header(name, values, scope)
+        else:
+            shown, new = remembered(scope, known, partial(_header, name, values, scope))
+        result[shown] = list(new) if isinstance(value, list | tuple) else new[0]
     return result
 
 
-def remembered(scope: Scope, key: tuple[str, str], scrub: Any, text: str) -> str:
-    """``scrub(text, scope)``, taken from the scope's memo when that text was seen before
-    (a polling client's URI), with its findings."""
+def _header(name: str, values: tuple[object, ...], scope: Scope) -> tuple[str, tuple[object, ...]]:
+    """A header's name as shown and its values, scrubbed (findings noted in ``scope``)."""
+    key = canonical_name(name)
+    secret = scope.plan.secret_header(key)
+    new = tuple(
+        _header_value(key, v, secret, scope, name) if isinstance(v, str) else v for v in values
+    )
+    if secret and new != values:
+        scope.found.append(f"header {name}")
+    return scope.values_in_text(name, f"header name {name}"), new
+
+
+def remembered(scope: Scope, key: object, make: Callable[[], T]) -> T:
+    """``make()`` (which notes its findings in ``scope``), taken from the scope's memo when
+    ``key`` was seen before (a header, a polling client's URI), with its findings."""
     memo = scope.memo
-    if memo is None or len(text) > _MEMO_LONGEST:
-        return str(scrub(text, scope))
+    if memo is None:
+        return make()
     hit = memo.get(key)
     if hit is not None:
         scope.found.extend(hit[1])
-        return str(hit[0])
+        return cast(T, hit[0])
     before = len(scope.found)
-    new = str(scrub(text, scope))
+    made = make()
     if len(memo) >= _MEMO_SIZE:
         memo.clear()
-    memo[key] = (new, tuple(scope.found[before:]))
-    return new
+    memo[key] = (made, tuple(scope.found[before:]))
+    return made
 
 
 #: How many headers a memo keeps, and the longest value it keeps one for.
 _MEMO_SIZE = 4096
-_MEMO_LONGEST = 512
+MEMO_LONGEST = 512
 
 
-def _memo_key(name: str, value: object) -> tuple[str, tuple[str, ...]] | None:
-    values = value if isinstance(value, list | tuple) else (value,)
-    if len(values) != 1 or not isinstance(values[0], str) or len(values[0]) > _MEMO_LONGEST:
+def _memo_key(name: str, values: tuple[object, ...]) -> tuple[str, str] | None:
+    """What a header is remembered by: one short text value, with its name."""
+    if len(values) != 1 or not isinstance(values[0], str) or len(values[0]) > MEMO_LONGEST:
         return None
-    return name, (values[0],)
+    return name, values[0]
 
 
 def _header_value(key: str, value: str, secret: bool, scope: Scope, name: str) -> str:

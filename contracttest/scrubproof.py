@@ -36,8 +36,8 @@ from contracttest.scrubtext import (
 
 #: Larger documents are walked: their sets of words would cost what the walk does.
 MAX_PROVED = 1 << 20
-#: Where a document's texts are not its bytes: character references, CDATA (which joins the
-#: text around it), a DOCTYPE, and the escapes ``scrub_text`` undoes.
+#: Where a document's texts are not its bytes: character references and the escapes
+#: ``scrub_text`` undoes (each a byte first, the cheap search, then the whole mark).
 _UNDONE = ((b"&", b"&#"), (b"%", b"%"), (b"\\", b"\\u"), (b"\0", b"\0"))
 _PLAIN_ENCODINGS = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
 _ENCODING = re.compile(rb"""encoding\s*=\s*["']([^"']{0,40})["']""")
@@ -147,19 +147,19 @@ def nothing_to_find(data: bytes, scope: Scope, *, json: bool = False) -> bool:
     """True when scrubbing the XML (``json``: JSON) document ``data`` would replace nothing,
     proved from its bytes; False when that is not proved (the walk decides). A document
     proved so is remembered whole (``Seen.proved``): a polling client's answers repeat."""
-    if len(data) > _LONGEST_REMEMBERED:
-        return _proved(data, scope, json)
     seen = seen_for(scope.plan)
+    if len(data) > _LONGEST_REMEMBERED:
+        return _proved(data, scope, seen, json)
     key = (data, json, scope.values is not None, scope.identities is not None)
     if key in seen.proved:
         return True
-    if not _proved(data, scope, json):
+    if not _proved(data, scope, seen, json):
         return False
     seen.remember(key, len(data))
     return True
 
 
-def _proved(data: bytes, scope: Scope, json: bool) -> bool:
+def _proved(data: bytes, scope: Scope, seen: Seen, json: bool) -> bool:
     if len(data) > MAX_PROVED or any(a in data and b in data for a, b in _UNDONE):
         return False
     if json:
@@ -182,7 +182,6 @@ def _proved(data: bytes, scope: Scope, json: bool) -> bool:
             return False
     if not data.isascii():
         return not json and _nothing_in_text(data, plan)
-    seen = seen_for(plan)
     runs = set(data.translate(_RUNS).split())  # every letter and digit is in one
     if b"<!--" in data:  # a comment's text without the dashes around it, as parsed
         runs |= set(_uncommented(data).translate(_RUNS).split())

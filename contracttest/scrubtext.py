@@ -41,7 +41,8 @@ class Scope:
     values: Values | None = None
     identities: Values | None = None
     form_identities: Values | None = None
-    #: What headers scrubbed to under this configuration (``scrubheaders.scrub_headers_in``).
+    #: What headers and request URIs scrubbed to under this configuration, with their
+    #: findings (``scrubheaders.remembered``).
     memo: dict[Any, Any] | None = field(default=None, compare=False, repr=False)
 
     def values_in(self, data: bytes, where: str, *, form: bool = False) -> bytes:
